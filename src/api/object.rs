@@ -1,0 +1,205 @@
+//! `Object`: one stored Kubernetes object of any kind podium serves, as the
+//! real `k8s-openapi` type. `KubeObject` ties each type to its `Kind`.
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::kinds::Kind;
+
+/// A typed Kubernetes object. Serialises exactly as Kubernetes does,
+/// including `apiVersion` and `kind`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Object {
+    Namespace(Namespace),
+    Node(Node),
+    Pod(Pod),
+    ReplicaSet(ReplicaSet),
+    Deployment(Deployment),
+    Service(Service),
+    Endpoints(Endpoints),
+    Ingress(Ingress),
+    ConfigMap(ConfigMap),
+    Secret(Secret),
+    Event(Event),
+}
+
+/// A k8s-openapi type that podium stores.
+pub trait KubeObject:
+    k8s_openapi::Resource
+    + k8s_openapi::Metadata<Ty = ObjectMeta>
+    + Clone
+    + Serialize
+    + DeserializeOwned
+    + Send
+    + Sync
+    + 'static
+{
+    const OBJECT_KIND: Kind;
+    fn into_object(self) -> Object;
+    fn from_object(object: &Object) -> Option<&Self>;
+    fn from_object_owned(object: Object) -> Option<Self>;
+}
+
+/// Expands `$body` once per variant with `$v` bound to the inner value.
+macro_rules! each_variant {
+    ($object:expr, $v:ident => $body:expr) => {
+        match $object {
+            Object::Namespace($v) => $body,
+            Object::Node($v) => $body,
+            Object::Pod($v) => $body,
+            Object::ReplicaSet($v) => $body,
+            Object::Deployment($v) => $body,
+            Object::Service($v) => $body,
+            Object::Endpoints($v) => $body,
+            Object::Ingress($v) => $body,
+            Object::ConfigMap($v) => $body,
+            Object::Secret($v) => $body,
+            Object::Event($v) => $body,
+        }
+    };
+}
+
+macro_rules! kube_object {
+    ($($ty:ident),*) => {$(
+        impl KubeObject for $ty {
+            const OBJECT_KIND: Kind = Kind::$ty;
+            fn into_object(self) -> Object {
+                Object::$ty(self)
+            }
+            fn from_object(object: &Object) -> Option<&Self> {
+                match object {
+                    Object::$ty(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn from_object_owned(object: Object) -> Option<Self> {
+                match object {
+                    Object::$ty(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+        impl From<$ty> for Object {
+            fn from(v: $ty) -> Object {
+                Object::$ty(v)
+            }
+        }
+    )*};
+}
+
+kube_object!(
+    Namespace, Node, Pod, ReplicaSet, Deployment, Service, Endpoints, Ingress, ConfigMap,
+    Secret, Event
+);
+
+impl Object {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Namespace(_) => Kind::Namespace,
+            Object::Node(_) => Kind::Node,
+            Object::Pod(_) => Kind::Pod,
+            Object::ReplicaSet(_) => Kind::ReplicaSet,
+            Object::Deployment(_) => Kind::Deployment,
+            Object::Service(_) => Kind::Service,
+            Object::Endpoints(_) => Kind::Endpoints,
+            Object::Ingress(_) => Kind::Ingress,
+            Object::ConfigMap(_) => Kind::ConfigMap,
+            Object::Secret(_) => Kind::Secret,
+            Object::Event(_) => Kind::Event,
+        }
+    }
+
+    pub fn meta(&self) -> &ObjectMeta {
+        each_variant!(self, v => k8s_openapi::Metadata::metadata(v))
+    }
+
+    pub fn meta_mut(&mut self) -> &mut ObjectMeta {
+        each_variant!(self, v => k8s_openapi::Metadata::metadata_mut(v))
+    }
+
+    pub fn name(&self) -> &str {
+        self.meta().name.as_deref().unwrap_or("")
+    }
+
+    /// The namespace, or "" for cluster-scoped kinds.
+    pub fn namespace(&self) -> &str {
+        self.meta().namespace.as_deref().unwrap_or("")
+    }
+
+    /// The resourceVersion as the store's counter; 0 when unset or foreign.
+    pub fn resource_version(&self) -> u64 {
+        self.meta()
+            .resource_version
+            .as_deref()
+            .and_then(|rv| rv.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Serialises to JSON as Kubernetes does (apiVersion and kind included).
+    pub fn to_json(&self) -> serde_json::Value {
+        // Serialising a k8s-openapi type to a Value cannot fail: all maps
+        // have string keys.
+        each_variant!(self, v => serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Parses JSON of the given kind. `apiVersion`/`kind` in the value are
+    /// not checked here; callers resolve the kind first.
+    pub fn from_json(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json::Error> {
+        fn parse<T: KubeObject>(value: serde_json::Value) -> Result<Object, serde_json::Error> {
+            serde_json::from_value::<T>(value).map(T::into_object)
+        }
+        match kind {
+            Kind::Namespace => parse::<Namespace>(value),
+            Kind::Node => parse::<Node>(value),
+            Kind::Pod => parse::<Pod>(value),
+            Kind::ReplicaSet => parse::<ReplicaSet>(value),
+            Kind::Deployment => parse::<Deployment>(value),
+            Kind::Service => parse::<Service>(value),
+            Kind::Endpoints => parse::<Endpoints>(value),
+            Kind::Ingress => parse::<Ingress>(value),
+            Kind::ConfigMap => parse::<ConfigMap>(value),
+            Kind::Secret => parse::<Secret>(value),
+            Kind::Event => parse::<Event>(value),
+        }
+    }
+
+    pub fn as_typed<T: KubeObject>(&self) -> Option<&T> {
+        T::from_object(self)
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        each_variant!(self, v => v.serialize(serializer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_keeps_type_meta() {
+        let pod = Pod {
+            metadata: ObjectMeta {
+                name: Some("p".into()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let object = Object::from(pod);
+        let json = object.to_json();
+        assert_eq!(json["apiVersion"], "v1");
+        assert_eq!(json["kind"], "Pod");
+        let back = Object::from_json(Kind::Pod, json).expect("parses");
+        assert_eq!(back, object);
+        assert_eq!(back.namespace(), "default");
+    }
+}

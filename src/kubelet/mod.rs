@@ -1,0 +1,55 @@
+//! The kubelet: pod lifecycle per node over a `Runtime` (Docker or sim).
+//!
+//! This file holds the seam other modules use: `PodLogs`, which the API
+//! server's `pods/log` subresource and the console call.
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+
+/// What `kubectl logs` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct LogOptions {
+    /// The container; may be omitted when the pod has exactly one.
+    pub container: Option<String>,
+    pub follow: bool,
+    pub previous: bool,
+    pub timestamps: bool,
+    pub tail_lines: Option<i64>,
+    pub since_seconds: Option<i64>,
+    pub limit_bytes: Option<i64>,
+}
+
+/// Why logs cannot be served; the API server answers these as 400/404.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("pods \"{pod}\" not found")]
+    PodNotFound { pod: String },
+    #[error("container {container} is not valid for pod {pod}")]
+    ContainerNotFound { pod: String, container: String },
+    #[error(
+        "a container name must be specified for pod {pod}, choose one of: [{}]",
+        choices.join(" ")
+    )]
+    ContainerRequired { pod: String, choices: Vec<String> },
+    #[error("container \"{container}\" in pod \"{pod}\" is waiting to start: {reason}")]
+    NotStarted {
+        pod: String,
+        container: String,
+        reason: String,
+    },
+    #[error("previous terminated container \"{container}\" in pod \"{pod}\" not found")]
+    NoPrevious { pod: String, container: String },
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// Streams a container's log as raw bytes (lines, `\n`-terminated).
+#[async_trait::async_trait]
+pub trait PodLogs: Send + Sync {
+    async fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        options: LogOptions,
+    ) -> Result<BoxStream<'static, Bytes>, LogError>;
+}

@@ -1,0 +1,16 @@
+//! podium: a terminal console with an embedded, Kubernetes-compatible control
+//! plane that runs pods as Docker containers (or on a simulated runtime).
+//!
+//! Everything meets at the [`store`]: writers change objects through it,
+//! everyone else watches it. See DESIGN.md for module ownership.
+
+pub mod api;
+pub mod apiserver;
+pub mod cli;
+pub mod clock;
+pub mod cluster;
+pub mod controllers;
+pub mod events;
+pub mod kubelet;
+pub mod scheduler;
+pub mod store;
