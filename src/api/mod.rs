@@ -1,9 +1,14 @@
 //! Pure Kubernetes API logic: the kinds table, typed objects, selectors,
 //! defaulting, validation, conversions and patches. No I/O here.
 
+pub mod convert;
+pub mod defaults;
 pub mod kinds;
 pub mod object;
+pub mod patch;
 pub mod selector;
+pub mod strict;
+pub mod validation;
 
 pub use kinds::{KINDS, Kind, KindInfo};
 pub use object::{KubeObject, Object};
