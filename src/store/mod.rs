@@ -716,7 +716,11 @@ fn pod_grace_seconds(object: &Object, requested: Option<i64>) -> Option<i64> {
     let Object::Pod(pod) = object else {
         return None;
     };
-    let bound = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+    let bound = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_ref())
+        .is_some();
     let finished = pod
         .status
         .as_ref()
@@ -763,3 +767,6 @@ pub fn random_suffix(n: usize) -> String {
         .map(|_| NAME_ALPHABET[rng.random_range(0..NAME_ALPHABET.len())] as char)
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -44,6 +44,7 @@ pub enum WatchItem {
 /// A stream of changes, optionally limited to one kind. Starts with the
 /// backlog since the requested resourceVersion, then follows live changes
 /// with no gap between the two.
+#[derive(Debug)]
 pub struct Watch {
     pub(super) kind: Option<Kind>,
     pub(super) backlog: std::collections::VecDeque<WatchEvent>,

@@ -1,0 +1,432 @@
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{Namespace, NamespaceSpec, Pod, PodSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+
+use super::*;
+
+fn meta(ns: &str, name: &str) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.into()),
+        namespace: (!ns.is_empty()).then(|| ns.to_string()),
+        ..Default::default()
+    }
+}
+
+fn namespace(name: &str) -> Namespace {
+    Namespace {
+        metadata: meta("", name),
+        spec: Some(NamespaceSpec {
+            finalizers: Some(vec!["kubernetes".into()]),
+        }),
+        ..Default::default()
+    }
+}
+
+fn store_with_default() -> Store {
+    let store = Store::in_memory();
+    store.create(namespace("default")).expect("namespace");
+    store
+}
+
+fn deployment(name: &str, replicas: i32) -> Deployment {
+    Deployment {
+        metadata: meta("default", name),
+        spec: Some(DeploymentSpec {
+            replicas: Some(replicas),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn pod(name: &str, node: Option<&str>) -> Pod {
+    Pod {
+        metadata: meta("default", name),
+        spec: Some(PodSpec {
+            node_name: node.map(str::to_string),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn create_assigns_identity_and_rejects_duplicates() {
+    let store = store_with_default();
+    let created = store.create(deployment("web", 1)).expect("create");
+    let meta = created.meta();
+    assert!(meta.uid.is_some());
+    assert_eq!(meta.generation, Some(1));
+    assert_eq!(created.resource_version(), 2);
+    assert!(meta.creation_timestamp.is_some());
+    let again = store.create(deployment("web", 1)).expect_err("duplicate");
+    assert_eq!(again.to_string(), "deployments.apps \"web\" already exists");
+}
+
+#[test]
+fn create_needs_an_existing_namespace() {
+    let store = Store::in_memory();
+    let error = store
+        .create(deployment("web", 1))
+        .expect_err("no namespace");
+    assert_eq!(error.to_string(), "namespaces \"default\" not found");
+}
+
+#[test]
+fn generate_name_uses_the_kubernetes_alphabet() {
+    let store = store_with_default();
+    let mut p = pod("", None);
+    p.metadata.name = None;
+    p.metadata.generate_name = Some("web-7d4b9c-".into());
+    let created = store.create(p).expect("create");
+    let suffix = created.name().strip_prefix("web-7d4b9c-").expect("prefix");
+    assert_eq!(suffix.len(), 5);
+    assert!(suffix.bytes().all(|b| NAME_ALPHABET.contains(&b)));
+}
+
+#[test]
+fn stale_resource_version_conflicts_and_spec_changes_bump_generation() {
+    let store = store_with_default();
+    let created = store.create(deployment("web", 1)).expect("create");
+    let mut changed = created.as_typed::<Deployment>().expect("typed").clone();
+    changed.spec.as_mut().expect("spec").replicas = Some(3);
+    let updated = store
+        .update(changed.clone(), UpdateScope::Main)
+        .expect("update");
+    assert_eq!(updated.meta().generation, Some(2));
+
+    // `changed` still carries the old resourceVersion.
+    let error = store
+        .update(changed, UpdateScope::Main)
+        .expect_err("stale update");
+    assert!(
+        error
+            .to_string()
+            .contains("Operation cannot be fulfilled on deployments.apps \"web\""),
+        "{error}"
+    );
+
+    // Labels are metadata: no generation change.
+    let mut labelled = updated.as_typed::<Deployment>().expect("typed").clone();
+    labelled.metadata.labels = Some(BTreeMap::from([("a".into(), "b".into())]));
+    let labelled = store.update(labelled, UpdateScope::Main).expect("label");
+    assert_eq!(labelled.meta().generation, Some(2));
+}
+
+#[test]
+fn identical_update_writes_nothing() {
+    let store = store_with_default();
+    let created = store.create(deployment("web", 1)).expect("create");
+    let rv = store.resource_version();
+    let same = store
+        .update((*created).clone(), UpdateScope::Main)
+        .expect("update");
+    assert_eq!(store.resource_version(), rv);
+    assert_eq!(same.resource_version(), created.resource_version());
+}
+
+#[test]
+fn status_scope_changes_only_status() {
+    let store = store_with_default();
+    store.create(deployment("web", 1)).expect("create");
+    let mut d: Deployment = store.get_as("default", "web").expect("get");
+    d.spec.as_mut().expect("spec").replicas = Some(9);
+    d.status = Some(k8s_openapi::api::apps::v1::DeploymentStatus {
+        replicas: Some(1),
+        ..Default::default()
+    });
+    store
+        .update(d.clone(), UpdateScope::Status)
+        .expect("status");
+    let stored: Deployment = store.get_as("default", "web").expect("get");
+    assert_eq!(stored.spec.as_ref().and_then(|s| s.replicas), Some(1));
+    assert_eq!(stored.status.as_ref().and_then(|s| s.replicas), Some(1));
+
+    // And a main update keeps the stored status.
+    let mut main = stored.clone();
+    main.status = None;
+    store.update(main, UpdateScope::Main).expect("main");
+    let stored: Deployment = store.get_as("default", "web").expect("get");
+    assert_eq!(stored.status.as_ref().and_then(|s| s.replicas), Some(1));
+}
+
+#[test]
+fn finalizers_hold_deletion_until_removed() {
+    let store = store_with_default();
+    store.create(deployment("web", 1)).expect("create");
+    let options = DeleteOptions {
+        propagation: Some(Propagation::Foreground),
+        ..Default::default()
+    };
+    let pending = store
+        .delete(Kind::Deployment, "default", "web", &options)
+        .expect("delete");
+    let Deletion::Pending(object) = pending else {
+        panic!("expected a pending deletion");
+    };
+    assert!(object.meta().deletion_timestamp.is_some());
+    assert_eq!(
+        object.meta().finalizers.as_deref(),
+        Some(&[FOREGROUND_FINALIZER.to_string()][..])
+    );
+    let mut d = object.as_typed::<Deployment>().expect("typed").clone();
+    d.metadata.finalizers = None;
+    store.update(d, UpdateScope::Main).expect("finalize");
+    assert!(store.get(Kind::Deployment, "default", "web").is_none());
+}
+
+#[test]
+fn bound_pods_wait_for_the_kubelet() {
+    let store = store_with_default();
+    store.create(pod("bound", Some("node-1"))).expect("pod");
+    store.create(pod("loose", None)).expect("pod");
+    let loose = store
+        .delete(Kind::Pod, "default", "loose", &DeleteOptions::default())
+        .expect("delete");
+    assert!(matches!(loose, Deletion::Removed(_)));
+
+    let bound = store
+        .delete(Kind::Pod, "default", "bound", &DeleteOptions::default())
+        .expect("delete");
+    let Deletion::Pending(object) = bound else {
+        panic!("a bound pod waits for its kubelet");
+    };
+    assert_eq!(object.meta().deletion_grace_period_seconds, Some(30));
+    let force = DeleteOptions {
+        grace_period_seconds: Some(0),
+        ..Default::default()
+    };
+    let gone = store
+        .delete(Kind::Pod, "default", "bound", &force)
+        .expect("delete");
+    assert!(matches!(gone, Deletion::Removed(_)));
+}
+
+#[test]
+fn namespace_deletion_waits_for_its_finalizer() {
+    let store = store_with_default();
+    let pending = store
+        .delete(Kind::Namespace, "", "default", &DeleteOptions::default())
+        .expect("delete");
+    let Deletion::Pending(object) = pending else {
+        panic!("namespace keeps its finalizer");
+    };
+    let ns = object.as_typed::<Namespace>().expect("typed");
+    assert_eq!(
+        ns.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Terminating")
+    );
+    let error = store.create(deployment("web", 1)).expect_err("terminating");
+    assert!(error.to_string().contains("because it is being terminated"));
+    let mut ns = ns.clone();
+    ns.spec = Some(NamespaceSpec { finalizers: None });
+    store.update(ns, UpdateScope::Main).expect("finalize");
+    assert!(store.get(Kind::Namespace, "", "default").is_none());
+}
+
+#[test]
+fn dependents_follow_owner_references() {
+    let store = store_with_default();
+    let mut p = pod("child", None);
+    p.metadata.owner_references = Some(vec![OwnerReference {
+        api_version: "apps/v1".into(),
+        kind: "ReplicaSet".into(),
+        name: "web-1".into(),
+        uid: "owner-uid".into(),
+        controller: Some(true),
+        ..Default::default()
+    }]);
+    store.create(p).expect("pod");
+    assert_eq!(store.dependents("owner-uid").len(), 1);
+    let mut orphaned: Pod = store.get_as("default", "child").expect("get");
+    orphaned.metadata.owner_references = None;
+    store.update(orphaned, UpdateScope::Main).expect("orphan");
+    assert!(store.dependents("owner-uid").is_empty());
+}
+
+#[test]
+fn list_filters_by_namespace() {
+    let store = store_with_default();
+    store.create(namespace("other")).expect("ns");
+    store.create(deployment("a", 1)).expect("a");
+    let mut b = deployment("b", 1);
+    b.metadata.namespace = Some("other".into());
+    store.create(b).expect("b");
+    let all = store.list(Kind::Deployment, None, &ListFilter::default());
+    assert_eq!(all.items.len(), 2);
+    let default = store.list(Kind::Deployment, Some("default"), &ListFilter::default());
+    assert_eq!(default.items.len(), 1);
+    assert_eq!(default.items[0].name(), "a");
+}
+
+#[tokio::test]
+async fn watch_resumes_from_a_resource_version_without_gaps() {
+    let store = store_with_default();
+    let first = store.create(deployment("a", 1)).expect("a");
+    store.create(deployment("b", 1)).expect("b");
+    let mut watch = store
+        .watch(Some(Kind::Deployment), Some(first.resource_version()))
+        .expect("watch");
+    store.create(deployment("c", 1)).expect("c");
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        match watch.next().await {
+            Some(WatchItem::Event(e)) => names.push(e.object.name().to_string()),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(names, ["b", "c"]);
+}
+
+#[test]
+fn watch_from_before_the_history_is_gone() {
+    let store = store_with_default();
+    for i in 0..(HISTORY_LEN + 5) {
+        store
+            .create(deployment(&format!("d{i}"), 1))
+            .expect("create");
+    }
+    let error = store.watch(None, Some(1)).expect_err("too old");
+    assert!(matches!(error, StoreError::Gone { .. }));
+    assert!(error.to_string().starts_with("too old resource version"));
+}
+
+#[test]
+fn reopening_replays_the_log() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = Store::open(dir.path()).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store.create(deployment("keep", 2)).expect("keep");
+        store.create(deployment("drop", 1)).expect("drop");
+        store
+            .delete(
+                Kind::Deployment,
+                "default",
+                "drop",
+                &DeleteOptions::default(),
+            )
+            .expect("delete");
+    }
+    let store = Store::open(dir.path()).expect("reopen");
+    assert!(store.get(Kind::Deployment, "default", "drop").is_none());
+    let keep: Deployment = store.get_as("default", "keep").expect("kept");
+    assert_eq!(keep.spec.and_then(|s| s.replicas), Some(2));
+    // resourceVersions keep counting up after a restart.
+    assert_eq!(store.resource_version(), 4);
+    let next = store.create(deployment("next", 1)).expect("next");
+    assert_eq!(next.resource_version(), 5);
+}
+
+#[test]
+fn a_torn_last_record_is_dropped_and_the_rest_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = Store::open(dir.path()).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store.create(deployment("whole", 1)).expect("whole");
+    }
+    let segment = segment_files(dir.path()).pop().expect("a segment");
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&segment)
+        .expect("open segment");
+    std::io::Write::write_all(&mut file, br#"{"rv":3,"op":"put","object":{"apiVers"#)
+        .expect("write");
+    let store = Store::open(dir.path()).expect("reopen");
+    assert!(store.get(Kind::Deployment, "default", "whole").is_some());
+    assert_eq!(store.resource_version(), 2);
+}
+
+#[test]
+fn a_damaged_record_is_reported_with_its_path_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = Store::open(dir.path()).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store.create(deployment("a", 1)).expect("a");
+        store.create(deployment("b", 1)).expect("b");
+    }
+    let segment = segment_files(dir.path()).pop().expect("a segment");
+    let text = std::fs::read_to_string(&segment).expect("read");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1] = "this is not json";
+    std::fs::write(&segment, lines.join("\n") + "\n").expect("write");
+    let error = Store::open(dir.path()).err().expect("damaged");
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!("{}:2:", segment.display())),
+        "{message}"
+    );
+    assert!(message.contains("will not overwrite it"), "{message}");
+    // Nothing was replaced.
+    assert_eq!(
+        std::fs::read_to_string(&segment).expect("read"),
+        lines.join("\n") + "\n"
+    );
+}
+
+#[test]
+fn compaction_keeps_every_object() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let records = persist_threshold() + 100;
+    {
+        let store = Store::open(dir.path()).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store.create(deployment("counter", 0)).expect("create");
+        for i in 0..records {
+            store
+                .mutate::<Deployment>("default", "counter", UpdateScope::Main, |d| {
+                    d.spec.as_mut().map(|s| s.replicas = Some(i as i32 % 7 + 1));
+                    true
+                })
+                .expect("mutate");
+        }
+        store.create(deployment("after", 1)).expect("after");
+        // Let the background snapshot finish.
+        for _ in 0..200 {
+            if snapshot_files(dir.path()) == 1 && segment_files(dir.path()).len() == 1 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(snapshot_files(dir.path()), 1, "a snapshot was written");
+    }
+    let store = Store::open(dir.path()).expect("reopen");
+    let counter: Deployment = store.get_as("default", "counter").expect("counter");
+    assert_eq!(
+        counter.spec.and_then(|s| s.replicas),
+        Some((records - 1) as i32 % 7 + 1)
+    );
+    assert!(store.get(Kind::Deployment, "default", "after").is_some());
+}
+
+fn persist_threshold() -> usize {
+    super::persist::MIN_RECORDS_BEFORE_COMPACTION
+}
+
+fn segment_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("wal-"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn snapshot_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.starts_with("snapshot-") && name.ends_with(".jsonl")
+        })
+        .count()
+}
