@@ -1,1 +1,121 @@
-//! See DESIGN.md.
+//! Command-line parsing. `podium` alone starts the console; `podium serve`
+//! runs the control plane headless; `podium reset` wipes podium's state.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::cluster::RuntimeChoice;
+
+/// The API server's port when `--listen` is not given.
+pub const DEFAULT_PORT: u16 = 7443;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "podium",
+    version,
+    about = "A terminal console with a Kubernetes-compatible control plane inside; pods run as Docker containers",
+    after_help = "Run `podium serve` for the control plane alone; kubectl works against it with the kubeconfig it prints."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the control plane without the console and print where kubectl finds it.
+    Serve(ClusterArgs),
+    /// Wipe podium's state (objects, certificates, kubeconfig) in the data directory.
+    Reset(ResetArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Container runtime for pods: `docker` (the local engine) or `sim` (simulated, offline).
+    #[arg(long, value_enum)]
+    pub runtime: Option<RuntimeChoice>,
+
+    /// Where podium keeps its state [default: the platform data directory; env PODIUM_DATA_DIR].
+    #[arg(long, env = "PODIUM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Address of the API server; 127.0.0.1:0 picks a free port.
+    #[arg(long, default_value_t = SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)))]
+    pub listen: SocketAddr,
+
+    /// Scales the simulated runtime's pull/create/start latencies (1 = like Docker on a laptop, 0 = instant).
+    #[arg(long, default_value_t = 1.0, value_parser = parse_latency)]
+    pub sim_latency: f64,
+
+    /// Number of nodes (virtual nodes on this machine).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub nodes: u16,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResetArgs {
+    /// The data directory to wipe [default: the platform data directory; env PODIUM_DATA_DIR].
+    #[arg(long, env = "PODIUM_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+fn parse_latency(text: &str) -> Result<f64, String> {
+    let factor: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number; use e.g. 0, 0.5 or 1"))?;
+    if !(0.0..=100.0).contains(&factor) {
+        return Err(format!("{factor} is out of range; use a factor from 0 to 100"));
+    }
+    Ok(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "podium",
+            "serve",
+            "--runtime",
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--sim-latency",
+            "0",
+            "--nodes",
+            "3",
+        ])
+        .expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert_eq!(args.runtime, Some(RuntimeChoice::Sim));
+        assert_eq!(args.listen.port(), 0);
+        assert_eq!(args.sim_latency, 0.0);
+        assert_eq!(args.nodes, 3);
+    }
+
+    #[test]
+    fn bad_latency_says_what_to_use() {
+        let error = Cli::try_parse_from(["podium", "serve", "--sim-latency", "fast"])
+            .expect_err("rejected");
+        assert!(error.to_string().contains("use e.g. 0, 0.5 or 1"));
+    }
+
+    #[test]
+    fn default_port_is_documented_one() {
+        let cli = Cli::try_parse_from(["podium"]).expect("parses");
+        assert_eq!(cli.cluster.listen.port(), DEFAULT_PORT);
+    }
+}

@@ -8,6 +8,7 @@ pub mod api;
 pub mod apiserver;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod cluster;
 pub mod controllers;
 pub mod events;
