@@ -74,6 +74,11 @@ pub fn table_with(
         .iter()
         .map(|object| {
             let mut row = json!({ "cells": row_cells(object, now) });
+            if let Object::Pod(pod) = object.as_ref()
+                && let Some(conditions) = pod::row_conditions(pod)
+            {
+                row["conditions"] = conditions;
+            }
             if let Some(embedded) = row_object(object, include) {
                 row["object"] = embedded;
             }

@@ -7,6 +7,7 @@ ships no descriptors; the JSON names come from k8s-openapi's serde code for
 the same type. Run from the repository root after a dependency bump:
 
     python3 src/apiserver/protobuf/generate_schema.py > src/apiserver/protobuf/schema.rs
+    cargo fmt
 """
 
 import glob

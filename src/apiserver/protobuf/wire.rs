@@ -269,7 +269,7 @@ fn read_field(
             match special_message(inner, bytes)? {
                 Special::Value(value) => value,
                 Special::Omit => return Ok(()),
-                Special::NotSpecial => Value::Object(decode_message(inner, bytes)?),
+                Special::Object => Value::Object(decode_message(inner, bytes)?),
             }
         }
         FieldType::String => {
@@ -360,7 +360,7 @@ fn map_entry(
                     FieldType::MapMessage(inner) => match special_message(inner, bytes)? {
                         Special::Value(v) => v,
                         Special::Omit => Value::Null,
-                        Special::NotSpecial => Value::Object(decode_message(inner, bytes)?),
+                        Special::Object => Value::Object(decode_message(inner, bytes)?),
                     },
                     _ => Value::String(utf8(bytes)?),
                 };
@@ -389,19 +389,20 @@ enum Special {
     Value(Value),
     /// The Go zero value that JSON renders as absent (`null` time).
     Omit,
-    NotSpecial,
+    /// An ordinary message: decode its fields into an object.
+    Object,
 }
 
 /// Renders the messages whose JSON form is not an object.
 fn special_message(index: usize, data: &[u8]) -> Result<Special, WireError> {
     let Some(name) = MESSAGES.get(index).map(|m| m.name) else {
-        return Ok(Special::NotSpecial);
+        return Ok(Special::Object);
     };
     if !matches!(
         name,
         TIME | MICRO_TIME | INT_OR_STRING | QUANTITY | RAW_EXTENSION | FIELDS_V1
     ) {
-        return Ok(Special::NotSpecial);
+        return Ok(Special::Object);
     }
     let fields = plain_fields(data)?;
     let varint = |tag: u64| {

@@ -25,6 +25,22 @@ pub fn pod_status_reason(pod: &Pod) -> String {
     summarize(pod).reason
 }
 
+/// Row conditions upstream attaches to finished pods.
+pub fn row_conditions(pod: &Pod) -> Option<Value> {
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    let (reason, message) = match phase {
+        Some("Succeeded") => ("Succeeded", "The pod has completed successfully."),
+        Some("Failed") => ("Failed", "The pod failed."),
+        _ => return None,
+    };
+    Some(json!([{
+        "type": "Completed",
+        "status": "True",
+        "reason": reason,
+        "message": message,
+    }]))
+}
+
 /// Cells: NAME READY STATUS RESTARTS AGE | IP NODE NOMINATED-NODE READINESS-GATES.
 pub fn cells(pod: &Pod, now: Timestamp) -> Vec<Value> {
     let summary = summarize(pod);
