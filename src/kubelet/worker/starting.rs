@@ -1,0 +1,203 @@
+//! Starting one container: pull per imagePullPolicy, create, start, with
+//! the events upstream's kubelet records at each step.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::PodWorker;
+use crate::events::EventType;
+use crate::kubelet::format::go_duration;
+use crate::kubelet::slot::{Plan, Shown};
+
+/// How long a failed pull is shown as ErrImagePull before the back-off.
+const ERR_IMAGE_PULL_SHOWN: Duration = Duration::from_secs(1);
+/// Retry delay after a create or start error.
+const CREATE_RETRY: Duration = Duration::from_secs(10);
+
+/// The effective pull policy: the spec's, else Always for `:latest` or
+/// untagged images and IfNotPresent otherwise (upstream defaulting).
+fn pull_policy(image: &str, policy: Option<&str>) -> String {
+    if let Some(policy) = policy.filter(|p| !p.is_empty()) {
+        return policy.to_string();
+    }
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let name = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    match name.split_once(':') {
+        Some((_, tag)) if tag != "latest" => "IfNotPresent".to_string(),
+        _ => "Always".to_string(),
+    }
+}
+
+impl PodWorker {
+    pub(super) async fn start(&mut self, index: usize) {
+        let image = self.slots[index].spec.image.clone().unwrap_or_default();
+        let policy = pull_policy(&image, self.slots[index].spec.image_pull_policy.as_deref());
+        let present = self.ctx.runtime.image_present(&image).await.ok().flatten();
+        let must_pull = match policy.as_str() {
+            "Always" => true,
+            "Never" => false,
+            _ => present.is_none(),
+        };
+        if policy == "Never" && present.is_none() {
+            let message =
+                format!("Container image \"{image}\" is not present with pull policy of Never");
+            self.slots[index].shown = Shown::waiting("ErrImageNeverPull", Some(message.clone()));
+            self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
+            self.event(
+                Some(index),
+                EventType::Warning,
+                "ErrImageNeverPull",
+                &message,
+            );
+            return;
+        }
+        let image_info = if must_pull {
+            if !matches!(&self.slots[index].shown, Shown::Waiting { .. }) {
+                self.slots[index].shown = Shown::waiting("ContainerCreating", None);
+            }
+            self.flush_status();
+            self.event(
+                Some(index),
+                EventType::Normal,
+                "Pulling",
+                &format!("Pulling image \"{image}\""),
+            );
+            let began = Instant::now();
+            let result = self.ctx.runtime.pull_image(&image, &|_| {}).await;
+            match result {
+                Ok(info) => {
+                    let took = go_duration(began.elapsed());
+                    self.event(
+                        Some(index),
+                        EventType::Normal,
+                        "Pulled",
+                        &format!(
+                            "Successfully pulled image \"{image}\" in {took} ({took} including waiting). Image size: {} bytes.",
+                            info.size_bytes
+                        ),
+                    );
+                    info
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    self.event(
+                        Some(index),
+                        EventType::Warning,
+                        "Failed",
+                        &format!("Failed to pull image \"{image}\": {message}"),
+                    );
+                    self.event(
+                        Some(index),
+                        EventType::Warning,
+                        "Failed",
+                        "Error: ErrImagePull",
+                    );
+                    let slot = &mut self.slots[index];
+                    slot.shown = Shown::waiting("ErrImagePull", Some(message));
+                    slot.pull_backoff.next(Instant::now());
+                    slot.pull_failed = true;
+                    slot.retry_at = Some(Instant::now() + ERR_IMAGE_PULL_SHOWN);
+                    return;
+                }
+            }
+        } else {
+            self.event(
+                Some(index),
+                EventType::Normal,
+                "Pulled",
+                &format!("Container image \"{image}\" already present on machine"),
+            );
+            match present {
+                Some(info) => info,
+                None => return,
+            }
+        };
+        self.slots[index].image_id = image_info.image_id;
+
+        let spec = self.container_spec(index);
+        let id = match self.ctx.runtime.create_container(&spec).await {
+            Ok(id) => id,
+            Err(error) => {
+                let message = error.to_string();
+                self.slots[index].shown =
+                    Shown::waiting("CreateContainerError", Some(message.clone()));
+                self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
+                self.event(
+                    Some(index),
+                    EventType::Warning,
+                    "Failed",
+                    &format!("Error: {message}"),
+                );
+                return;
+            }
+        };
+        let now = Instant::now();
+        let slot = &mut self.slots[index];
+        if slot.last_exit.is_some() {
+            slot.restart_count += 1;
+            slot.crash_backoff.next(now);
+        }
+        if let Some(stale) = slot.previous.take() {
+            let _ = self.ctx.runtime.remove_container(&stale).await;
+        }
+        let slot = &mut self.slots[index];
+        slot.previous = slot.current.replace(id.clone());
+        let name = slot.name().to_string();
+        self.event(
+            Some(index),
+            EventType::Normal,
+            "Created",
+            &format!("Created container {name}"),
+        );
+
+        if let Err(error) = self.ctx.runtime.start_container(&id).await {
+            let message = error.to_string();
+            self.event(
+                Some(index),
+                EventType::Warning,
+                "Failed",
+                &format!("Error: {message}"),
+            );
+            let terminated = k8s_openapi::api::core::v1::ContainerStateTerminated {
+                exit_code: 128,
+                reason: Some("StartError".to_string()),
+                message: Some(message),
+                finished_at: Some(crate::clock::now_time()),
+                container_id: Some(format!("{}://{id}", self.ctx.scheme())),
+                ..Default::default()
+            };
+            self.record_exit(index, terminated);
+            return;
+        }
+        let started_at = match self.ctx.runtime.inspect_container(&id).await {
+            Ok(info) => super::time_of(info.started_at),
+            Err(_) => crate::clock::now_time(),
+        };
+        self.event(
+            Some(index),
+            EventType::Normal,
+            "Started",
+            &format!("Started container {name}"),
+        );
+        let pod_ip = self.pod_ip.clone();
+        let slot = &mut self.slots[index];
+        slot.plan = Plan::Running;
+        slot.shown = Shown::Running { started_at };
+        slot.arm_probes(&pod_ip, Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pull_policy;
+
+    #[test]
+    fn pull_policy_defaults_like_upstream() {
+        assert_eq!(pull_policy("nginx", None), "Always");
+        assert_eq!(pull_policy("nginx:latest", None), "Always");
+        assert_eq!(pull_policy("nginx:1.27", None), "IfNotPresent");
+        assert_eq!(pull_policy("localhost:5000/app", None), "Always");
+        assert_eq!(pull_policy("nginx:1.27", Some("Always")), "Always");
+    }
+}
