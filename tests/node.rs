@@ -99,10 +99,10 @@ fn waiting(pod: &Pod) -> Option<(String, String)> {
 /// Waits (in paused time) until `check` holds for the pod, or panics.
 async fn wait_for(store: &Store, name: &str, what: &str, check: impl Fn(&Pod) -> bool) -> Pod {
     for _ in 0..6000 {
-        if let Some(pod) = get(store, name) {
-            if check(&pod) {
-                return pod;
-            }
+        if let Some(pod) = get(store, name)
+            && check(&pod)
+        {
+            return pod;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -206,7 +206,7 @@ async fn pod_goes_from_pending_to_running_with_upstream_events() {
         "{}",
         seen[2].1
     );
-    assert_eq!(seen[3].1, "Created container web");
+    assert_eq!(seen[3].1, "Created container: web");
     assert_eq!(seen[4].1, "Started container web");
     let started = events(store, "web").into_iter().last().expect("event");
     assert_eq!(
@@ -383,15 +383,13 @@ async fn crashing_container_backs_off_10_20_40_seconds() {
     let uid = created.meta().uid.clone().unwrap_or_default();
     let mut messages: Vec<(String, i32)> = Vec::new();
     for _ in 0..2000 {
-        if let Some(pod) = get(store, "crashy") {
-            if let Some((reason, message)) = waiting(&pod) {
-                if reason == "CrashLoopBackOff"
-                    && messages.last().is_none_or(|(m, _)| *m != message)
-                {
-                    messages.push((message, container_status(&pod).restart_count));
-                    assert_eq!(phase(&pod), "Running");
-                }
-            }
+        if let Some(pod) = get(store, "crashy")
+            && let Some((reason, message)) = waiting(&pod)
+            && reason == "CrashLoopBackOff"
+            && messages.last().is_none_or(|(m, _)| *m != message)
+        {
+            messages.push((message, container_status(&pod).restart_count));
+            assert_eq!(phase(&pod), "Running");
         }
         if messages.len() == 3 {
             break;
@@ -916,5 +914,57 @@ async fn scheduler_spreads_pods_by_least_requested() {
             .count()
     };
     assert_eq!((on("node-1"), on("node-2")), (2, 2));
+    cancel.cancel();
+}
+
+/// 10,000 pods over three nodes with instant latencies all become ready
+/// quickly: the kubelet keeps no per-pod busy work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_pods_over_three_nodes_all_become_ready() {
+    const PODS: usize = 10_000;
+    let store = Store::in_memory();
+    namespace(&store);
+    let cancel = CancellationToken::new();
+    for index in 0..3u8 {
+        let runtime = Arc::new(SimRuntime::new(SimOptions {
+            latency_factor: 0.0,
+        }));
+        let mut config = NodeConfig::new(&format!("node-{index}"), index);
+        config.pods = 5000;
+        config.cpu = "64".to_string();
+        config.memory = "256Gi".to_string();
+        Kubelet::start(store.clone(), runtime, config, cancel.clone());
+    }
+    podium::scheduler::start(store.clone(), cancel.clone());
+    let began = std::time::Instant::now();
+    for i in 0..PODS {
+        store
+            .create(web_pod(&format!("pod-{i}"), json!({})))
+            .expect("create");
+    }
+    let created = began.elapsed();
+    let mut ready = 0;
+    for _ in 0..1200 {
+        ready = store
+            .list(Kind::Pod, Some("default"), &ListFilter::default())
+            .items
+            .iter()
+            .filter_map(|o| <Pod as podium::api::KubeObject>::from_object(o))
+            .filter(|p| condition(p, "Ready").is_some_and(|c| c.0 == "True"))
+            .count();
+        if ready == PODS {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let took = began.elapsed();
+    eprintln!("{PODS} pods: created in {created:?}, all ready after {took:?}");
+    assert_eq!(ready, PODS);
+    let ips: std::collections::HashSet<String> = store
+        .list_as::<Pod>(Some("default"), &ListFilter::default())
+        .into_iter()
+        .filter_map(|p| p.status.and_then(|s| s.pod_ip))
+        .collect();
+    assert_eq!(ips.len(), PODS, "every pod has its own IP");
     cancel.cancel();
 }

@@ -36,10 +36,10 @@ impl IpPool {
     /// keeps its IP), else the next free address.
     pub fn allocate(&self, preferred: Option<&str>) -> String {
         let mut state = self.state.lock();
-        if let Some(offset) = preferred.and_then(|ip| self.offset(ip)) {
-            if state.used.insert(offset) {
-                return self.address(offset);
-            }
+        if let Some(offset) = preferred.and_then(|ip| self.offset(ip))
+            && state.used.insert(offset)
+        {
+            return self.address(offset);
         }
         for _ in 0..BLOCK {
             let offset = state.cursor;

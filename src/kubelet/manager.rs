@@ -92,10 +92,10 @@ impl Dispatcher {
     }
 
     fn pod_deleted(&mut self, object: &Object) {
-        if let Some(uid) = object.meta().uid.as_deref() {
-            if let Some(worker) = self.workers.remove(uid) {
-                let _ = worker.send(WorkerMessage::Gone);
-            }
+        if let Some(uid) = object.meta().uid.as_deref()
+            && let Some(worker) = self.workers.remove(uid)
+        {
+            let _ = worker.send(WorkerMessage::Gone);
         }
     }
 

@@ -361,11 +361,11 @@ impl PodWorker {
                 }
                 self.slots[index].pull_failed = false;
             }
-            if self.slots[index].last_exit.is_some() {
-                if let Some((delay, until)) = self.slots[index].crash_backoff.active(now) {
-                    self.enter_crash_loop_backoff(index, delay, until);
-                    continue;
-                }
+            if self.slots[index].last_exit.is_some()
+                && let Some((delay, until)) = self.slots[index].crash_backoff.active(now)
+            {
+                self.enter_crash_loop_backoff(index, delay, until);
+                continue;
             }
             self.start(index).await;
         }

@@ -55,7 +55,7 @@ pub struct NodeUsage {
 }
 
 impl NodeUsage {
-    pub fn from_pods(pods: &[Pod]) -> NodeUsage {
+    pub fn from_pods<'a>(pods: impl IntoIterator<Item = &'a Pod>) -> NodeUsage {
         let mut usage = NodeUsage::default();
         for pod in pods {
             let finished = pod
@@ -135,10 +135,10 @@ fn node_ready(node: &Node) -> bool {
 }
 
 fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
-    if let Some(effect) = toleration.effect.as_deref().filter(|e| !e.is_empty()) {
-        if effect != taint.effect {
-            return false;
-        }
+    if let Some(effect) = toleration.effect.as_deref().filter(|e| !e.is_empty())
+        && effect != taint.effect
+    {
+        return false;
     }
     let key = toleration.key.as_deref().unwrap_or("");
     let operator = toleration.operator.as_deref().unwrap_or("Equal");

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use fit::{NodeUsage, Placement, place};
 
-use crate::api::{KubeObject, Object};
+use crate::api::{Kind, KubeObject, Object};
 use crate::events::{EventRecorder, EventType};
 use crate::store::{EventType as WatchEventType, ListFilter, Store, UpdateScope, WatchItem};
 
@@ -130,8 +130,13 @@ fn schedule_pass(
     recorder: &EventRecorder,
     attempts: &mut HashMap<String, Attempt>,
 ) -> Option<Instant> {
-    let pods: Vec<Pod> = store.list_as::<Pod>(None, &ListFilter::default());
-    let pending_pods: Vec<&Pod> = pods.iter().filter(|p| pending(p)).collect();
+    let listed = store.list(Kind::Pod, None, &ListFilter::default());
+    let pods: Vec<&Pod> = listed
+        .items
+        .iter()
+        .filter_map(|o| Pod::from_object(o))
+        .collect();
+    let pending_pods: Vec<&Pod> = pods.iter().copied().filter(|p| pending(p)).collect();
     let pending_uids: std::collections::HashSet<&str> = pending_pods
         .iter()
         .filter_map(|p| p.metadata.uid.as_deref())
@@ -141,7 +146,7 @@ fn schedule_pass(
         return None;
     }
     let nodes: Vec<Node> = store.list_as::<Node>(None, &ListFilter::default());
-    let mut usage = NodeUsage::from_pods(&pods);
+    let mut usage = NodeUsage::from_pods(pods.iter().copied());
     let now = Instant::now();
     let mut next_retry: Option<Instant> = None;
     let mut ordered = pending_pods;
@@ -154,12 +159,11 @@ fn schedule_pass(
     });
     for pod in ordered {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        if let Some(attempt) = attempts.get(&uid) {
-            if attempt.not_before > now {
-                next_retry =
-                    Some(next_retry.map_or(attempt.not_before, |n| n.min(attempt.not_before)));
-                continue;
-            }
+        if let Some(attempt) = attempts.get(&uid)
+            && attempt.not_before > now
+        {
+            next_retry = Some(next_retry.map_or(attempt.not_before, |n| n.min(attempt.not_before)));
+            continue;
         }
         match place(pod, &nodes, &usage) {
             Placement::Node(node) => {

@@ -14,19 +14,13 @@ use crate::kubelet::runtime::LogRequest;
 /// Lines kept per container; older ones are dropped like a rotated log.
 const MAX_LINES: usize = 10_000;
 
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct LogBuffer {
     lines: VecDeque<(Timestamp, String)>,
+    /// Followers' channel, made on the first follow (10,000 idle containers
+    /// must not each hold a channel).
     live: Option<broadcast::Sender<(Timestamp, String)>>,
-}
-
-impl Default for LogBuffer {
-    fn default() -> Self {
-        LogBuffer {
-            lines: VecDeque::new(),
-            live: Some(broadcast::channel(1024).0),
-        }
-    }
+    closed: bool,
 }
 
 impl LogBuffer {
@@ -36,7 +30,7 @@ impl LogBuffer {
             self.lines.pop_front();
         }
         if let Some(live) = &self.live {
-            // No followers is fine.
+            // No followers left is fine.
             let _ = live.send((at, line.clone()));
         }
         self.lines.push_back((at, line));
@@ -45,12 +39,13 @@ impl LogBuffer {
     /// Ends every follow stream: the container exited.
     pub fn close(&mut self) {
         self.live = None;
+        self.closed = true;
     }
 
     /// The requested lines, and a follow stream when asked for and the
     /// container still runs. Called under the runtime's lock, so no line
     /// falls between the backlog and the live part.
-    pub fn stream(&self, request: &LogRequest) -> BoxStream<'static, Bytes> {
+    pub fn stream(&mut self, request: &LogRequest) -> BoxStream<'static, Bytes> {
         let timestamps = request.timestamps;
         let since = request.since;
         let mut backlog: Vec<Bytes> = self
@@ -63,10 +58,13 @@ impl LogBuffer {
             let skip = backlog.len().saturating_sub(tail);
             backlog.drain(..skip);
         }
-        let live = match (&self.live, request.follow) {
-            (Some(live), true) => live.subscribe(),
-            _ => return futures::stream::iter(backlog).boxed(),
-        };
+        if self.closed || !request.follow {
+            return futures::stream::iter(backlog).boxed();
+        }
+        let live = self
+            .live
+            .get_or_insert_with(|| broadcast::channel(1024).0)
+            .subscribe();
         let (tx, rx) = mpsc::channel::<Bytes>(256);
         tokio::spawn(follow(backlog, live, tx, timestamps));
         tokio_stream::wrappers::ReceiverStream::new(rx).boxed()

@@ -411,10 +411,10 @@ impl Runtime for SimRuntime {
         id: &str,
         request: &LogRequest,
     ) -> Result<BoxStream<'static, Bytes>, RuntimeError> {
-        let state = self.inner.state.lock();
+        let mut state = self.inner.state.lock();
         let container = state
             .containers
-            .get(id)
+            .get_mut(id)
             .ok_or_else(|| RuntimeError::NoSuchContainer(id.to_string()))?;
         Ok(container.log.stream(request))
     }
