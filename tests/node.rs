@@ -968,3 +968,76 @@ async fn ten_thousand_pods_over_three_nodes_all_become_ready() {
     assert_eq!(ips.len(), PODS, "every pod has its own IP");
     cancel.cancel();
 }
+
+/// On the sim, a container port asked for gets a real loopback listener
+/// that answers HTTP and logs an access line; exec answers simple commands.
+#[tokio::test]
+async fn sim_containers_serve_http_on_loopback_and_answer_exec() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let store = Store::in_memory();
+    namespace(&store);
+    let cancel = CancellationToken::new();
+    let runtime = Arc::new(SimRuntime::new(SimOptions {
+        latency_factor: 0.0,
+    }));
+    Kubelet::start(
+        store.clone(),
+        runtime.clone(),
+        NodeConfig::new("node-1", 0),
+        cancel.clone(),
+    );
+    let mut served = web_pod("served", json!({}));
+    if let Some(spec) = served.spec.as_mut() {
+        spec.node_name = Some("node-1".into());
+    }
+    store.create(served).expect("create");
+    let pod = wait_for(&store, "served", "Running", |p| phase(p) == "Running").await;
+    let id = container_status(&pod)
+        .container_id
+        .and_then(|id| id.strip_prefix("sim://").map(str::to_string))
+        .expect("container id");
+
+    assert!(
+        runtime.port_address(&id, 8080).await.is_none(),
+        "undeclared port"
+    );
+    let address = runtime.port_address(&id, 80).await.expect("address");
+    assert!(address.ip().is_loopback());
+    assert_eq!(runtime.port_address(&id, 80).await, Some(address));
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/8.5.0\r\n\r\n")
+        .await
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(response.contains("Welcome to podium-sim!"));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let logs = NodeLogs::new(store.clone());
+    logs.add_node("node-1", runtime.clone());
+    let text = read_all(
+        logs.logs("default", "served", LogOptions::default())
+            .await
+            .expect("logs"),
+    )
+    .await;
+    assert!(
+        text.contains("\"GET /index.html HTTP/1.1\" 200") && text.contains("\"curl/8.5.0\""),
+        "{text}"
+    );
+
+    let hostname = runtime
+        .exec(&id, &["hostname".to_string()])
+        .await
+        .expect("exec");
+    assert_eq!(String::from_utf8_lossy(&hostname.stdout), "served\n");
+    let missing = runtime
+        .exec(&id, &["nope".to_string()])
+        .await
+        .expect("exec");
+    assert_eq!(missing.exit_code, 127);
+    cancel.cancel();
+}

@@ -26,9 +26,9 @@ pub use logs::NodeLogs;
 pub use manager::Kubelet;
 pub use node::{KUBELET_VERSION, NodeConfig};
 pub use runtime::{
-    ContainerId, ContainerInfo, ContainerRunState, ContainerSpec, ExecOutput, ImageInfo,
-    LogRequest, PortSpec, PullProgress, PullProgressFn, ResourceLimits, Runtime, RuntimeError,
-    RuntimeEvent, RuntimeEventKind,
+    ContainerId, ContainerInfo, ContainerRunState, ContainerSpec, ExecChunk, ExecOutput,
+    ExecRequest, ExecSession, ImageInfo, LogRequest, PortSpec, PullProgress, PullProgressFn,
+    ResourceLimits, Runtime, RuntimeError, RuntimeEvent, RuntimeEventKind,
 };
 pub use sim::SimRuntime;
 

@@ -175,6 +175,32 @@ pub struct ExecOutput {
     pub stderr: Vec<u8>,
 }
 
+/// What `kubectl exec` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct ExecRequest {
+    pub command: Vec<String>,
+    pub stdin: bool,
+    pub tty: bool,
+}
+
+/// Output of an exec session, by stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecChunk {
+    Stdout(Bytes),
+    Stderr(Bytes),
+}
+
+/// A running exec: feed stdin, read output, learn the exit code.
+pub struct ExecSession {
+    /// Present when stdin was asked for; dropping it closes stdin.
+    pub stdin: Option<tokio::sync::mpsc::Sender<Bytes>>,
+    /// Terminal size changes (columns, rows), when a TTY was asked for.
+    pub resize: Option<tokio::sync::mpsc::Sender<(u16, u16)>>,
+    pub output: BoxStream<'static, ExecChunk>,
+    /// Resolves with the exit code once the command ended.
+    pub exit_code: tokio::sync::oneshot::Receiver<i32>,
+}
+
 /// A container engine. All operations are on containers podium labelled.
 #[async_trait::async_trait]
 pub trait Runtime: Send + Sync {
@@ -210,6 +236,32 @@ pub trait Runtime: Send + Sync {
     /// Runs a command to completion in a running container.
     async fn exec(&self, _id: &str, _command: &[String]) -> Result<ExecOutput, RuntimeError> {
         Err(RuntimeError::Unsupported { operation: "exec" })
+    }
+
+    /// Starts an interactive command (kubectl exec). The default runs the
+    /// command to completion through `exec` and streams what it printed.
+    async fn exec_session(
+        &self,
+        id: &str,
+        request: &ExecRequest,
+    ) -> Result<ExecSession, RuntimeError> {
+        let output = self.exec(id, &request.command).await?;
+        let mut chunks = Vec::new();
+        if !output.stdout.is_empty() {
+            chunks.push(ExecChunk::Stdout(Bytes::from(output.stdout)));
+        }
+        if !output.stderr.is_empty() {
+            chunks.push(ExecChunk::Stderr(Bytes::from(output.stderr)));
+        }
+        let (exit_tx, exit_code) = tokio::sync::oneshot::channel();
+        // The receiver may be gone already; nothing to tell then.
+        let _ = exit_tx.send(output.exit_code);
+        Ok(ExecSession {
+            stdin: None,
+            resize: None,
+            output: Box::pin(futures::stream::iter(chunks)),
+            exit_code,
+        })
     }
 
     /// Container state changes from now on. The kubelet subscribes before

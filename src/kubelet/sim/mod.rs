@@ -17,10 +17,15 @@
 //!   (by default it logs a few startup lines).
 //!
 //! Each container's log is a bounded buffer served with follow, tail,
-//! timestamps and since.
+//! timestamps and since. Asked for a port's address (`port_address`), a
+//! running container opens a real listener on 127.0.0.1 that answers HTTP
+//! with a welcome page and logs an access line, so Services and
+//! port-forward work on the sim too.
 
 mod faults;
 mod logs;
+mod serve;
+mod shell;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -44,8 +49,8 @@ use logs::LogBuffer;
 
 use super::probe::{self, ProbeAction, ProbeKind, ProbeOutcome};
 use super::runtime::{
-    ContainerId, ContainerInfo, ContainerRunState, ContainerSpec, ImageInfo, LABEL_MANAGED,
-    LogRequest, PullProgress, PullProgressFn, Runtime, RuntimeError, RuntimeEvent,
+    ContainerId, ContainerInfo, ContainerRunState, ContainerSpec, ExecOutput, ImageInfo,
+    LABEL_MANAGED, LogRequest, PullProgress, PullProgressFn, Runtime, RuntimeError, RuntimeEvent,
     RuntimeEventKind,
 };
 use crate::cluster::SimOptions;
@@ -83,6 +88,8 @@ struct SimContainer {
     faults: Faults,
     started: Option<Instant>,
     log: LogBuffer,
+    /// Loopback listeners opened on demand, by container port.
+    listeners: HashMap<u16, std::net::SocketAddr>,
     /// Ends the container's timers (crash, log ticker) when it exits.
     alive: CancellationToken,
 }
@@ -168,6 +175,13 @@ impl SimRuntime {
                     }
                 }
             });
+        }
+    }
+
+    /// Appends a line to a container's log.
+    fn log_line(&self, id: &str, line: String) {
+        if let Some(container) = self.inner.state.lock().containers.get_mut(id) {
+            container.log.push(line);
         }
     }
 
@@ -324,6 +338,7 @@ impl Runtime for SimRuntime {
                 faults: Faults::from_annotations(&spec.annotations),
                 started: None,
                 log: LogBuffer::default(),
+                listeners: HashMap::new(),
                 alive: CancellationToken::new(),
             },
         );
@@ -417,6 +432,57 @@ impl Runtime for SimRuntime {
             .get_mut(id)
             .ok_or_else(|| RuntimeError::NoSuchContainer(id.to_string()))?;
         Ok(container.log.stream(request))
+    }
+
+    async fn exec(&self, id: &str, command: &[String]) -> Result<ExecOutput, RuntimeError> {
+        let spec = {
+            let state = self.inner.state.lock();
+            let container = state
+                .containers
+                .get(id)
+                .ok_or_else(|| RuntimeError::NoSuchContainer(id.to_string()))?;
+            if container.info.state != ContainerRunState::Running {
+                return Err(RuntimeError::Failed {
+                    operation: "exec",
+                    message: format!("container {id} is not running"),
+                });
+            }
+            container.spec.clone()
+        };
+        Ok(shell::run(&spec, command))
+    }
+
+    async fn port_address(&self, id: &str, container_port: u16) -> Option<std::net::SocketAddr> {
+        let alive = {
+            let state = self.inner.state.lock();
+            let container = state.containers.get(id)?;
+            if container.info.state != ContainerRunState::Running {
+                return None;
+            }
+            let serves = container.spec.ports.is_empty()
+                || container
+                    .spec
+                    .ports
+                    .iter()
+                    .any(|p| p.container_port == container_port);
+            if !serves {
+                return None;
+            }
+            if let Some(address) = container.listeners.get(&container_port) {
+                return Some(*address);
+            }
+            container.alive.clone()
+        };
+        let address =
+            serve::listen(self.clone(), id.to_string(), container_port, alive.clone()).await?;
+        let mut state = self.inner.state.lock();
+        let container = state.containers.get_mut(id)?;
+        // Another caller may have opened one meanwhile: keep the first.
+        let kept = *container.listeners.entry(container_port).or_insert(address);
+        if kept != address {
+            tracing::debug!("a second sim listener for one port stays unused");
+        }
+        Some(kept)
     }
 
     fn events(&self) -> BoxStream<'static, RuntimeEvent> {
