@@ -1041,3 +1041,38 @@ async fn sim_containers_serve_http_on_loopback_and_answer_exec() {
     assert_eq!(missing.exit_code, 127);
     cancel.cancel();
 }
+
+#[tokio::test(start_paused = true)]
+async fn changing_a_pods_image_restarts_its_container() {
+    let cluster = cluster();
+    let store = &cluster.store;
+    store.create(web_pod("upgrade", json!({}))).expect("create");
+    wait_for(store, "upgrade", "Running", |p| phase(p) == "Running").await;
+    store
+        .mutate::<Pod>("default", "upgrade", UpdateScope::Main, |p| {
+            if let Some(spec) = p.spec.as_mut() {
+                spec.containers[0].image = Some("nginx:1.28".into());
+            }
+            true
+        })
+        .expect("set image");
+    let upgraded = wait_for(store, "upgrade", "the new image running", |p| {
+        let status = container_status(p);
+        status.image == "nginx:1.28" && status.state.and_then(|s| s.running).is_some()
+    })
+    .await;
+    assert_eq!(container_status(&upgraded).restart_count, 1);
+    assert!(has_event(
+        store,
+        "upgrade",
+        "Killing",
+        "Container web definition changed, will be restarted"
+    ));
+    assert!(has_event(
+        store,
+        "upgrade",
+        "Pulling",
+        "Pulling image \"nginx:1.28\""
+    ));
+    cluster.cancel.cancel();
+}

@@ -78,6 +78,8 @@ pub struct Slot {
     pub last_exit: Option<ContainerStateTerminated>,
     pub prior_exit: Option<ContainerStateTerminated>,
     pub restart_count: i32,
+    /// The image of `current` (the spec may name a newer one).
+    pub image: Option<String>,
     pub image_id: String,
     pub crash_backoff: BackOff,
     pub pull_backoff: BackOff,
@@ -87,6 +89,8 @@ pub struct Slot {
     pub started: bool,
     pub ready: bool,
     pub probes: Vec<ProbeTracker>,
+    /// The spec changed while it ran: restart whatever the restartPolicy.
+    pub force_restart: bool,
 }
 
 impl Slot {
@@ -100,6 +104,7 @@ impl Slot {
             last_exit: None,
             prior_exit: None,
             restart_count: 0,
+            image: None,
             image_id: String::new(),
             crash_backoff: BackOff::default(),
             pull_backoff: BackOff::default(),
@@ -108,6 +113,7 @@ impl Slot {
             started: false,
             ready: false,
             probes: Vec::new(),
+            force_restart: false,
         }
     }
 
@@ -168,7 +174,11 @@ impl Slot {
         };
         ContainerStatus {
             name: self.spec.name.clone(),
-            image: self.spec.image.clone().unwrap_or_default(),
+            image: self
+                .image
+                .clone()
+                .or_else(|| self.spec.image.clone())
+                .unwrap_or_default(),
             image_id: self.image_id.clone(),
             container_id: self.current.as_ref().map(|id| format!("{scheme}://{id}")),
             ready: self.ready,

@@ -174,6 +174,7 @@ impl PodWorker {
                     Some(WorkerMessage::Pod(pod)) => {
                         if pod.metadata.uid == self.pod.metadata.uid {
                             self.pod = *pod;
+                            self.apply_spec_changes().await;
                         }
                     }
                     Some(WorkerMessage::Runtime(event)) => self.on_runtime_event(event).await,
@@ -229,6 +230,7 @@ impl PodWorker {
                         slot.restart_count = n;
                     }
                     slot.image_id = info.image_id.clone();
+                    slot.image = Some(info.image.clone());
                     slot.current = Some(info.id.clone());
                     match info.state {
                         ContainerRunState::Running => {
@@ -275,13 +277,60 @@ impl PodWorker {
         }
     }
 
+    /// A container whose image changed is restarted with the new one
+    /// (upstream: "Container c definition changed, will be restarted").
+    async fn apply_spec_changes(&mut self) {
+        let containers = self
+            .pod
+            .spec
+            .as_ref()
+            .map(|s| s.containers.clone())
+            .unwrap_or_default();
+        for index in 0..self.slots.len() {
+            let Some(new) = containers
+                .iter()
+                .find(|c| c.name == self.slots[index].spec.name)
+            else {
+                continue;
+            };
+            if new.image == self.slots[index].spec.image {
+                continue;
+            }
+            let slot = &mut self.slots[index];
+            slot.spec = new.clone();
+            slot.crash_backoff = Default::default();
+            slot.pull_backoff = Default::default();
+            slot.pull_failed = false;
+            slot.retry_at = None;
+            if slot.plan != Plan::Running {
+                continue;
+            }
+            slot.force_restart = true;
+            let id = slot.current.clone();
+            let name = slot.name().to_string();
+            self.event(
+                Some(index),
+                EventType::Normal,
+                "Killing",
+                &format!("Container {name} definition changed, will be restarted"),
+            );
+            if let Some(id) = id {
+                let grace = self.grace();
+                if let Err(error) = self.ctx.runtime.stop_container(&id, grace).await {
+                    tracing::debug!(%error, "stopping a changed container");
+                }
+            }
+        }
+    }
+
     /// A container ended: show it terminated and plan per restartPolicy.
     fn record_exit(&mut self, index: usize, terminated: ContainerStateTerminated) {
-        let restart = match self.restart_policy() {
-            "Never" => false,
-            "OnFailure" => terminated.exit_code != 0,
-            _ => true,
-        };
+        let restart = std::mem::take(&mut self.slots[index].force_restart)
+            || match self.restart_policy() {
+                "Never" => false,
+                "OnFailure" => terminated.exit_code != 0,
+                _ => true,
+            };
         let slot = &mut self.slots[index];
         slot.prior_exit = slot.last_exit.take();
         slot.last_exit = Some(terminated.clone());

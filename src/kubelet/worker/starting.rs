@@ -155,6 +155,7 @@ impl PodWorker {
         }
         let slot = &mut self.slots[index];
         slot.previous = slot.current.replace(id.clone());
+        slot.image = Some(image.clone());
         let name = slot.name().to_string();
         self.event(
             Some(index),
