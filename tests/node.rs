@@ -807,6 +807,24 @@ async fn scheduler_explains_unschedulable_pods_like_upstream() {
     assert_eq!(scheduled.1.as_deref(), Some("Unschedulable"));
     assert_eq!(scheduled.2.as_deref(), Some(message.as_str()));
 
+    // Without a change in the cluster it is not tried again (no event storm),
+    // not even when a node only refreshes its heartbeat.
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    store
+        .mutate::<Node>("", "node-b", UpdateScope::Status, |n| {
+            if let Some(c) = n.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+                c[0].last_heartbeat_time = Some(podium::clock::now_time());
+            }
+            true
+        })
+        .expect("heartbeat");
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let attempts = events(&store, "picky")
+        .into_iter()
+        .find(|e| e.reason.as_deref() == Some("FailedScheduling"))
+        .and_then(|e| e.count);
+    assert_eq!(attempts, Some(1));
+
     // Labelling a node that fits lets it in (the scheduler retries on node changes).
     store
         .mutate::<Node>("", "node-b", UpdateScope::Main, |n| {

@@ -7,13 +7,13 @@
 
 mod fit;
 pub mod quantity;
+mod signals;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Node, Pod, PodCondition};
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -22,11 +22,15 @@ pub use fit::{NodeUsage, Placement, place};
 
 use crate::api::{Kind, KubeObject, Object};
 use crate::events::{EventRecorder, EventType};
-use crate::store::{EventType as WatchEventType, ListFilter, Store, UpdateScope, WatchItem};
+use crate::store::{ListFilter, Store, UpdateScope};
+use signals::Signals;
 
 pub const SCHEDULER_NAME: &str = "default-scheduler";
 const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Unschedulable pods are tried again at least this often (upstream's
+/// podMaxInUnschedulablePodsDuration).
+const UNSCHEDULABLE_FLUSH: Duration = Duration::from_secs(300);
 
 /// Starts the scheduler; it runs until `cancel` fires.
 pub fn start(store: Store, cancel: CancellationToken) -> JoinHandle<()> {
@@ -36,7 +40,9 @@ pub fn start(store: Store, cancel: CancellationToken) -> JoinHandle<()> {
 /// A pod the scheduler could not place: when it may be tried again.
 struct Attempt {
     backoff: Duration,
-    not_before: Instant,
+    failed_at: Instant,
+    /// The cluster epoch at the failure; the pod waits for a change.
+    epoch: u64,
 }
 
 /// True for a pod the scheduler should place.
@@ -56,34 +62,13 @@ fn pending(pod: &Pod) -> bool {
     unbound && ours && !finished && pod.metadata.deletion_timestamp.is_none()
 }
 
-/// Whether a change may let a pending pod in: a new or changed pending
-/// pod, a pod leaving a node, a node change.
-fn relevant(event_type: WatchEventType, object: &Object) -> bool {
-    match object {
-        Object::Node(_) => true,
-        Object::Pod(pod) => match event_type {
-            WatchEventType::Deleted => true,
-            _ => {
-                pending(pod)
-                    || pod.metadata.deletion_timestamp.is_some()
-                    || pod
-                        .status
-                        .as_ref()
-                        .and_then(|s| s.phase.as_deref())
-                        .is_some_and(|p| p == "Succeeded" || p == "Failed")
-            }
-        },
-        _ => false,
-    }
-}
-
 async fn run(store: Store, cancel: CancellationToken) {
-    let wake = Arc::new(Notify::new());
-    let watcher = tokio::spawn(watch_changes(store.clone(), wake.clone(), cancel.clone()));
+    let signals = Arc::new(Signals::default());
+    let watcher = signals::start(store.clone(), signals.clone(), cancel.clone());
     let recorder = EventRecorder::new(store.clone(), SCHEDULER_NAME, None);
     let mut attempts: HashMap<String, Attempt> = HashMap::new();
     loop {
-        let next_retry = schedule_pass(&store, &recorder, &mut attempts);
+        let next_retry = schedule_pass(&store, &recorder, &mut attempts, signals.epoch());
         let timer = async {
             match next_retry {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -92,36 +77,11 @@ async fn run(store: Store, cancel: CancellationToken) {
         };
         tokio::select! {
             _ = cancel.cancelled() => break,
-            _ = wake.notified() => {}
+            _ = signals.wake.notified() => {}
             _ = timer => {}
         }
     }
     watcher.abort();
-}
-
-/// Wakes the scheduler on relevant changes; a burst coalesces into one pass.
-async fn watch_changes(store: Store, wake: Arc<Notify>, cancel: CancellationToken) {
-    loop {
-        let mut watch = match store.watch(None, None) {
-            Ok(watch) => watch,
-            Err(_) => return,
-        };
-        wake.notify_one();
-        loop {
-            tokio::select! {
-                _ = cancel.cancelled() => return,
-                item = watch.next() => match item {
-                    None => return,
-                    Some(WatchItem::Gone) => break,
-                    Some(WatchItem::Event(event)) => {
-                        if relevant(event.event_type, &event.object) {
-                            wake.notify_one();
-                        }
-                    }
-                },
-            }
-        }
-    }
 }
 
 /// Tries every pending pod once; returns when the next back-off ends.
@@ -129,6 +89,7 @@ fn schedule_pass(
     store: &Store,
     recorder: &EventRecorder,
     attempts: &mut HashMap<String, Attempt>,
+    epoch: u64,
 ) -> Option<Instant> {
     let listed = store.list(Kind::Pod, None, &ListFilter::default());
     let pods: Vec<&Pod> = listed
@@ -159,11 +120,20 @@ fn schedule_pass(
     });
     for pod in ordered {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        if let Some(attempt) = attempts.get(&uid)
-            && attempt.not_before > now
-        {
-            next_retry = Some(next_retry.map_or(attempt.not_before, |n| n.min(attempt.not_before)));
-            continue;
+        if let Some(attempt) = attempts.get(&uid) {
+            let not_before = attempt.failed_at + attempt.backoff;
+            let flush_at = attempt.failed_at + UNSCHEDULABLE_FLUSH;
+            let wake_at = if attempt.epoch == epoch && now < flush_at {
+                Some(flush_at)
+            } else if now < not_before {
+                Some(not_before)
+            } else {
+                None
+            };
+            if let Some(at) = wake_at {
+                next_retry = Some(next_retry.map_or(at, |n| n.min(at)));
+                continue;
+            }
         }
         match place(pod, &nodes, &usage) {
             Placement::Node(node) => {
@@ -176,15 +146,16 @@ fn schedule_pass(
                 let backoff = attempts
                     .get(&uid)
                     .map_or(INITIAL_BACKOFF, |a| (a.backoff * 2).min(MAX_BACKOFF));
-                let not_before = now + backoff;
+                let flush_at = now + UNSCHEDULABLE_FLUSH;
                 attempts.insert(
                     uid,
                     Attempt {
                         backoff,
-                        not_before,
+                        failed_at: now,
+                        epoch,
                     },
                 );
-                next_retry = Some(next_retry.map_or(not_before, |n| n.min(not_before)));
+                next_retry = Some(next_retry.map_or(flush_at, |n| n.min(flush_at)));
                 unschedulable(store, recorder, pod, &message);
             }
         }
