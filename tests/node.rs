@@ -1094,3 +1094,42 @@ async fn changing_a_pods_image_restarts_its_container() {
     ));
     cluster.cancel.cancel();
 }
+
+#[tokio::test(start_paused = true)]
+async fn image_pulls_are_serialised_per_node() {
+    let cluster = cluster();
+    let store = &cluster.store;
+    for name in ["first", "second"] {
+        store
+            .create(pod(json!({
+                "metadata": {"name": name, "namespace": "default"},
+                "spec": {"containers": [{"name": "web", "image": "nginx"}]}
+            })))
+            .expect("create");
+    }
+    for name in ["first", "second"] {
+        wait_for(store, name, "Running", |p| phase(p) == "Running").await;
+    }
+    let pulled: Vec<String> = ["first", "second"]
+        .iter()
+        .flat_map(|name| events(store, name))
+        .filter(|e| e.reason.as_deref() == Some("Pulled"))
+        .filter_map(|e| e.message)
+        .map(|m| {
+            m.split(". Image size")
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let mut pulled = pulled;
+    pulled.sort();
+    assert_eq!(
+        pulled,
+        [
+            "Successfully pulled image \"nginx\" in 1.5s (1.5s including waiting)",
+            "Successfully pulled image \"nginx\" in 250ms (1.75s including waiting)",
+        ]
+    );
+    cluster.cancel.cancel();
+}

@@ -169,6 +169,7 @@ async fn run(
         node: config.name.clone(),
         ips: IpPool::new(config.index),
         cancel: cancel.clone(),
+        image_pulls: tokio::sync::Mutex::new(()),
     });
     let mut dispatcher = Dispatcher {
         ctx,

@@ -36,6 +36,8 @@ pub struct NodeContext {
     pub node: String,
     pub ips: IpPool,
     pub cancel: CancellationToken,
+    /// One image pull at a time on this node.
+    pub image_pulls: tokio::sync::Mutex<()>,
 }
 
 impl NodeContext {
@@ -239,7 +241,17 @@ impl PodWorker {
                                 started_at: time_of(info.started_at),
                             };
                             let pod_ip = self.pod_ip.clone();
-                            self.slots[index].arm_probes(&pod_ip, Instant::now());
+                            // Probe delays count from when it really started.
+                            let ran_for = info
+                                .started_at
+                                .and_then(|at| {
+                                    crate::clock::now().duration_since(at).try_into().ok()
+                                })
+                                .unwrap_or(Duration::ZERO);
+                            let started = Instant::now()
+                                .checked_sub(ran_for)
+                                .unwrap_or_else(Instant::now);
+                            self.slots[index].arm_probes(&pod_ip, started);
                         }
                         ContainerRunState::Exited => {
                             let terminated = self.terminated_from(&info);
