@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ContainerStateTerminated, HostIP, Pod, PodIP, PodStatus};
+use k8s_openapi::api::core::v1::{ContainerStateTerminated, Pod, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -15,17 +15,18 @@ use tokio_util::sync::CancellationToken;
 
 use super::ipam::IpPool;
 use super::runtime::{
-    ContainerInfo, ContainerRunState, ContainerSpec, LABEL_CONTAINER_NAME, LABEL_NODE,
-    LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, PortSpec,
-    ResourceLimits, Runtime, RuntimeEvent, RuntimeEventKind,
+    ContainerInfo, ContainerSpec, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_NAME,
+    LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, PortSpec, ResourceLimits, Runtime,
+    RuntimeEvent, RuntimeEventKind,
 };
 use super::slot::{Plan, Shown, Slot};
-use super::status;
 use crate::api::{Kind, Object};
 use crate::events::{EventRecorder, EventType};
-use crate::store::{DeleteOptions, Store, UpdateScope};
+use crate::store::{DeleteOptions, Store};
 
+mod adoption;
 mod probing;
+mod report;
 mod starting;
 
 /// What every pod worker of one kubelet shares.
@@ -183,108 +184,6 @@ impl PodWorker {
                     Some(WorkerMessage::Gone) => self.gone = true,
                 },
                 _ = timer => self.run_due_probes().await,
-            }
-        }
-    }
-
-    /// Takes over containers the runtime kept across a restart of podium;
-    /// a container that vanished counts as ended (upstream's
-    /// ContainerStatusUnknown) and restarts under the pod's policy.
-    async fn adopt(&mut self, mut adopted: Vec<ContainerInfo>) {
-        let old_statuses = self
-            .pod
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.clone())
-            .unwrap_or_default();
-        adopted.sort_by_key(|c| {
-            (
-                c.label(LABEL_RESTART_COUNT)
-                    .and_then(|n| n.parse::<i32>().ok())
-                    .unwrap_or(0),
-                c.started_at,
-            )
-        });
-        for index in 0..self.slots.len() {
-            let name = self.slots[index].name().to_string();
-            let old = old_statuses.iter().find(|s| s.name == name);
-            let mut mine: Vec<ContainerInfo> = adopted
-                .iter()
-                .filter(|c| c.label(LABEL_CONTAINER_NAME) == Some(name.as_str()))
-                .cloned()
-                .collect();
-            let latest = mine.pop();
-            let previous = mine.pop();
-            for stale in mine {
-                // Only the latest two are kept (the current and the previous).
-                let _ = self.ctx.runtime.remove_container(&stale.id).await;
-            }
-            let slot = &mut self.slots[index];
-            if let Some(old) = old {
-                slot.restart_count = old.restart_count;
-                slot.image_id = old.image_id.clone();
-                slot.last_exit = old.last_state.as_ref().and_then(|s| s.terminated.clone());
-            }
-            slot.previous = previous.map(|c| c.id);
-            match latest {
-                Some(info) => {
-                    if let Some(n) = info.label(LABEL_RESTART_COUNT).and_then(|n| n.parse().ok()) {
-                        slot.restart_count = n;
-                    }
-                    slot.image_id = info.image_id.clone();
-                    slot.image = Some(info.image.clone());
-                    slot.current = Some(info.id.clone());
-                    match info.state {
-                        ContainerRunState::Running => {
-                            slot.plan = Plan::Running;
-                            slot.shown = Shown::Running {
-                                started_at: time_of(info.started_at),
-                            };
-                            let pod_ip = self.pod_ip.clone();
-                            // Probe delays count from when it really started.
-                            let ran_for = info
-                                .started_at
-                                .and_then(|at| {
-                                    crate::clock::now().duration_since(at).try_into().ok()
-                                })
-                                .unwrap_or(Duration::ZERO);
-                            let started = Instant::now()
-                                .checked_sub(ran_for)
-                                .unwrap_or_else(Instant::now);
-                            self.slots[index].arm_probes(&pod_ip, started);
-                        }
-                        ContainerRunState::Exited => {
-                            let terminated = self.terminated_from(&info);
-                            self.record_exit(index, terminated);
-                        }
-                        ContainerRunState::Created => {
-                            let _ = self.ctx.runtime.remove_container(&info.id).await;
-                            self.slots[index].current = None;
-                        }
-                    }
-                }
-                None => {
-                    let ran_before = old.is_some_and(|o| o.container_id.is_some());
-                    if ran_before {
-                        let started_at = old
-                            .and_then(|o| o.state.as_ref())
-                            .and_then(|s| s.running.as_ref())
-                            .and_then(|r| r.started_at.clone());
-                        slot.current = None;
-                        let terminated = ContainerStateTerminated {
-                            exit_code: 137,
-                            reason: Some("ContainerStatusUnknown".to_string()),
-                            message: Some(
-                                "The container could not be located when the pod was terminated"
-                                    .to_string(),
-                            ),
-                            started_at,
-                            finished_at: Some(crate::clock::now_time()),
-                            ..ContainerStateTerminated::default()
-                        };
-                        self.record_exit(index, terminated);
-                    }
-                }
             }
         }
     }
@@ -520,76 +419,6 @@ impl PodWorker {
             labels,
             annotations: self.pod.metadata.annotations.clone().unwrap_or_default(),
             restart_count,
-        }
-    }
-
-    /// Writes the pod's status when it differs from what was written.
-    fn flush_status(&mut self) {
-        let status = self.compute_status();
-        if self.written.as_ref() == Some(&status) {
-            return;
-        }
-        let uid = self.pod.metadata.uid.clone();
-        let result = self.ctx.store.mutate::<Pod>(
-            self.pod.metadata.namespace.as_deref().unwrap_or(""),
-            self.pod.metadata.name.as_deref().unwrap_or(""),
-            UpdateScope::Status,
-            |pod| {
-                if pod.metadata.uid != uid {
-                    return false;
-                }
-                pod.status = Some(status.clone());
-                true
-            },
-        );
-        match result {
-            Ok(_) => self.written = Some(status),
-            Err(error) => tracing::warn!(%error, pod = self.name(), "could not write pod status"),
-        }
-    }
-
-    fn compute_status(&self) -> PodStatus {
-        let scheme = self.ctx.scheme();
-        let statuses: Vec<_> = self.slots.iter().map(|s| s.status(scheme)).collect();
-        let phase = status::phase(self.restart_policy(), &statuses);
-        let completed = phase == "Succeeded" || phase == "Failed";
-        let unready: Vec<String> = self
-            .slots
-            .iter()
-            .filter(|s| !s.ready)
-            .map(|s| s.name().to_string())
-            .collect();
-        let previous = self.written.as_ref().or(self.pod.status.as_ref());
-        let old_conditions = previous
-            .and_then(|s| s.conditions.clone())
-            .unwrap_or_default();
-        let now = crate::clock::now_time();
-        let conditions = status::conditions(&status::ConditionInputs {
-            old: &old_conditions,
-            unready: &unready,
-            completed,
-            now: &now,
-        });
-        let qos = self
-            .pod
-            .spec
-            .as_ref()
-            .map_or("BestEffort", status::qos_class);
-        PodStatus {
-            phase: Some(phase.to_string()),
-            conditions: Some(conditions),
-            host_ip: Some("127.0.0.1".to_string()),
-            host_ips: Some(vec![HostIP {
-                ip: "127.0.0.1".to_string(),
-            }]),
-            pod_ip: Some(self.pod_ip.clone()),
-            pod_ips: Some(vec![PodIP {
-                ip: self.pod_ip.clone(),
-            }]),
-            start_time: Some(self.start_time.clone()),
-            container_statuses: Some(statuses),
-            qos_class: Some(qos.to_string()),
-            ..PodStatus::default()
         }
     }
 

@@ -23,12 +23,12 @@
 //! port-forward work on the sim too.
 
 mod faults;
+mod images;
 mod logs;
 mod serve;
 mod shell;
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -45,6 +45,7 @@ pub use faults::{
     CRASH_AFTER_SECONDS, EXIT_CODE, FAIL_LIVENESS_AFTER_SECONDS, FAIL_READINESS, Faults,
     LOG_LINES_PER_SECOND,
 };
+use images::{digest, registry_host, repository};
 use logs::LogBuffer;
 
 use super::probe::{self, ProbeAction, ProbeKind, ProbeOutcome};
@@ -196,43 +197,6 @@ impl SimRuntime {
             ));
         }
     }
-}
-
-/// A stable pseudo digest for an image name.
-fn digest(image: &str) -> String {
-    (0u8..4)
-        .map(|seed| {
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            seed.hash(&mut hasher);
-            image.hash(&mut hasher);
-            format!("{:016x}", hasher.finish())
-        })
-        .collect()
-}
-
-/// `nginx:1.27` → `docker.io/library/nginx`, as containerd reports it.
-fn repository(image: &str) -> String {
-    let without_digest = image.split('@').next().unwrap_or(image);
-    let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
-    let without_tag = match without_digest[last_slash..].find(':') {
-        Some(colon) => &without_digest[..last_slash + colon],
-        None => without_digest,
-    };
-    let first = without_tag.split('/').next().unwrap_or("");
-    let has_domain = without_tag.contains('/')
-        && (first.contains('.') || first.contains(':') || first == "localhost");
-    if has_domain {
-        without_tag.to_string()
-    } else if without_tag.contains('/') {
-        format!("docker.io/{without_tag}")
-    } else {
-        format!("docker.io/library/{without_tag}")
-    }
-}
-
-fn registry_host(image: &str) -> String {
-    let repo = repository(image);
-    repo.split('/').next().unwrap_or("docker.io").to_string()
 }
 
 fn startup_lines(spec: &ContainerSpec) -> Vec<String> {
@@ -572,15 +536,6 @@ impl Runtime for SimRuntime {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn image_references_normalise_like_containerd() {
-        assert_eq!(repository("nginx"), "docker.io/library/nginx");
-        assert_eq!(repository("nginx:1.27"), "docker.io/library/nginx");
-        assert_eq!(repository("bitnami/redis:7"), "docker.io/bitnami/redis");
-        assert_eq!(repository("registry.invalid/x:1"), "registry.invalid/x");
-        assert_eq!(repository("localhost:5000/app"), "localhost:5000/app");
-    }
 
     #[tokio::test(start_paused = true)]
     async fn invalid_registry_fails_to_pull() {
