@@ -32,13 +32,12 @@ impl IpPool {
         }
     }
 
-    /// Takes `preferred` when it is in this pool and free (a re-adopted pod
-    /// keeps its IP), else the next free address.
+    /// Takes `preferred` when it is in this pool (a pod keeps the IP it
+    /// had before podium restarted), else the next free address.
     pub fn allocate(&self, preferred: Option<&str>) -> String {
         let mut state = self.state.lock();
-        if let Some(offset) = preferred.and_then(|ip| self.offset(ip))
-            && state.used.insert(offset)
-        {
+        if let Some(offset) = preferred.and_then(|ip| self.offset(ip)) {
+            state.used.insert(offset);
             return self.address(offset);
         }
         for _ in 0..BLOCK {

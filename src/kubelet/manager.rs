@@ -177,6 +177,13 @@ async fn run(
     };
 
     let list = store.list(Kind::Pod, None, &ListFilter::default());
+    // Pods that had an IP keep it: reserve them before new pods draw one.
+    for pod in list.items.iter().filter_map(|o| Pod::from_object(o)) {
+        let ip = pod.status.as_ref().and_then(|s| s.pod_ip.as_deref());
+        if bound_here(pod, &config.name) && ip.is_some() {
+            dispatcher.ctx.ips.allocate(ip);
+        }
+    }
     for object in &list.items {
         let uid = object.meta().uid.clone().unwrap_or_default();
         let adopted = by_pod.remove(&uid).unwrap_or_default();

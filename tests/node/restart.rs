@@ -23,7 +23,8 @@ async fn restarted_kubelet_readopts_and_restarts_vanished_containers() {
             condition(p, "Ready").is_some_and(|c| c.0 == "True")
         })
         .await;
-        before.push(container_status(&pod));
+        let ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone());
+        before.push((container_status(&pod), ip));
     }
     // podium stops: the kubelet goes, and with the simulated runtime all
     // its containers vanish.
@@ -40,7 +41,16 @@ async fn restarted_kubelet_readopts_and_restarts_vanished_containers() {
         NodeConfig::new("node-1", 0),
         cancel.clone(),
     );
-    for (name, old) in ["a", "b"].into_iter().zip(before) {
+    // A new pod arrives as the kubelet comes back: it must not take an
+    // address the old pods keep.
+    let mut newcomer = web_pod("c", json!({}));
+    if let Some(spec) = newcomer.spec.as_mut() {
+        spec.node_name = Some("node-1".into());
+    }
+    store.create(newcomer).expect("create c");
+    let mut kept_ips = Vec::new();
+    for (name, (old, old_ip)) in ["a", "b"].into_iter().zip(before) {
+        kept_ips.push(old_ip.clone());
         let pod = wait_for(&store, name, "Ready again", |p| {
             condition(p, "Ready").is_some_and(|c| c.0 == "True")
                 && container_status(p).container_id != old.container_id
@@ -56,9 +66,20 @@ async fn restarted_kubelet_readopts_and_restarts_vanished_containers() {
             Some("ContainerStatusUnknown")
         );
         assert_eq!(phase(&pod), "Running");
+        assert_eq!(
+            pod.status.as_ref().and_then(|s| s.pod_ip.clone()),
+            old_ip,
+            "{name} keeps its IP"
+        );
     }
+    let c = wait_for(&store, "c", "Running", |p| phase(p) == "Running").await;
+    let c_ip = c.status.and_then(|s| s.pod_ip);
+    assert!(
+        !kept_ips.contains(&c_ip),
+        "c got {c_ip:?}, kept {kept_ips:?}"
+    );
     let containers = runtime.list_containers().await.expect("list");
-    assert_eq!(containers.len(), 2, "no duplicates: {containers:?}");
+    assert_eq!(containers.len(), 3, "no duplicates: {containers:?}");
     cancel.cancel();
 }
 
