@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 
+use crate::events::{EventRecorder, EventType};
 use crate::store::{Store, StoreError, UpdateScope};
 
 pub const KUBELET_VERSION: &str = "v1.33.0-podium";
@@ -181,7 +182,32 @@ pub fn register(store: &Store, config: &NodeConfig, runtime: &str) -> Result<(),
         current.extend(labels.clone());
         *current != before
     })?;
-    heartbeat(store, config, runtime)
+    heartbeat(store, config, runtime)?;
+    record_start(store, config);
+    Ok(())
+}
+
+/// The events upstream's kubelet records about its node when it starts.
+fn record_start(store: &Store, config: &NodeConfig) {
+    let Some(node) = store.get(crate::api::Kind::Node, "", &config.name) else {
+        return;
+    };
+    let recorder = EventRecorder::new(store.clone(), "kubelet", Some(&config.name));
+    let name = &config.name;
+    recorder.record(&node, EventType::Normal, "Starting", "Starting kubelet.");
+    for reason in [
+        "NodeHasSufficientMemory",
+        "NodeHasNoDiskPressure",
+        "NodeHasSufficientPID",
+        "NodeReady",
+    ] {
+        recorder.record(
+            &node,
+            EventType::Normal,
+            reason,
+            &format!("Node {name} status is now: {reason}"),
+        );
+    }
 }
 
 /// Refreshes the node's conditions (lastHeartbeatTime).

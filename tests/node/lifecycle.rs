@@ -5,7 +5,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use podium::api::Kind;
 use podium::kubelet::Runtime;
-use podium::store::{DeleteOptions, Deletion, UpdateScope};
+use podium::store::{DeleteOptions, Deletion, ListFilter, UpdateScope};
 use serde_json::json;
 
 use super::common::*;
@@ -111,6 +111,15 @@ async fn pod_goes_from_pending_to_running_with_upstream_events() {
             .as_deref(),
         Some("110")
     );
+
+    let node_events: Vec<String> = store
+        .list_as::<k8s_openapi::api::core::v1::Event>(Some("default"), &ListFilter::default())
+        .into_iter()
+        .filter(|e| e.involved_object.kind.as_deref() == Some("Node"))
+        .filter_map(|e| e.message)
+        .collect();
+    assert!(node_events.contains(&"Starting kubelet.".to_string()));
+    assert!(node_events.contains(&"Node node-1 status is now: NodeReady".to_string()));
 
     // A second pod of the same image does not pull again.
     store.create(web_pod("web-2", json!({}))).expect("create");
