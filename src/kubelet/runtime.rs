@@ -80,6 +80,9 @@ pub struct ContainerSpec {
     /// injections here; Docker may ignore them).
     pub annotations: BTreeMap<String, String>,
     pub restart_count: i32,
+    /// An init container: it runs to completion before the app containers
+    /// start (the simulated runtime ends it by itself after a moment).
+    pub init: bool,
 }
 
 /// Where a container is in its life.

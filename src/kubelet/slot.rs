@@ -68,6 +68,8 @@ pub enum Plan {
 #[derive(Debug)]
 pub struct Slot {
     pub spec: Container,
+    /// An init container: runs to completion before the app containers.
+    pub init: bool,
     pub plan: Plan,
     pub shown: Shown,
     /// The runtime container behind the slot (live, or the last one that ran).
@@ -94,11 +96,12 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub fn new(spec: Container) -> Slot {
+    pub fn new(spec: Container, init: bool, first_reason: &str) -> Slot {
         Slot {
             spec,
+            init,
             plan: Plan::Start,
-            shown: Shown::waiting("ContainerCreating", None),
+            shown: Shown::waiting(first_reason, None),
             current: None,
             previous: None,
             last_exit: None,
@@ -122,7 +125,17 @@ impl Slot {
     }
 
     pub fn field_path(&self) -> String {
-        format!("spec.containers{{{}}}", self.spec.name)
+        let list = if self.init {
+            "initContainers"
+        } else {
+            "containers"
+        };
+        format!("spec.{list}{{{}}}", self.spec.name)
+    }
+
+    /// An init container that ran to completion.
+    pub fn completed(&self) -> bool {
+        self.plan == Plan::Done && matches!(&self.shown, Shown::Terminated(t) if t.exit_code == 0)
     }
 
     /// The container now runs: set up its probes. Without a startup probe

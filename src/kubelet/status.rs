@@ -82,6 +82,8 @@ pub struct ConditionInputs<'a> {
     pub old: &'a [PodCondition],
     /// Names of containers not ready, in spec order.
     pub unready: &'a [String],
+    /// Names of init containers that have not completed.
+    pub uninitialized: &'a [String],
     /// The pod ran to completion (Succeeded or Failed).
     pub completed: bool,
     pub now: &'a Time,
@@ -107,12 +109,24 @@ pub fn conditions(inputs: &ConditionInputs<'_>) -> Vec<PodCondition> {
     let bool_status = |b: bool| if b { "True" } else { "False" };
     let wanted = [
         ("PodReadyToStartContainers", "True", None, None),
-        (
-            "Initialized",
-            "True",
-            inputs.completed.then(|| "PodCompleted".to_string()),
-            None,
-        ),
+        if inputs.uninitialized.is_empty() {
+            (
+                "Initialized",
+                "True",
+                inputs.completed.then(|| "PodCompleted".to_string()),
+                None,
+            )
+        } else {
+            (
+                "Initialized",
+                "False",
+                Some("ContainersNotInitialized".to_string()),
+                Some(format!(
+                    "containers with incomplete status: [{}]",
+                    inputs.uninitialized.join(" ")
+                )),
+            )
+        },
         ("Ready", bool_status(ready), reason.clone(), message.clone()),
         ("ContainersReady", bool_status(ready), reason, message),
         ("PodScheduled", "True", None, None),

@@ -86,11 +86,21 @@ impl PodWorker {
         let old = pod.status.clone();
         let preferred = old.as_ref().and_then(|s| s.pod_ip.clone());
         let pod_ip = ctx.ips.allocate(preferred.as_deref());
-        let slots = pod
-            .spec
-            .iter()
-            .flat_map(|s| s.containers.iter())
-            .map(|c| Slot::new(c.clone()))
+        let spec = pod.spec.clone().unwrap_or_default();
+        let inits = spec.init_containers.unwrap_or_default();
+        let app_reason = if inits.is_empty() {
+            "ContainerCreating"
+        } else {
+            "PodInitializing"
+        };
+        let slots = inits
+            .into_iter()
+            .map(|c| Slot::new(c, true, "PodInitializing"))
+            .chain(
+                spec.containers
+                    .into_iter()
+                    .map(|c| Slot::new(c, false, app_reason)),
+            )
             .collect();
         let start_time = old
             .as_ref()
@@ -236,9 +246,12 @@ impl PodWorker {
 
     /// A container ended: show it terminated and plan per restartPolicy.
     fn record_exit(&mut self, index: usize, terminated: ContainerStateTerminated) {
+        let init = self.slots[index].init;
         let restart = std::mem::take(&mut self.slots[index].force_restart)
             || match self.restart_policy() {
                 "Never" => false,
+                // Init containers restart only on failure, whatever the policy.
+                _ if init => terminated.exit_code != 0,
                 "OnFailure" => terminated.exit_code != 0,
                 _ => true,
             };
@@ -304,6 +317,12 @@ impl PodWorker {
     async fn sync(&mut self) {
         for index in 0..self.slots.len() {
             if self.gone || self.pod.metadata.deletion_timestamp.is_some() {
+                return;
+            }
+            // Init containers run one after the other, and all of them
+            // before any app container.
+            let waiting_on_init = self.slots[..index].iter().any(|s| s.init && !s.completed());
+            if waiting_on_init {
                 return;
             }
             if self.slots[index].plan != Plan::Start {
@@ -419,6 +438,7 @@ impl PodWorker {
             labels,
             annotations: self.pod.metadata.annotations.clone().unwrap_or_default(),
             restart_count,
+            init: slot.init,
         }
     }
 

@@ -501,3 +501,81 @@ async fn image_pulls_are_serialised_per_node() {
     );
     cluster.cancel.cancel();
 }
+
+#[tokio::test(start_paused = true)]
+async fn init_containers_run_to_completion_before_app_containers() {
+    let cluster = cluster();
+    let store = &cluster.store;
+    store
+        .create(pod(json!({
+            "metadata": {"name": "initialised", "namespace": "default"},
+            "spec": {
+                "initContainers": [{"name": "migrate", "image": "busybox:1.36"}],
+                "containers": [{"name": "web", "image": "nginx:1.27"}]}
+        })))
+        .expect("create");
+    let initialising = wait_for(store, "initialised", "init running", |p| {
+        p.status
+            .as_ref()
+            .and_then(|s| s.init_container_statuses.as_ref())
+            .and_then(|c| c.first())
+            .and_then(|c| c.state.as_ref())
+            .is_some_and(|s| s.running.is_some())
+    })
+    .await;
+    assert_eq!(phase(&initialising), "Pending");
+    let initialized = condition(&initialising, "Initialized").expect("Initialized");
+    assert_eq!(initialized.0, "False");
+    assert_eq!(initialized.1.as_deref(), Some("ContainersNotInitialized"));
+    assert_eq!(
+        initialized.2.as_deref(),
+        Some("containers with incomplete status: [migrate]")
+    );
+    assert_eq!(
+        waiting(&initialising).map(|w| w.0).as_deref(),
+        Some("PodInitializing")
+    );
+    let ready = wait_for(store, "initialised", "Ready", |p| {
+        condition(p, "Ready").is_some_and(|c| c.0 == "True")
+    })
+    .await;
+    let init = ready
+        .status
+        .as_ref()
+        .and_then(|s| s.init_container_statuses.as_ref())
+        .and_then(|c| c.first().cloned())
+        .expect("init status");
+    let done = init.state.and_then(|s| s.terminated).expect("terminated");
+    assert_eq!(
+        (done.exit_code, done.reason.as_deref()),
+        (0, Some("Completed"))
+    );
+    assert_eq!(
+        condition(&ready, "Initialized").map(|c| c.0).as_deref(),
+        Some("True")
+    );
+    let reasons: Vec<(String, String)> = events(store, "initialised")
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("Started"))
+        .map(|e| {
+            (
+                e.message.unwrap_or_default(),
+                e.involved_object.field_path.unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                "Started container migrate".to_string(),
+                "spec.initContainers{migrate}".to_string()
+            ),
+            (
+                "Started container web".to_string(),
+                "spec.containers{web}".to_string()
+            ),
+        ]
+    );
+    cluster.cancel.cancel();
+}

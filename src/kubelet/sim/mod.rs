@@ -16,6 +16,9 @@
 //! - `sim.podium.dev/log-lines-per-second: "N"` — the container logs N access-log lines a second
 //!   (by default it logs a few startup lines).
 //!
+//! Init containers do their work for about a second and exit 0 (unless
+//! `crash-after-seconds` says otherwise).
+//!
 //! Each container's log is a bounded buffer served with follow, tail,
 //! timestamps and since. Asked for a port's address (`port_address`), a
 //! running container opens a real listener on 127.0.0.1 that answers HTTP
@@ -62,6 +65,7 @@ const FAILED_PULL: Duration = Duration::from_millis(200);
 const CREATE: Duration = Duration::from_millis(100);
 const START: Duration = Duration::from_millis(300);
 const STOP: Duration = Duration::from_millis(100);
+const INIT_RUN: Duration = Duration::from_secs(1);
 
 /// The in-memory runtime. Cheap to clone.
 #[derive(Clone)]
@@ -311,7 +315,15 @@ impl Runtime for SimRuntime {
             SimContainer {
                 spec: spec.clone(),
                 info: info.clone(),
-                faults: Faults::from_annotations(&spec.annotations),
+                faults: {
+                    let mut faults = Faults::from_annotations(&spec.annotations);
+                    if spec.init && faults.crash_after.is_none() {
+                        // An init container does its work and exits 0.
+                        faults.crash_after = Some(INIT_RUN.mul_f64(self.inner.latency_factor));
+                        faults.exit_code = 0;
+                    }
+                    faults
+                },
                 started: None,
                 log: LogBuffer::default(),
                 listeners: HashMap::new(),

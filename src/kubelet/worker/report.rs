@@ -35,13 +35,40 @@ impl PodWorker {
 
     fn compute_status(&self) -> PodStatus {
         let scheme = self.ctx.scheme();
-        let statuses: Vec<_> = self.slots.iter().map(|s| s.status(scheme)).collect();
-        let phase = status::phase(self.restart_policy(), &statuses);
+        let statuses: Vec<_> = self
+            .slots
+            .iter()
+            .filter(|s| !s.init)
+            .map(|s| s.status(scheme))
+            .collect();
+        let init_statuses: Vec<_> = self
+            .slots
+            .iter()
+            .filter(|s| s.init)
+            .map(|s| s.status(scheme))
+            .collect();
+        let uninitialized: Vec<String> = self
+            .slots
+            .iter()
+            .filter(|s| s.init && !s.completed())
+            .map(|s| s.name().to_string())
+            .collect();
+        let init_failed = self
+            .slots
+            .iter()
+            .any(|s| s.init && s.plan == super::Plan::Done && !s.completed());
+        let phase = if init_failed {
+            "Failed"
+        } else if !uninitialized.is_empty() {
+            "Pending"
+        } else {
+            status::phase(self.restart_policy(), &statuses)
+        };
         let completed = phase == "Succeeded" || phase == "Failed";
         let unready: Vec<String> = self
             .slots
             .iter()
-            .filter(|s| !s.ready)
+            .filter(|s| !s.init && !s.ready)
             .map(|s| s.name().to_string())
             .collect();
         let previous = self.written.as_ref().or(self.pod.status.as_ref());
@@ -52,6 +79,7 @@ impl PodWorker {
         let conditions = status::conditions(&status::ConditionInputs {
             old: &old_conditions,
             unready: &unready,
+            uninitialized: &uninitialized,
             completed,
             now: &now,
         });
@@ -73,6 +101,7 @@ impl PodWorker {
             }]),
             start_time: Some(self.start_time.clone()),
             container_statuses: Some(statuses),
+            init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
             qos_class: Some(qos.to_string()),
             ..PodStatus::default()
         }
