@@ -79,6 +79,9 @@ struct PodWorker {
     start_time: Time,
     written: Option<PodStatus>,
     gone: bool,
+    /// The pod had finished (Succeeded/Failed) before this worker began:
+    /// its status is final; the worker only cleans up on deletion.
+    finished: bool,
 }
 
 impl PodWorker {
@@ -114,6 +117,10 @@ impl PodWorker {
             start_time,
             written: None,
             gone: false,
+            finished: old
+                .as_ref()
+                .and_then(|s| s.phase.as_deref())
+                .is_some_and(|p| p == "Succeeded" || p == "Failed"),
         }
     }
 
@@ -171,8 +178,10 @@ impl PodWorker {
                 self.terminate().await;
                 return;
             }
-            self.sync().await;
-            self.flush_status();
+            if !self.finished {
+                self.sync().await;
+                self.flush_status();
+            }
             let deadline = self.slots.iter().filter_map(Slot::next_deadline).min();
             let timer = async {
                 match deadline {

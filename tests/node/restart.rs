@@ -117,3 +117,34 @@ async fn restarted_kubelet_adopts_running_containers_of_the_same_runtime() {
     );
     cancel.cancel();
 }
+
+#[tokio::test(start_paused = true)]
+async fn finished_pods_stay_finished_across_a_restart() {
+    let mut cluster = cluster();
+    let store = cluster.store.clone();
+    store
+        .create(pod(json!({
+            "metadata": {"name": "done", "namespace": "default",
+                "annotations": {"sim.podium.dev/crash-after-seconds": "1",
+                    "sim.podium.dev/exit-code": "0"}},
+            "spec": {"restartPolicy": "Never",
+                "containers": [{"name": "task", "image": "busybox:1.36"}]}
+        })))
+        .expect("create");
+    let before = wait_for(&store, "done", "Succeeded", |p| phase(p) == "Succeeded").await;
+    cluster.cancel.cancel();
+    if let Some(kubelet) = cluster.kubelet.take() {
+        kubelet.join().await;
+    }
+    let cancel = CancellationToken::new();
+    let _kubelet = Kubelet::start(
+        store.clone(),
+        Arc::new(SimRuntime::new(SimOptions::default())),
+        NodeConfig::new("node-1", 0),
+        cancel.clone(),
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after = get(&store, "done").expect("pod");
+    assert_eq!(after.status, before.status);
+    cancel.cancel();
+}
