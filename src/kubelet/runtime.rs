@@ -205,6 +205,16 @@ pub struct ExecSession {
 }
 
 /// A container engine. All operations are on containers podium labelled.
+///
+/// Contract the kubelet relies on:
+/// - every end of a container's process — a crash, a `stop_container`, an
+///   OOM kill — is reported on `events()` as `Died`, after which
+///   `inspect_container` reports `Exited` with the exit code, `finished_at`
+///   and `oom_killed`;
+/// - containers carry `ContainerSpec::labels` so that `list_containers`
+///   finds them again after podium restarts (several kubelets may share one
+///   engine; `LABEL_NODE` tells whose a container is);
+/// - `stop_container` sends SIGTERM, waits at most `grace`, then SIGKILLs.
 #[async_trait::async_trait]
 pub trait Runtime: Send + Sync {
     /// Short name, used as the containerID scheme (`sim`, `docker`).

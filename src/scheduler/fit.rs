@@ -343,3 +343,55 @@ pub fn place(pod: &Pod, nodes: &[Node], usage: &NodeUsage) -> Placement {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toleration(key: &str, operator: &str, value: &str, effect: &str) -> Toleration {
+        Toleration {
+            key: (!key.is_empty()).then(|| key.to_string()),
+            operator: Some(operator.to_string()),
+            value: (!value.is_empty()).then(|| value.to_string()),
+            effect: (!effect.is_empty()).then(|| effect.to_string()),
+            ..Toleration::default()
+        }
+    }
+
+    #[test]
+    fn tolerations_match_like_upstream() {
+        let taint = Taint {
+            key: "dedicated".into(),
+            value: Some("infra".into()),
+            effect: "NoSchedule".into(),
+            ..Taint::default()
+        };
+        assert!(tolerates(
+            &toleration("dedicated", "Equal", "infra", ""),
+            &taint
+        ));
+        assert!(tolerates(
+            &toleration("dedicated", "Exists", "", "NoSchedule"),
+            &taint
+        ));
+        assert!(tolerates(&toleration("", "Exists", "", ""), &taint));
+        assert!(!tolerates(
+            &toleration("dedicated", "Equal", "web", ""),
+            &taint
+        ));
+        assert!(!tolerates(
+            &toleration("dedicated", "Exists", "", "NoExecute"),
+            &taint
+        ));
+        assert!(!tolerates(&toleration("other", "Exists", "", ""), &taint));
+    }
+
+    #[test]
+    fn no_nodes_means_no_nodes_available() {
+        let pod = Pod::default();
+        assert_eq!(
+            place(&pod, &[], &NodeUsage::default()),
+            Placement::Unschedulable("no nodes available to schedule pods".to_string())
+        );
+    }
+}
