@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use k8s_openapi::jiff::SignedDuration;
 use parking_lot::RwLock;
 
@@ -28,10 +28,82 @@ impl NodeLogs {
         }
     }
 
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Routes logs of pods on `node` to `runtime`.
     pub fn add_node(&self, node: &str, runtime: Arc<dyn Runtime>) {
         self.runtimes.write().insert(node.to_string(), runtime);
     }
+}
+
+impl NodeLogs {
+    /// The pod and the name of the container meant: the one asked for, or
+    /// the only one. Init containers count.
+    pub(super) fn resolve(
+        &self,
+        namespace: &str,
+        pod_name: &str,
+        container: Option<&str>,
+    ) -> Result<(Pod, String), LogError> {
+        let pod = self
+            .store
+            .get_as::<Pod>(namespace, pod_name)
+            .ok_or_else(|| LogError::PodNotFound {
+                pod: pod_name.to_string(),
+            })?;
+        let spec = pod.spec.clone().unwrap_or_default();
+        let names: Vec<String> = spec.containers.iter().map(|c| c.name.clone()).collect();
+        let container = match container {
+            Some(c) if !c.is_empty() => c.to_string(),
+            _ if names.len() == 1 => names[0].clone(),
+            _ => {
+                return Err(LogError::ContainerRequired {
+                    pod: pod_name.to_string(),
+                    choices: names,
+                });
+            }
+        };
+        let known = names.contains(&container)
+            || spec
+                .init_containers
+                .iter()
+                .flatten()
+                .any(|c| c.name == container);
+        if !known {
+            return Err(LogError::ContainerNotFound {
+                pod: pod_name.to_string(),
+                container,
+            });
+        }
+        Ok((pod, container))
+    }
+
+    /// The runtime of the node a pod runs on.
+    pub(super) fn runtime_of(&self, pod: &Pod) -> Option<Arc<dyn Runtime>> {
+        let node = pod.spec.as_ref()?.node_name.as_deref()?;
+        self.runtimes.read().get(node).cloned()
+    }
+}
+
+/// The status of `container` among the pod's app and init containers.
+pub(super) fn container_status(pod: &Pod, container: &str) -> Option<ContainerStatus> {
+    let status = pod.status.as_ref()?;
+    status
+        .container_statuses
+        .iter()
+        .flatten()
+        .chain(status.init_container_statuses.iter().flatten())
+        .find(|s| s.name == container)
+        .cloned()
+}
+
+/// A runtime container id without its `scheme://`.
+pub(super) fn raw_id(container_id: &str) -> &str {
+    container_id
+        .split_once("://")
+        .map_or(container_id, |(_, id)| id)
 }
 
 #[async_trait::async_trait]
@@ -42,35 +114,8 @@ impl PodLogs for NodeLogs {
         pod_name: &str,
         options: LogOptions,
     ) -> Result<BoxStream<'static, Bytes>, LogError> {
-        let pod = self
-            .store
-            .get_as::<Pod>(namespace, pod_name)
-            .ok_or_else(|| LogError::PodNotFound {
-                pod: pod_name.to_string(),
-            })?;
-        let spec = pod.spec.clone().unwrap_or_default();
-        let names: Vec<String> = spec.containers.iter().map(|c| c.name.clone()).collect();
-        let container = match options.container.clone() {
-            Some(c) if !c.is_empty() => c,
-            _ if names.len() == 1 => names[0].clone(),
-            _ => {
-                return Err(LogError::ContainerRequired {
-                    pod: pod_name.to_string(),
-                    choices: names,
-                });
-            }
-        };
-        if !names.contains(&container) {
-            return Err(LogError::ContainerNotFound {
-                pod: pod_name.to_string(),
-                container,
-            });
-        }
-        let status = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.container_statuses.as_ref())
-            .and_then(|all| all.iter().find(|s| s.name == container).cloned());
+        let (pod, container) = self.resolve(namespace, pod_name, options.container.as_deref())?;
+        let status = container_status(&pod, &container);
         let not_started = |reason: String| LogError::NotStarted {
             pod: pod_name.to_string(),
             container: container.clone(),
@@ -106,17 +151,10 @@ impl PodLogs for NodeLogs {
                 }
             }
         };
-        let node = spec.node_name.clone().unwrap_or_default();
         let runtime = self
-            .runtimes
-            .read()
-            .get(&node)
-            .cloned()
+            .runtime_of(&pod)
             .ok_or_else(|| not_started("ContainerCreating".to_string()))?;
-        let raw_id = container_id
-            .split_once("://")
-            .map_or(container_id.as_str(), |(_, id)| id)
-            .to_string();
+        let raw_id = raw_id(&container_id).to_string();
         let request = LogRequest {
             follow: options.follow,
             tail_lines: options

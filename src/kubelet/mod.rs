@@ -6,8 +6,10 @@
 //! - [`Runtime`] is the container engine seam; [`SimRuntime`] is the
 //!   in-memory engine (see [`sim`] for its latencies and fault annotations).
 //! - [`NodeLogs`] serves `kubectl logs` for every node ([`PodLogs`], the
-//!   seam the API server's `pods/log` subresource and the console call).
+//!   seam the API server's `pods/log` subresource and the console call),
+//!   and routes `exec` and a pod port's loopback address the same way.
 
+mod access;
 mod backoff;
 mod format;
 mod ipam;
@@ -66,6 +68,9 @@ pub enum LogError {
         container: String,
         reason: String,
     },
+    /// For exec: the container does not run (upstream answers 400).
+    #[error("unable to upgrade connection: container not found (\"{container}\")")]
+    NotRunning { pod: String, container: String },
     #[error("previous terminated container \"{container}\" in pod \"{pod}\" not found")]
     NoPrevious { pod: String, container: String },
     #[error("{0}")]

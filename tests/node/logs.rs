@@ -182,3 +182,66 @@ async fn sim_containers_serve_http_on_loopback_and_answer_exec() {
     assert_eq!(missing.exit_code, 127);
     cancel.cancel();
 }
+
+/// NodeLogs routes a pod's port and exec to the runtime of its node.
+#[tokio::test]
+async fn node_logs_routes_ports_and_exec_to_the_pods_node() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let store = Store::in_memory();
+    namespace(&store);
+    let cancel = CancellationToken::new();
+    let runtime = Arc::new(SimRuntime::new(SimOptions {
+        latency_factor: 0.0,
+    }));
+    Kubelet::start(
+        store.clone(),
+        runtime.clone(),
+        NodeConfig::new("node-1", 0),
+        cancel.clone(),
+    );
+    let mut routed = web_pod("routed", json!({}));
+    if let Some(spec) = routed.spec.as_mut() {
+        spec.node_name = Some("node-1".into());
+    }
+    store.create(routed).expect("create");
+    wait_for(&store, "routed", "Running", |p| phase(p) == "Running").await;
+    let access = NodeLogs::new(store.clone());
+    access.add_node("node-1", runtime.clone());
+
+    let address = access
+        .pod_port_address("default", "routed", 80)
+        .await
+        .expect("address");
+    let mut stream = tokio::net::TcpStream::connect(address)
+        .await
+        .expect("connect");
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+
+    let session = access
+        .exec(
+            "default",
+            "routed",
+            None,
+            &podium::kubelet::ExecRequest {
+                command: vec!["echo".into(), "hello".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("exec");
+    let output: Vec<podium::kubelet::ExecChunk> = session.output.collect().await;
+    assert_eq!(
+        output,
+        [podium::kubelet::ExecChunk::Stdout(bytes::Bytes::from(
+            "hello\n"
+        ))]
+    );
+    assert_eq!(session.exit_code.await.ok(), Some(0));
+    cancel.cancel();
+}
