@@ -320,6 +320,9 @@ impl PodWorker {
         };
         let terminated = self.terminated_from(&info);
         self.record_exit(index, terminated);
+        // Like upstream, the exit shows (Error, Completed) before any
+        // restart or CrashLoopBackOff does.
+        self.flush_status();
     }
 
     /// Starts what should run and is not waiting on a back-off.

@@ -265,6 +265,14 @@ async fn crashing_container_backs_off_10_20_40_seconds() {
         })))
         .expect("create");
     let uid = created.meta().uid.clone().unwrap_or_default();
+    // The first exit shows as Error before the pod restarts.
+    wait_for(store, "crashy", "the first exit", |p| {
+        container_status(p)
+            .state
+            .and_then(|s| s.terminated)
+            .is_some_and(|t| t.reason.as_deref() == Some("Error") && t.exit_code == 1)
+    })
+    .await;
     let mut messages: Vec<(String, i32)> = Vec::new();
     for _ in 0..2000 {
         if let Some(pod) = get(store, "crashy")
