@@ -382,10 +382,26 @@ impl PodWorker {
     fn enter_image_pull_backoff(&mut self, index: usize, until: Instant) {
         let image = self.slots[index].spec.image.clone().unwrap_or_default();
         let message = format!("Back-off pulling image \"{image}\"");
-        let already = matches!(&self.slots[index].shown,
-            Shown::Waiting { reason, .. } if reason == "ImagePullBackOff");
-        self.slots[index].shown = Shown::waiting("ImagePullBackOff", Some(message.clone()));
         self.slots[index].retry_at = Some(until);
+        let already = match &self.slots[index].shown {
+            Shown::Waiting { reason, .. } if reason == "ImagePullBackOff" => true,
+            // The status carries the pull's error, as upstream's does.
+            Shown::Waiting {
+                reason,
+                message: error,
+            } if reason == "ErrImagePull" => {
+                let detail = match error {
+                    Some(error) => format!("{message}: ErrImagePull: {error}"),
+                    None => message.clone(),
+                };
+                self.slots[index].shown = Shown::waiting("ImagePullBackOff", Some(detail));
+                false
+            }
+            _ => {
+                self.slots[index].shown = Shown::waiting("ImagePullBackOff", Some(message.clone()));
+                false
+            }
+        };
         if !already {
             self.event(Some(index), EventType::Normal, "BackOff", &message);
             self.event(

@@ -235,7 +235,10 @@ async fn invalid_image_goes_err_image_pull_then_image_pull_backoff() {
     .await;
     assert_eq!(
         waiting(&backing_off).map(|w| w.1).as_deref(),
-        Some("Back-off pulling image \"registry.invalid/x:1\"")
+        Some(
+            format!("Back-off pulling image \"registry.invalid/x:1\": ErrImagePull: {error}")
+                .as_str()
+        )
     );
     assert!(has_event(
         store,

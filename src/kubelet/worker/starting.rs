@@ -31,6 +31,11 @@ fn pull_policy(image: &str, policy: Option<&str>) -> String {
     }
 }
 
+/// Upstream prints pull times truncated to milliseconds.
+fn to_millis(duration: Duration) -> Duration {
+    Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
+}
+
 impl PodWorker {
     pub(super) async fn start(&mut self, index: usize) {
         let image = self.slots[index].spec.image.clone().unwrap_or_default();
@@ -88,8 +93,8 @@ impl PodWorker {
             let (result, pulling) = result;
             match result {
                 Ok(info) => {
-                    let took = go_duration(pulling);
-                    let total = go_duration(began.elapsed());
+                    let took = go_duration(to_millis(pulling));
+                    let total = go_duration(to_millis(began.elapsed()));
                     self.event(
                         Some(index),
                         EventType::Normal,
