@@ -123,6 +123,11 @@ async fn pod_goes_from_pending_to_running_with_upstream_events() {
 
     // A second pod of the same image does not pull again.
     store.create(web_pod("web-2", json!({}))).expect("create");
+    let creating = wait_for(store, "web-2", "ContainerCreating", |p| {
+        waiting(p).is_some_and(|w| w.0 == "ContainerCreating")
+    })
+    .await;
+    assert_eq!(phase(&creating), "Pending");
     wait_for(store, "web-2", "Running", |p| phase(p) == "Running").await;
     assert!(has_event(
         store,

@@ -12,8 +12,8 @@ use crate::kubelet::slot::{Plan, Shown};
 
 /// How long a failed pull is shown as ErrImagePull before the back-off.
 const ERR_IMAGE_PULL_SHOWN: Duration = Duration::from_secs(1);
-/// A pull running longer than this shows the pod as ContainerCreating.
-const SHOW_PENDING_AFTER: Duration = Duration::from_millis(100);
+/// A pull or create running longer than this shows as ContainerCreating.
+const SHOW_PENDING_AFTER: Duration = Duration::from_millis(50);
 /// Retry delay after a create or start error.
 const CREATE_RETRY: Duration = Duration::from_secs(10);
 
@@ -37,6 +37,19 @@ fn to_millis(duration: Duration) -> Duration {
 }
 
 impl PodWorker {
+    /// Awaits `work`, writing the status first if it takes a while, so a
+    /// slow pull or create shows as ContainerCreating.
+    async fn showing_progress<T>(&mut self, work: impl std::future::Future<Output = T>) -> T {
+        tokio::pin!(work);
+        tokio::select! {
+            done = &mut work => done,
+            _ = tokio::time::sleep(SHOW_PENDING_AFTER) => {
+                self.flush_status();
+                work.await
+            }
+        }
+    }
+
     pub(super) async fn start(&mut self, index: usize) {
         let image = self.slots[index].spec.image.clone().unwrap_or_default();
         let policy = pull_policy(&image, self.slots[index].spec.image_pull_policy.as_deref());
@@ -80,16 +93,9 @@ impl PodWorker {
                 let result = ctx.runtime.pull_image(&wanted, &|_| {}).await;
                 (result, pulling.elapsed())
             };
-            tokio::pin!(pull);
             // Show ContainerCreating only when the pull takes a while: with
             // instant pulls (10,000 pods on the sim) one status write is enough.
-            let result = tokio::select! {
-                result = &mut pull => result,
-                _ = tokio::time::sleep(SHOW_PENDING_AFTER) => {
-                    self.flush_status();
-                    pull.await
-                }
-            };
+            let result = self.showing_progress(pull).await;
             let (result, pulling) = result;
             match result {
                 Ok(info) => {
@@ -143,7 +149,11 @@ impl PodWorker {
         self.slots[index].image_id = image_info.image_id;
 
         let spec = self.container_spec(index);
-        let id = match self.ctx.runtime.create_container(&spec).await {
+        let runtime = self.ctx.runtime.clone();
+        let created = self
+            .showing_progress(async move { runtime.create_container(&spec).await })
+            .await;
+        let id = match created {
             Ok(id) => id,
             Err(error) => {
                 let message = error.to_string();
