@@ -22,6 +22,9 @@ use crate::store::{EventType, ListFilter, Store, WatchItem};
 
 /// How often the node's Ready condition is refreshed.
 const HEARTBEAT: Duration = Duration::from_secs(60);
+/// Back-off for resubscribing to a runtime whose event stream ended.
+const RESUBSCRIBE_MIN: Duration = Duration::from_secs(1);
+const RESUBSCRIBE_MAX: Duration = Duration::from_secs(30);
 
 /// A running kubelet. It stops when its cancellation token fires; the
 /// containers keep running (like a kubelet process that exits).
@@ -105,6 +108,12 @@ impl Dispatcher {
         };
         if let Some(worker) = self.workers.get(uid) {
             let _ = worker.send(WorkerMessage::Runtime(event));
+        }
+    }
+
+    fn recheck_all(&mut self) {
+        for worker in self.workers.values() {
+            let _ = worker.send(WorkerMessage::Recheck);
         }
     }
 
@@ -200,6 +209,8 @@ async fn run(
     }
 
     let mut since = list.resource_version;
+    let mut resubscribe_at: Option<tokio::time::Instant> = None;
+    let mut resubscribe_delay = RESUBSCRIBE_MIN;
     let mut heartbeat =
         tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -226,13 +237,31 @@ async fn run(
                     },
                 },
                 event = runtime_events.next() => match event {
-                    Some(event) => dispatcher.runtime_event(event),
+                    Some(event) => {
+                        resubscribe_delay = RESUBSCRIBE_MIN;
+                        dispatcher.runtime_event(event);
+                    }
                     None => {
-                        tracing::warn!("the runtime's event stream ended; resubscribing");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        runtime_events = runtime.events();
+                        tracing::warn!(
+                            "the runtime's event stream ended; resubscribing in {:?}",
+                            resubscribe_delay
+                        );
+                        runtime_events = futures::stream::pending().boxed();
+                        resubscribe_at = Some(tokio::time::Instant::now() + resubscribe_delay);
+                        resubscribe_delay = (resubscribe_delay * 2).min(RESUBSCRIBE_MAX);
                     }
                 },
+                _ = async {
+                    match resubscribe_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    resubscribe_at = None;
+                    runtime_events = runtime.events();
+                    // Exits during the gap were not reported: look again.
+                    dispatcher.recheck_all();
+                }
                 _ = heartbeat.tick() => {
                     if let Err(error) = node::heartbeat(&store, &config, &runtime_version) {
                         tracing::warn!(%error, "node heartbeat failed");

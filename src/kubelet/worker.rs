@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::ipam::IpPool;
 use super::runtime::{
-    ContainerInfo, ContainerSpec, LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_NAME,
-    LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, PortSpec, ResourceLimits, Runtime,
-    RuntimeEvent, RuntimeEventKind,
+    ContainerInfo, ContainerRunState, ContainerSpec, LABEL_CONTAINER_NAME, LABEL_NODE,
+    LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, PortSpec,
+    ResourceLimits, Runtime, RuntimeEvent, RuntimeEventKind,
 };
 use super::slot::{Plan, Shown, Slot};
 use crate::api::{Kind, Object};
@@ -53,6 +53,8 @@ pub enum WorkerMessage {
     Runtime(RuntimeEvent),
     /// The pod left the store: stop and remove its containers.
     Gone,
+    /// Runtime events may have been missed: inspect the running containers.
+    Recheck,
 }
 
 /// Starts a worker for `pod`, adopting `adopted` containers the runtime
@@ -201,6 +203,7 @@ impl PodWorker {
                     }
                     Some(WorkerMessage::Runtime(event)) => self.on_runtime_event(event).await,
                     Some(WorkerMessage::Gone) => self.gone = true,
+                    Some(WorkerMessage::Recheck) => self.recheck().await,
                 },
                 _ = timer => self.run_due_probes().await,
             }
@@ -289,6 +292,35 @@ impl PodWorker {
             finished_at: Some(time_of(info.finished_at)),
             container_id: Some(format!("{}://{}", self.ctx.scheme(), info.id)),
             ..ContainerStateTerminated::default()
+        }
+    }
+
+    /// Records exits of running containers the runtime did not report.
+    async fn recheck(&mut self) {
+        for index in 0..self.slots.len() {
+            if self.slots[index].plan != Plan::Running {
+                continue;
+            }
+            let Some(id) = self.slots[index].current.clone() else {
+                continue;
+            };
+            match self.ctx.runtime.inspect_container(&id).await {
+                Ok(info) if info.state == ContainerRunState::Running => {}
+                Ok(info) => {
+                    let terminated = self.terminated_from(&info);
+                    self.record_exit(index, terminated);
+                }
+                Err(_) => {
+                    let terminated = ContainerStateTerminated {
+                        exit_code: 137,
+                        reason: Some("ContainerStatusUnknown".to_string()),
+                        message: Some("The container could not be located".to_string()),
+                        finished_at: Some(crate::clock::now_time()),
+                        ..ContainerStateTerminated::default()
+                    };
+                    self.record_exit(index, terminated);
+                }
+            }
         }
     }
 

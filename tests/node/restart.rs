@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use podium::cluster::SimOptions;
 use podium::kubelet::{Kubelet, NodeConfig, Runtime, SimRuntime};
+use podium::store::Store;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -146,5 +147,127 @@ async fn finished_pods_stay_finished_across_a_restart() {
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = get(&store, "done").expect("pod");
     assert_eq!(after.status, before.status);
+    cancel.cancel();
+}
+
+/// A runtime whose first event stream drops exits and then ends, like a
+/// Docker connection that broke.
+struct LossyEvents {
+    inner: SimRuntime,
+    subscriptions: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl Runtime for LossyEvents {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn version(&self) -> String {
+        self.inner.version()
+    }
+    async fn image_present(
+        &self,
+        image: &str,
+    ) -> Result<Option<podium::kubelet::ImageInfo>, podium::kubelet::RuntimeError> {
+        self.inner.image_present(image).await
+    }
+    async fn pull_image(
+        &self,
+        image: &str,
+        progress: &podium::kubelet::PullProgressFn,
+    ) -> Result<podium::kubelet::ImageInfo, podium::kubelet::RuntimeError> {
+        self.inner.pull_image(image, progress).await
+    }
+    async fn create_container(
+        &self,
+        spec: &podium::kubelet::ContainerSpec,
+    ) -> Result<String, podium::kubelet::RuntimeError> {
+        self.inner.create_container(spec).await
+    }
+    async fn start_container(&self, id: &str) -> Result<(), podium::kubelet::RuntimeError> {
+        self.inner.start_container(id).await
+    }
+    async fn stop_container(
+        &self,
+        id: &str,
+        grace: Duration,
+    ) -> Result<(), podium::kubelet::RuntimeError> {
+        self.inner.stop_container(id, grace).await
+    }
+    async fn remove_container(&self, id: &str) -> Result<(), podium::kubelet::RuntimeError> {
+        self.inner.remove_container(id).await
+    }
+    async fn inspect_container(
+        &self,
+        id: &str,
+    ) -> Result<podium::kubelet::ContainerInfo, podium::kubelet::RuntimeError> {
+        self.inner.inspect_container(id).await
+    }
+    async fn list_containers(
+        &self,
+    ) -> Result<Vec<podium::kubelet::ContainerInfo>, podium::kubelet::RuntimeError> {
+        self.inner.list_containers().await
+    }
+    async fn logs(
+        &self,
+        id: &str,
+        request: &podium::kubelet::LogRequest,
+    ) -> Result<futures::stream::BoxStream<'static, bytes::Bytes>, podium::kubelet::RuntimeError>
+    {
+        self.inner.logs(id, request).await
+    }
+    fn events(&self) -> futures::stream::BoxStream<'static, podium::kubelet::RuntimeEvent> {
+        use futures::StreamExt;
+        let first = self
+            .subscriptions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            == 0;
+        let events = self.inner.events();
+        if !first {
+            return events;
+        }
+        let broken = tokio::time::sleep(Duration::from_secs(5));
+        events
+            .filter(|e| {
+                futures::future::ready(!matches!(
+                    e.kind,
+                    podium::kubelet::RuntimeEventKind::Died { .. }
+                ))
+            })
+            .take_until(broken)
+            .boxed()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn exits_missed_while_the_event_stream_was_down_are_found() {
+    let store = Store::in_memory();
+    namespace(&store);
+    let cancel = CancellationToken::new();
+    let runtime = Arc::new(LossyEvents {
+        inner: SimRuntime::new(SimOptions::default()),
+        subscriptions: Default::default(),
+    });
+    Kubelet::start(
+        store.clone(),
+        runtime,
+        NodeConfig::new("node-1", 0),
+        cancel.clone(),
+    );
+    store
+        .create(pod(json!({
+            "metadata": {"name": "lost", "namespace": "default",
+                "annotations": {"sim.podium.dev/crash-after-seconds": "1",
+                    "sim.podium.dev/exit-code": "3"}},
+            "spec": {"nodeName": "node-1", "restartPolicy": "Never",
+                "containers": [{"name": "task", "image": "busybox:1.36"}]}
+        })))
+        .expect("create");
+    let failed = wait_for(&store, "lost", "Failed", |p| phase(p) == "Failed").await;
+    let terminated = container_status(&failed)
+        .state
+        .and_then(|s| s.terminated)
+        .expect("terminated");
+    assert_eq!(terminated.exit_code, 3);
     cancel.cancel();
 }
