@@ -63,17 +63,20 @@ impl NodeLogs {
             .as_ref()
             .and_then(|s| s.container_id.clone())
             .filter(|_| running)
-            .ok_or_else(|| LogError::NotRunning {
-                pod: pod_name.to_string(),
-                container: container.clone(),
-            })?;
-        let runtime = self.runtime_of(&pod).ok_or_else(|| LogError::NotRunning {
-            pod: pod_name.to_string(),
-            container: container.clone(),
-        })?;
+            .ok_or_else(|| not_running(&container))?;
+        let runtime = self
+            .runtime_of(&pod)
+            .ok_or_else(|| not_running(&container))?;
         runtime
             .exec_session(raw_id(&id), request)
             .await
             .map_err(|e| LogError::Runtime(e.to_string()))
     }
+}
+
+/// What upstream answers when exec targets a container that does not run.
+fn not_running(container: &str) -> LogError {
+    LogError::Runtime(format!(
+        "unable to upgrade connection: container not found (\"{container}\")"
+    ))
 }

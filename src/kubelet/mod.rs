@@ -68,9 +68,6 @@ pub enum LogError {
         container: String,
         reason: String,
     },
-    /// For exec: the container does not run (upstream answers 400).
-    #[error("unable to upgrade connection: container not found (\"{container}\")")]
-    NotRunning { pod: String, container: String },
     #[error("previous terminated container \"{container}\" in pod \"{pod}\" not found")]
     NoPrevious { pod: String, container: String },
     #[error("{0}")]
