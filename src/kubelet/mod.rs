@@ -11,6 +11,7 @@
 
 mod access;
 mod backoff;
+mod env;
 mod format;
 mod ipam;
 mod logs;

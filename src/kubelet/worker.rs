@@ -469,12 +469,8 @@ impl PodWorker {
             image: container.image.clone().unwrap_or_default(),
             command: container.command.clone().unwrap_or_default(),
             args: container.args.clone().unwrap_or_default(),
-            env: container
-                .env
-                .iter()
-                .flatten()
-                .map(|e| (e.name.clone(), e.value.clone().unwrap_or_default()))
-                .collect(),
+            // Filled by `env::resolve` when the container is created.
+            env: Vec::new(),
             ports: container
                 .ports
                 .iter()

@@ -595,3 +595,56 @@ async fn init_containers_run_to_completion_before_app_containers() {
     );
     cluster.cancel.cancel();
 }
+
+#[tokio::test(start_paused = true)]
+async fn env_from_a_missing_configmap_waits_with_create_container_config_error() {
+    let cluster = cluster();
+    let store = &cluster.store;
+    store
+        .create(pod(json!({
+            "metadata": {"name": "configured", "namespace": "default", "labels": {"app": "demo"}},
+            "spec": {"containers": [{"name": "app", "image": "busybox:1.36",
+                "env": [
+                    {"name": "GREETING", "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "greeting"}}},
+                    {"name": "MESSAGE", "value": "$(GREETING) from $(POD_NAME)"},
+                    {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}
+                ]}]}
+        })))
+        .expect("create");
+    let stuck = wait_for(store, "configured", "CreateContainerConfigError", |p| {
+        waiting(p).is_some_and(|w| w.0 == "CreateContainerConfigError")
+    })
+    .await;
+    assert_eq!(
+        waiting(&stuck).map(|w| w.1).as_deref(),
+        Some("configmap \"settings\" not found")
+    );
+    assert!(has_event(
+        store,
+        "configured",
+        "Failed",
+        "Error: configmap \"settings\" not found"
+    ));
+    let settings: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "settings", "namespace": "default"},
+        "data": {"greeting": "hello"}
+    }))
+    .expect("configmap json");
+    store.create(settings).expect("configmap");
+    let running = wait_for(store, "configured", "Running", |p| phase(p) == "Running").await;
+    let id = container_status(&running)
+        .container_id
+        .and_then(|id| id.strip_prefix("sim://").map(str::to_string))
+        .expect("container id");
+    let env = cluster
+        .runtime
+        .exec(&id, &["env".to_string()])
+        .await
+        .expect("exec");
+    let env = String::from_utf8_lossy(&env.stdout).to_string();
+    assert!(env.contains("GREETING=hello\n"), "{env}");
+    // POD_NAME is defined after MESSAGE, so it stays unexpanded (upstream).
+    assert!(env.contains("MESSAGE=hello from $(POD_NAME)\n"), "{env}");
+    assert!(env.contains("POD_NAME=configured\n"), "{env}");
+    cluster.cancel.cancel();
+}

@@ -148,7 +148,35 @@ impl PodWorker {
         };
         self.slots[index].image_id = image_info.image_id;
 
-        let spec = self.container_spec(index);
+        let mut spec = self.container_spec(index);
+        let container = self.slots[index].spec.clone();
+        match crate::kubelet::env::resolve(&self.ctx.store, &self.pod, &container, &self.pod_ip) {
+            Ok(env) => {
+                spec.command = spec
+                    .command
+                    .iter()
+                    .map(|c| crate::kubelet::env::expand(c, &env))
+                    .collect();
+                spec.args = spec
+                    .args
+                    .iter()
+                    .map(|a| crate::kubelet::env::expand(a, &env))
+                    .collect();
+                spec.env = env;
+            }
+            Err(message) => {
+                self.slots[index].shown =
+                    Shown::waiting("CreateContainerConfigError", Some(message.clone()));
+                self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
+                self.event(
+                    Some(index),
+                    EventType::Warning,
+                    "Failed",
+                    &format!("Error: {message}"),
+                );
+                return;
+            }
+        }
         let runtime = self.ctx.runtime.clone();
         let created = self
             .showing_progress(async move { runtime.create_container(&spec).await })
