@@ -105,7 +105,7 @@ impl EventRecorder {
         let name = format!(
             "{}.{:x}",
             involved.name.as_deref().unwrap_or("unknown"),
-            crate::clock::now().as_nanosecond()
+            unique_nanos()
         );
         let event = Event {
             metadata: ObjectMeta {
@@ -133,6 +133,22 @@ impl EventRecorder {
                 self.seen.lock().insert(key, (namespace, name));
             }
             Err(error) => tracing::debug!(%error, reason, "could not record an event"),
+        }
+    }
+}
+
+/// Now in nanoseconds, strictly increasing across calls: with paused test
+/// time (or a coarse clock) two events in one instant must not share a name.
+fn unique_nanos() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = u64::try_from(crate::clock::now().as_nanosecond()).unwrap_or(0);
+    let mut last = LAST.load(Ordering::Relaxed);
+    loop {
+        let next = now.max(last + 1);
+        match LAST.compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return next,
+            Err(seen) => last = seen,
         }
     }
 }

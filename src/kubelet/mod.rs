@@ -1,7 +1,39 @@
 //! The kubelet: pod lifecycle per node over a `Runtime` (Docker or sim).
 //!
-//! This file holds the seam other modules use: `PodLogs`, which the API
-//! server's `pods/log` subresource and the console call.
+//! - [`Kubelet::start`] registers a Node and runs the pods bound to it: one
+//!   worker per pod, driven by the store's watch and the runtime's event
+//!   stream (no polling), with timers only for probes and back-offs.
+//! - [`Runtime`] is the container engine seam; [`SimRuntime`] is the
+//!   in-memory engine (see [`sim`] for its latencies and fault annotations).
+//! - [`NodeLogs`] serves `kubectl logs` for every node ([`PodLogs`], the
+//!   seam the API server's `pods/log` subresource and the console call),
+//!   and routes `exec` and a pod port's loopback address the same way.
+
+mod access;
+mod backoff;
+mod env;
+mod format;
+mod ipam;
+mod logs;
+mod manager;
+mod node;
+pub mod probe;
+pub mod runtime;
+pub mod sim;
+mod slot;
+mod status;
+mod worker;
+
+pub use format::go_duration;
+pub use logs::NodeLogs;
+pub use manager::Kubelet;
+pub use node::{KUBELET_VERSION, NodeConfig};
+pub use runtime::{
+    ContainerId, ContainerInfo, ContainerRunState, ContainerSpec, ExecChunk, ExecOutput,
+    ExecRequest, ExecSession, ImageInfo, LogRequest, PortSpec, PullProgress, PullProgressFn,
+    ResourceLimits, Runtime, RuntimeError, RuntimeEvent, RuntimeEventKind,
+};
+pub use sim::SimRuntime;
 
 use bytes::Bytes;
 use futures::stream::BoxStream;

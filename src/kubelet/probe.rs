@@ -1,0 +1,364 @@
+//! Probes: the action a container's probe performs (resolved from the pod
+//! spec), the default HTTP/TCP/exec implementation against loopback, and the
+//! threshold bookkeeping that turns results into ready/live/started.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Container, Probe};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::runtime::Runtime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    Startup,
+    Liveness,
+    Readiness,
+}
+
+impl ProbeKind {
+    /// The word upstream uses in events: "Readiness probe failed: …".
+    pub fn title(self) -> &'static str {
+        match self {
+            ProbeKind::Startup => "Startup",
+            ProbeKind::Liveness => "Liveness",
+            ProbeKind::Readiness => "Readiness",
+        }
+    }
+}
+
+/// What a probe does, with named ports resolved to numbers. `host` is the
+/// pod IP (or the probe's host), used in messages as upstream prints them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeAction {
+    Http {
+        host: String,
+        port: u16,
+        path: String,
+        scheme: String,
+        headers: Vec<(String, String)>,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+    },
+    Exec {
+        command: Vec<String>,
+    },
+    Grpc {
+        host: String,
+        port: u16,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProbeOutcome {
+    Success,
+    /// The message upstream puts after "Readiness probe failed: ".
+    Failure(String),
+}
+
+/// The action of `probe` for `container`; `None` when it names a port the
+/// container does not declare or has no handler.
+pub fn resolve_action(probe: &Probe, container: &Container, pod_ip: &str) -> Option<ProbeAction> {
+    let port_of = |port: &IntOrString| -> Option<u16> {
+        match port {
+            IntOrString::Int(n) => u16::try_from(*n).ok(),
+            IntOrString::String(name) => container
+                .ports
+                .iter()
+                .flatten()
+                .find(|p| p.name.as_deref() == Some(name.as_str()))
+                .and_then(|p| u16::try_from(p.container_port).ok())
+                .or_else(|| name.parse().ok()),
+        }
+    };
+    if let Some(http) = &probe.http_get {
+        return Some(ProbeAction::Http {
+            host: http
+                .host
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| pod_ip.to_string()),
+            port: port_of(&http.port)?,
+            path: http.path.clone().unwrap_or_else(|| "/".to_string()),
+            scheme: http
+                .scheme
+                .clone()
+                .unwrap_or_else(|| "HTTP".to_string())
+                .to_lowercase(),
+            headers: http
+                .http_headers
+                .iter()
+                .flatten()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+        });
+    }
+    if let Some(tcp) = &probe.tcp_socket {
+        return Some(ProbeAction::Tcp {
+            host: tcp
+                .host
+                .clone()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| pod_ip.to_string()),
+            port: port_of(&tcp.port)?,
+        });
+    }
+    if let Some(exec) = &probe.exec {
+        return Some(ProbeAction::Exec {
+            command: exec.command.clone().unwrap_or_default(),
+        });
+    }
+    if let Some(grpc) = &probe.grpc {
+        return Some(ProbeAction::Grpc {
+            host: pod_ip.to_string(),
+            port: u16::try_from(grpc.port).ok()?,
+        });
+    }
+    None
+}
+
+/// Probe timings and thresholds with upstream's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeTiming {
+    pub initial_delay: Duration,
+    pub timeout: Duration,
+    pub period: Duration,
+    pub success_threshold: u32,
+    pub failure_threshold: u32,
+}
+
+impl ProbeTiming {
+    pub fn of(probe: &Probe) -> ProbeTiming {
+        let secs = |v: Option<i32>, default: u64| {
+            Duration::from_secs(v.and_then(|v| u64::try_from(v).ok()).unwrap_or(default))
+        };
+        let count = |v: Option<i32>, default: u32| {
+            v.and_then(|v| u32::try_from(v).ok())
+                .filter(|v| *v > 0)
+                .unwrap_or(default)
+        };
+        ProbeTiming {
+            initial_delay: secs(probe.initial_delay_seconds, 0),
+            timeout: secs(probe.timeout_seconds, 1).max(Duration::from_secs(1)),
+            period: secs(probe.period_seconds, 10).max(Duration::from_secs(1)),
+            success_threshold: count(probe.success_threshold, 1),
+            failure_threshold: count(probe.failure_threshold, 3),
+        }
+    }
+}
+
+/// One probe of one running container: its schedule and the consecutive
+/// results that flip it.
+#[derive(Debug, Clone)]
+pub struct ProbeTracker {
+    pub kind: ProbeKind,
+    pub action: Option<ProbeAction>,
+    pub timing: ProbeTiming,
+    /// The current verdict (readiness starts false, liveness true).
+    pub passing: bool,
+    successes: u32,
+    failures: u32,
+    /// When the next probe is due; `None` while waiting for startup.
+    pub next_at: Option<Instant>,
+}
+
+/// What a recorded result changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Unchanged,
+    NowPassing,
+    NowFailing,
+}
+
+impl ProbeTracker {
+    pub fn new(kind: ProbeKind, action: Option<ProbeAction>, timing: ProbeTiming) -> Self {
+        ProbeTracker {
+            kind,
+            action,
+            timing,
+            passing: kind == ProbeKind::Liveness,
+            successes: 0,
+            failures: 0,
+            next_at: None,
+        }
+    }
+
+    /// Starts probing: nothing before `started + initialDelaySeconds`.
+    pub fn arm(&mut self, started: Instant) {
+        let first = started + self.timing.initial_delay;
+        self.next_at = Some(first.max(Instant::now()));
+    }
+
+    /// Records one result and schedules the next probe.
+    pub fn record(&mut self, success: bool) -> Verdict {
+        self.next_at = Some(Instant::now() + self.timing.period);
+        if success {
+            self.failures = 0;
+            self.successes = self.successes.saturating_add(1);
+            let threshold = match self.kind {
+                ProbeKind::Readiness => self.timing.success_threshold,
+                _ => 1,
+            };
+            if !self.passing && self.successes >= threshold {
+                self.passing = true;
+                return Verdict::NowPassing;
+            }
+        } else {
+            self.successes = 0;
+            self.failures = self.failures.saturating_add(1);
+            if self.passing && self.failures >= self.timing.failure_threshold {
+                self.passing = false;
+                return Verdict::NowFailing;
+            }
+            if self.kind == ProbeKind::Startup && self.failures >= self.timing.failure_threshold {
+                return Verdict::NowFailing;
+            }
+        }
+        Verdict::Unchanged
+    }
+}
+
+/// The default probe: real HTTP/TCP against the port the runtime publishes
+/// on loopback, exec through the runtime.
+pub async fn run_default<R: Runtime + ?Sized>(
+    runtime: &R,
+    id: &str,
+    action: &ProbeAction,
+    timeout: Duration,
+) -> ProbeOutcome {
+    match action {
+        ProbeAction::Exec { command } => {
+            match tokio::time::timeout(timeout, runtime.exec(id, command)).await {
+                Err(_) => ProbeOutcome::Failure(format!(
+                    "command timed out: \"{}\" timed out after {}",
+                    command.join(" "),
+                    super::format::go_duration(timeout)
+                )),
+                Ok(Err(error)) => ProbeOutcome::Failure(error.to_string()),
+                Ok(Ok(out)) if out.exit_code == 0 => ProbeOutcome::Success,
+                Ok(Ok(out)) => {
+                    let mut text = String::from_utf8_lossy(&out.stdout).to_string();
+                    text.push_str(&String::from_utf8_lossy(&out.stderr));
+                    ProbeOutcome::Failure(text)
+                }
+            }
+        }
+        ProbeAction::Http {
+            host,
+            port,
+            path,
+            scheme,
+            headers,
+        } => {
+            let url = format!("{scheme}://{}/{}", join_host(host, *port), path_tail(path));
+            let Some(addr) = runtime.port_address(id, *port).await else {
+                return refused(&format!("Get \"{url}\": dial tcp"), host, *port);
+            };
+            match tokio::time::timeout(timeout, http_get(addr, host, path, headers)).await {
+                Err(_) => ProbeOutcome::Failure(format!(
+                    "Get \"{url}\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
+                )),
+                Ok(Err(_)) => refused(&format!("Get \"{url}\": dial tcp"), host, *port),
+                Ok(Ok(status)) if (200..400).contains(&status) => ProbeOutcome::Success,
+                Ok(Ok(status)) => {
+                    ProbeOutcome::Failure(format!("HTTP probe failed with statuscode: {status}"))
+                }
+            }
+        }
+        ProbeAction::Tcp { host, port } | ProbeAction::Grpc { host, port } => {
+            let Some(addr) = runtime.port_address(id, *port).await else {
+                return refused("dial tcp", host, *port);
+            };
+            match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+                Ok(Ok(_)) => ProbeOutcome::Success,
+                Ok(Err(_)) => refused("dial tcp", host, *port),
+                Err(_) => ProbeOutcome::Failure(format!(
+                    "dial tcp {}: i/o timeout",
+                    join_host(host, *port)
+                )),
+            }
+        }
+    }
+}
+
+fn join_host(host: &str, port: u16) -> String {
+    format!("{host}:{port}")
+}
+
+fn path_tail(path: &str) -> &str {
+    path.strip_prefix('/').unwrap_or(path)
+}
+
+/// Go's "connection refused" wording.
+pub fn refused(prefix: &str, host: &str, port: u16) -> ProbeOutcome {
+    ProbeOutcome::Failure(format!(
+        "{prefix} {}: connect: connection refused",
+        join_host(host, port)
+    ))
+}
+
+/// A minimal HTTP/1.1 GET; returns the status code.
+async fn http_get(
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+    headers: &[(String, String)],
+) -> std::io::Result<u16> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: kube-probe/1.33\r\nAccept: */*\r\nConnection: close\r\n"
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut buf = vec![0u8; 1024];
+    let mut len = 0;
+    while len < buf.len() {
+        let n = stream.read(&mut buf[len..]).await?;
+        if n == 0 {
+            break;
+        }
+        len += n;
+        if buf[..len].windows(2).any(|w| w == b"\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf[..len]);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other("malformed HTTP response"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn readiness_needs_threshold_and_starts_failing() {
+        let timing = ProbeTiming {
+            initial_delay: Duration::ZERO,
+            timeout: Duration::from_secs(1),
+            period: Duration::from_secs(10),
+            success_threshold: 2,
+            failure_threshold: 3,
+        };
+        let mut readiness = ProbeTracker::new(ProbeKind::Readiness, None, timing);
+        assert!(!readiness.passing);
+        assert_eq!(readiness.record(true), Verdict::Unchanged);
+        assert_eq!(readiness.record(true), Verdict::NowPassing);
+        assert_eq!(readiness.record(false), Verdict::Unchanged);
+        assert_eq!(readiness.record(false), Verdict::Unchanged);
+        assert_eq!(readiness.record(false), Verdict::NowFailing);
+        let liveness = ProbeTracker::new(ProbeKind::Liveness, None, timing);
+        assert!(liveness.passing);
+    }
+}

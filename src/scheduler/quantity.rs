@@ -1,0 +1,66 @@
+//! Resource quantities ("100m", "0.5", "128Mi", "1G") as the numbers the
+//! scheduler and kubelet compare: CPU in millicores, memory in bytes.
+
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+
+/// A quantity in thousandths of its unit (CPU millicores), rounded up.
+pub fn milli_value(quantity: &Quantity) -> Option<i64> {
+    parse(&quantity.0).map(|v| (v * 1000.0).ceil() as i64)
+}
+
+/// A quantity in whole units (bytes, pods), rounded up.
+pub fn value(quantity: &Quantity) -> Option<i64> {
+    parse(&quantity.0).map(|v| v.ceil() as i64)
+}
+
+fn parse(text: &str) -> Option<f64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(text.len());
+    let (number, suffix) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor = match suffix {
+        "" => 1.0,
+        "n" => 1e-9,
+        "u" => 1e-6,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024.0 * 1024.0,
+        "Gi" => 1024.0 * 1024.0 * 1024.0,
+        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "Pi" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "Ei" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        exponent if exponent.starts_with(['e', 'E']) => {
+            10f64.powi(exponent[1..].parse::<i32>().ok()?)
+        }
+        _ => return None,
+    };
+    Some(number * factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Quantity {
+        Quantity(s.to_string())
+    }
+
+    #[test]
+    fn parses_cpu_and_memory() {
+        assert_eq!(milli_value(&q("100m")), Some(100));
+        assert_eq!(milli_value(&q("0.5")), Some(500));
+        assert_eq!(milli_value(&q("2")), Some(2000));
+        assert_eq!(value(&q("128Mi")), Some(134_217_728));
+        assert_eq!(value(&q("1G")), Some(1_000_000_000));
+        assert_eq!(value(&q("1e3")), Some(1000));
+        assert_eq!(value(&q("bogus")), None);
+    }
+}
