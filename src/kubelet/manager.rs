@@ -176,7 +176,7 @@ async fn run(
         runtime: runtime.clone(),
         recorder: EventRecorder::new(store.clone(), "kubelet", Some(&config.name)),
         node: config.name.clone(),
-        ips: IpPool::new(config.index),
+        ips: IpPool::new(config.index, config.pods),
         cancel: cancel.clone(),
         image_pulls: tokio::sync::Mutex::new(()),
     });

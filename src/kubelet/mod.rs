@@ -13,7 +13,7 @@ mod access;
 mod backoff;
 mod env;
 mod format;
-mod ipam;
+pub mod ipam;
 mod logs;
 mod manager;
 mod node;

@@ -26,7 +26,7 @@ pub struct NodeConfig {
     /// Extra labels next to the well-known ones.
     pub labels: BTreeMap<String, String>,
     /// This node's number among the cluster's nodes; picks its pod CIDR
-    /// (node n gets 10.244.(32·n).0/19).
+    /// (node n gets 10.244.n.0/24 at the default pod count).
     pub index: u8,
 }
 
@@ -45,7 +45,7 @@ impl NodeConfig {
     }
 
     pub fn pod_cidr(&self) -> String {
-        format!("10.244.{}.0/19", u16::from(self.index % 8) * 32)
+        super::ipam::node_cidr(self.index, self.pods)
     }
 }
 

@@ -417,10 +417,11 @@ impl Store {
             Some(Propagation::Orphan) => Some(ORPHAN_FINALIZER),
             _ => None,
         };
-        if let Some(f) = add.filter(|f| !finalizers.iter().any(|x| x == f)) {
-            if meta.deletion_timestamp.is_none() {
-                finalizers.push(f.to_string());
-            }
+        // Propagation finalizers are added only by the first delete.
+        if let Some(f) = add.filter(|f| !finalizers.iter().any(|x| x == f))
+            && meta.deletion_timestamp.is_none()
+        {
+            finalizers.push(f.to_string());
         }
         meta.finalizers = (!finalizers.is_empty()).then_some(finalizers);
 
@@ -610,13 +611,13 @@ fn check_preconditions(
             )));
         }
     }
-    if let Some(rv) = resource_version.filter(|r| !r.is_empty()) {
-        if Some(rv) != existing.meta().resource_version.as_deref() {
-            return Err(conflict(
-                "the object has been modified; please apply your changes to the latest version and try again"
-                    .to_string(),
-            ));
-        }
+    if let Some(rv) = resource_version.filter(|r| !r.is_empty())
+        && Some(rv) != existing.meta().resource_version.as_deref()
+    {
+        return Err(conflict(
+            "the object has been modified; please apply your changes to the latest version and try again"
+                .to_string(),
+        ));
     }
     Ok(())
 }
