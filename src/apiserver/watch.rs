@@ -1,0 +1,186 @@
+//! Watches as chunked JSON lines: the current objects as ADDED (when no
+//! resourceVersion is given), then every change, BOOKMARKs on request,
+//! and an ERROR event with a 410 Status when history is lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Response;
+use serde_json::json;
+
+use super::crud::{Call, list_filter};
+use super::encode;
+use super::http::{Body, streaming_response};
+use super::routes::ResourcePath;
+use super::status::ApiError;
+use crate::api::Object;
+use crate::store::{ListFilter, Store, StoreError, WatchItem};
+
+const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
+
+struct Watcher {
+    path: ResourcePath,
+    filter: ListFilter,
+    table: bool,
+    tx: tokio::sync::mpsc::Sender<Bytes>,
+}
+
+impl Watcher {
+    fn wants(&self, object: &Object) -> bool {
+        let namespace_ok = self
+            .path
+            .namespace
+            .as_deref()
+            .is_none_or(|ns| object.namespace() == ns);
+        namespace_ok && self.filter.matches(object)
+    }
+
+    fn encode(&self, event_type: &str, object: &Arc<Object>) -> Bytes {
+        let body = if self.table {
+            encode::value_bytes(&super::table::table(
+                object.kind(),
+                std::slice::from_ref(object),
+                object.resource_version(),
+            ))
+        } else {
+            encode::object_bytes(object, &self.path)
+        };
+        Bytes::from(encode::event_line(event_type, &body))
+    }
+
+    /// Sends one line; false when the client has gone.
+    async fn send(&self, line: Bytes) -> bool {
+        self.tx.send(line).await.is_ok()
+    }
+
+    async fn send_gone(&self, message: String) {
+        let status = ApiError::new(410, "Expired", message).to_status();
+        let line = encode::event_line("ERROR", &encode::value_bytes(&status));
+        self.send(Bytes::from(line)).await;
+    }
+
+    fn bookmark(&self, resource_version: u64) -> Bytes {
+        let info = self.path.kind.info();
+        let object = json!({
+            "kind": info.kind_name,
+            "apiVersion": self.path.api_version(),
+            "metadata": {
+                "resourceVersion": resource_version.to_string(),
+                "annotations": {"k8s.io/initial-events-end": "true"},
+            },
+        });
+        Bytes::from(encode::event_line(
+            "BOOKMARK",
+            &encode::value_bytes(&object),
+        ))
+    }
+}
+
+pub fn serve(call: &Call) -> Result<Response<Body>, ApiError> {
+    let filter = list_filter(call.query)?;
+    let since =
+        match call.query.get("resourceVersion") {
+            None | Some("") | Some("0") => None,
+            Some(text) => Some(text.parse::<u64>().map_err(|_| {
+                ApiError::bad_request(format!("invalid resource version: {text:?}"))
+            })?),
+        };
+    let timeout = call
+        .query
+        .int("timeoutSeconds")?
+        .map(|s| Duration::from_secs(s.max(0) as u64));
+    let bookmarks = call.query.flag("allowWatchBookmarks");
+    let (tx, response) = streaming_response("application/json");
+    let watcher = Watcher {
+        path: call.path.clone(),
+        filter,
+        table: call.table,
+        tx,
+    };
+    let store = call.state.store.clone();
+    let cancel = call.state.cancel.clone();
+    tokio::spawn(async move {
+        let run = run(store, watcher, since, bookmarks);
+        match timeout {
+            Some(limit) => {
+                tokio::select! {
+                    _ = run => {}
+                    _ = tokio::time::sleep(limit) => {}
+                    _ = cancel.cancelled() => {}
+                }
+            }
+            None => {
+                tokio::select! {
+                    _ = run => {}
+                    _ = cancel.cancelled() => {}
+                }
+            }
+        }
+    });
+    Ok(response)
+}
+
+async fn run(store: Store, watcher: Watcher, since: Option<u64>, bookmarks: bool) {
+    let kind = watcher.path.kind;
+    let start = match since {
+        Some(rv) => rv,
+        None => {
+            // Upstream's "get state and start at most recent": the current
+            // objects as ADDED, then changes after the list.
+            let listed = store.list(kind, watcher.path.namespace.as_deref(), &watcher.filter);
+            for object in &listed.items {
+                if !watcher.send(watcher.encode("ADDED", object)).await {
+                    return;
+                }
+            }
+            listed.resource_version
+        }
+    };
+    let mut watch = match store.watch(Some(kind), Some(start)) {
+        Ok(watch) => watch,
+        Err(error @ StoreError::Gone { .. }) => {
+            watcher.send_gone(error.to_string()).await;
+            return;
+        }
+        Err(error) => {
+            let status = ApiError::from_store(error).to_status();
+            let line = encode::event_line("ERROR", &encode::value_bytes(&status));
+            watcher.send(Bytes::from(line)).await;
+            return;
+        }
+    };
+    let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            item = watch.next() => match item {
+                Some(WatchItem::Event(event)) => {
+                    if !watcher.wants(&event.object) {
+                        continue;
+                    }
+                    let line = watcher.encode(event.event_type.as_str(), &event.object);
+                    if !watcher.send(line).await {
+                        return;
+                    }
+                }
+                Some(WatchItem::Gone) => {
+                    watcher
+                        .send_gone(format!(
+                            "too old resource version: {} (the watch fell behind)",
+                            watch.resource_version()
+                        ))
+                        .await;
+                    return;
+                }
+                None => return,
+            },
+            _ = ticker.tick(), if bookmarks => {
+                if !watcher.send(watcher.bookmark(watch.resource_version())).await {
+                    return;
+                }
+            }
+            _ = watcher.tx.closed() => return,
+        }
+    }
+}
