@@ -95,8 +95,10 @@ pub fn admit(
     }
     value["apiVersion"] = json!(api_version);
     value["kind"] = json!(kind_name);
-    let value = convert::to_storage_version(path.kind, &api_version, value)
+    let mut value = convert::to_storage_version(path.kind, &api_version, value)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    // From here on the body is in the storage version, whatever the URL said.
+    value["apiVersion"] = json!(info.api_version());
     let version = api_version.rsplit('/').next().unwrap_or("v1").to_string();
     let cannot_handle = |detail: String| {
         ApiError::bad_request(format!(
