@@ -426,23 +426,104 @@ fn stale_resource_version_put_is_a_conflict() {
     );
 }
 
+/// Whether the api module's strict field checks have landed (the seam
+/// stub reports no unknown fields).
+fn strict_checks_fields() -> bool {
+    let value = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "bogus": 1});
+    !podium::api::strict::unknown_fields(podium::api::Kind::ConfigMap, &value).is_empty()
+}
+
+const BOGUS_DEPLOYMENT: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: bogus
+spec:
+  bogus: 1
+  selector:
+    matchLabels: {app: b}
+  template:
+    metadata:
+      labels: {app: b}
+    spec:
+      containers:
+      - name: c
+        image: nginx
+";
+
 #[test]
 fn unknown_fields_are_refused_under_strict_validation() {
     let server = TestServer::start();
-    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nbogus: 1\n";
-    let out = server.kubectl_with_stdin(&["create", "-f", "-"], Some(manifest));
+    let out = server.kubectl_with_stdin(&["create", "-f", "-"], Some(BOGUS_DEPLOYMENT));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    // Until strict.rs lands the server accepts it; afterwards kubectl
-    // prints the field name. Either way kubectl reached the server.
-    if !out.status.success() {
-        assert!(text.contains("unknown field \"bogus\""), "{text}");
+    if strict_checks_fields() {
+        assert!(!out.status.success(), "{text}");
+        assert!(text.contains("Error from server (BadRequest)"), "{text}");
+        assert!(text.contains("unknown field \"spec.bogus\""), "{text}");
+        let out = server.kubectl_with_stdin(
+            &["create", "--validate=warn", "-f", "-"],
+            Some(BOGUS_DEPLOYMENT),
+        );
+        let text = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("unknown field \"spec.bogus\""), "{text}");
     } else {
-        assert!(text.contains("configmap/cm created"), "{text}");
+        // kubectl left validation to the server (no client-side failure).
+        assert!(text.contains("deployment.apps/bogus created"), "{text}");
     }
+}
+
+#[test]
+fn server_dry_run_stores_nothing() {
+    let server = TestServer::start();
+    let manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dry\n";
+    let out = server.apply_stdin(&["create", "--dry-run=server", "-f", "-"], manifest);
+    assert!(
+        out.contains("configmap/dry created (server dry run)"),
+        "{out}"
+    );
+    let err = server.fails(&["get", "configmap", "dry"], None);
+    assert!(err.contains("configmaps \"dry\" not found"), "{err}");
+}
+
+#[test]
+fn scale_subresource_reports_the_selector() {
+    let server = TestServer::start();
+    let manifest = BOGUS_DEPLOYMENT.replace("  bogus: 1\n", "  replicas: 2\n");
+    server.apply_stdin(&["create", "-f", "-"], &manifest);
+    let raw = server.ok(&[
+        "get",
+        "--raw",
+        "/apis/apps/v1/namespaces/default/deployments/bogus/scale",
+    ]);
+    let scale: serde_json::Value = serde_json::from_str(&raw).expect("json");
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["apiVersion"], "autoscaling/v1");
+    assert_eq!(scale["spec"]["replicas"], 2);
+    assert_eq!(scale["status"]["selector"], "app=b");
+    let err = server.fails(&["scale", "deployment/bogus", "--replicas=-1"], None);
+    assert!(err.contains("must be greater than or equal to 0"), "{err}");
+}
+
+#[test]
+fn services_get_distinct_cluster_ips_and_node_ports() {
+    let server = TestServer::start();
+    let svc = |name: &str, node_port: i32| {
+        format!(
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  type: NodePort\n  selector: {{app: x}}\n  ports:\n  - port: 80\n    nodePort: {node_port}\n"
+        )
+    };
+    server.apply_stdin(&["create", "-f", "-"], &svc("a", 30080));
+    let err = server.fails(&["create", "-f", "-"], Some(&svc("b", 30080)));
+    assert!(
+        err.contains("Service \"b\" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated"),
+        "{err}"
+    );
+    let ip = server.ok(&["get", "svc", "a", "-o", "jsonpath={.spec.clusterIP}"]);
+    assert!(ip.starts_with("10.") && ip != "10.96.0.1", "{ip}");
 }
 
 #[test]
@@ -606,7 +687,9 @@ fn watch_resumes_from_a_resource_version_and_reports_410_after_history_loss() {
         .expect("update");
     let (code, body) = server.raw(
         "GET",
-        &format!("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+        &format!(
+            "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"
+        ),
         "",
         Vec::new(),
     );
@@ -628,7 +711,9 @@ fn watch_resumes_from_a_resource_version_and_reports_410_after_history_loss() {
     }
     let (code, body) = server.raw(
         "GET",
-        &format!("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+        &format!(
+            "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"
+        ),
         "",
         Vec::new(),
     );
