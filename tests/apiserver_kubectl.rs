@@ -309,7 +309,14 @@ fn walkthrough_create_scale_set_image_pause_delete() {
     let dir = server.dir.path().join("nginx.yaml");
     std::fs::write(&dir, NGINX_YAML).expect("write manifest");
     let path = dir.to_str().expect("utf8 path");
-    let out = server.ok(&["create", "-f", path]);
+    let created = server.kubectl(&["create", "-f", path]);
+    let out = String::from_utf8_lossy(&created.stdout).into_owned();
+    let err = String::from_utf8_lossy(&created.stderr).into_owned();
+    assert!(created.status.success(), "{out}{err}");
+    assert!(
+        err.contains("Warning: networking.k8s.io/v1beta1 Ingress is deprecated; use networking.k8s.io/v1 Ingress"),
+        "{err}"
+    );
     assert!(out.contains("deployment.apps/nginx-dep created"), "{out}");
     assert!(out.contains("service/nginx-service created"), "{out}");
     assert!(
@@ -750,7 +757,11 @@ fn large_lists_are_served_quickly() {
 }
 
 /// Runs kubectl for `duration`, then stops it; returns (stdout, stderr).
-fn kubectl_for(server: &TestServer, args: &[&str], duration: std::time::Duration) -> (String, String) {
+fn kubectl_for(
+    server: &TestServer,
+    args: &[&str],
+    duration: std::time::Duration,
+) -> (String, String) {
     let mut child = Command::new(KUBECTL)
         .arg("--kubeconfig")
         .arg(&server.kubeconfig)
@@ -772,7 +783,10 @@ fn kubectl_for(server: &TestServer, args: &[&str], duration: std::time::Duration
 #[test]
 fn get_watch_follows_changes() {
     let server = TestServer::start();
-    server.store.create(configmap("first", "1")).expect("create");
+    server
+        .store
+        .create(configmap("first", "1"))
+        .expect("create");
     let store = server.store.clone();
     let writer = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(700));
@@ -796,6 +810,26 @@ fn get_watch_follows_changes() {
 }
 
 #[test]
+fn single_object_watch_sees_only_that_object() {
+    let server = TestServer::start();
+    server.store.create(configmap("mine", "1")).expect("create");
+    server
+        .store
+        .create(configmap("other", "1"))
+        .expect("create");
+    let (code, body) = server.raw(
+        "GET",
+        "/api/v1/namespaces/default/configmaps/mine?watch=true&timeoutSeconds=1",
+        "",
+        Vec::new(),
+    );
+    assert_eq!(code, 200, "{body}");
+    let events = watch_events(&body);
+    assert_eq!(events.len(), 1, "{body}");
+    assert_eq!(events[0]["object"]["metadata"]["name"], "mine");
+}
+
+#[test]
 fn typed_generators_send_protobuf() {
     let server = TestServer::start();
     let out = server.kubectl(&["create", "namespace", "team"]);
@@ -808,7 +842,10 @@ fn typed_generators_send_protobuf() {
         assert!(text.contains("namespace/team created"), "{text}");
     } else {
         // Until the protobuf decoder lands: a clear 415, not a crash.
-        assert!(text.contains("the body of the request was in an unknown format"), "{text}");
+        assert!(
+            text.contains("the body of the request was in an unknown format"),
+            "{text}"
+        );
         server.ok(&["get", "namespaces"]);
     }
 }

@@ -125,6 +125,13 @@ pub fn admit(
         }
     }
 
+    if version != info.version {
+        warnings.push(format!(
+            "{api_version} {kind} is deprecated; use {preferred} {kind}",
+            kind = info.kind_name,
+            preferred = info.api_version()
+        ));
+    }
     let mut object = parse_typed(path.kind, value).map_err(cannot_handle)?;
     reconcile_namespace(path, &mut object)?;
     reconcile_name(path, &mut object)?;

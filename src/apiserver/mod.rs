@@ -275,9 +275,8 @@ async fn resource(
             crud::create(&call)
         }
         ("DELETE", false) => crud::delete_collection(&call),
-        ("GET", true) if query.flag("watch") && query.get("watch").is_some() => Err(
-            ApiError::method_not_allowed("watch of one object; use fieldSelector=metadata.name="),
-        ),
+        // The deprecated single-object watch: a watch filtered by name.
+        ("GET", true) if query.flag("watch") && query.get("watch").is_some() => watch::serve(&call),
         ("GET", true) => crud::get(&call),
         ("PUT", true) => crud::update(&call, UpdateScope::Main),
         ("PATCH", true) => crud::patch(&call, UpdateScope::Main),

@@ -33,7 +33,8 @@ impl Watcher {
             .namespace
             .as_deref()
             .is_none_or(|ns| object.namespace() == ns);
-        namespace_ok && self.filter.matches(object)
+        let name_ok = self.path.name.as_deref().is_none_or(|n| object.name() == n);
+        namespace_ok && name_ok && self.filter.matches(object)
     }
 
     fn encode(&self, event_type: &str, object: &Arc<Object>) -> Bytes {
@@ -129,7 +130,7 @@ async fn run(store: Store, watcher: Watcher, since: Option<u64>, bookmarks: bool
             // Upstream's "get state and start at most recent": the current
             // objects as ADDED, then changes after the list.
             let listed = store.list(kind, watcher.path.namespace.as_deref(), &watcher.filter);
-            for object in &listed.items {
+            for object in listed.items.iter().filter(|o| watcher.wants(o)) {
                 if !watcher.send(watcher.encode("ADDED", object)).await {
                     return;
                 }
