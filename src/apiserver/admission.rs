@@ -279,8 +279,7 @@ mod tests {
         let body = json!({"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": "x"}, "spec": {"replicas": "three"}});
         let err = admit(&deployments_path(None), body, None, FieldValidation::Strict)
-            .err()
-            .expect("rejected");
+            .expect_err("rejected");
         assert_eq!(err.code, 400);
         assert!(err.message.contains("spec.replicas"), "{}", err.message);
         assert!(
@@ -299,8 +298,7 @@ mod tests {
         assert_eq!(ok.object.namespace(), "default");
         let body = json!({"metadata": {"name": "x", "namespace": "other"}});
         let err = admit(&deployments_path(None), body, None, FieldValidation::Strict)
-            .err()
-            .expect("rejected");
+            .expect_err("rejected");
         assert_eq!(err.code, 400);
     }
 
@@ -313,8 +311,7 @@ mod tests {
             None,
             FieldValidation::Strict,
         )
-        .err()
-        .expect("rejected");
+        .expect_err("rejected");
         assert_eq!(
             err.message,
             "the name of the object (y) does not match the name on the URL (x)"
@@ -347,13 +344,9 @@ mod tests {
 
     #[test]
     fn unsupported_media_type_is_415() {
-        let err = decode_body(Some("text/html"), b"<html>")
-            .err()
-            .expect("rejected");
+        let err = decode_body(Some("text/html"), b"<html>").expect_err("rejected");
         assert_eq!(err.code, 415);
-        let err = decode_body(Some("application/yaml"), b"a: [")
-            .err()
-            .expect("rejected");
+        let err = decode_body(Some("application/yaml"), b"a: [").expect_err("rejected");
         assert_eq!(err.code, 400);
     }
 }

@@ -115,15 +115,15 @@ fn under_group_version(group: &str, version: &str, rest: &[&str]) -> Route {
     };
     // `namespaces/{ns}/{plural}...` addresses namespaced kinds; anything
     // else is a cluster-scoped kind or an all-namespaces collection.
-    if let ["namespaces", namespace, plural, tail @ ..] = rest {
-        if let Some(kind) = namespaced_kind(plural) {
-            return match tail {
-                [] => make(kind, Some(namespace), None, None),
-                [name] => make(kind, Some(namespace), Some(name), None),
-                [name, sub] => make(kind, Some(namespace), Some(name), Some(sub)),
-                _ => Route::NotFound,
-            };
-        }
+    if let ["namespaces", namespace, plural, tail @ ..] = rest
+        && let Some(kind) = namespaced_kind(plural)
+    {
+        return match tail {
+            [] => make(kind, Some(namespace), None, None),
+            [name] => make(kind, Some(namespace), Some(name), None),
+            [name, sub] => make(kind, Some(namespace), Some(name), Some(sub)),
+            _ => Route::NotFound,
+        };
     }
     match rest {
         [plural] => match cluster_kind(plural) {

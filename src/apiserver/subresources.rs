@@ -2,7 +2,6 @@
 //! deployments and replicasets), `pods/log`, and a clear refusal for the
 //! streaming ones not served yet (exec, attach, portforward).
 
-use bytes::Bytes;
 use futures::StreamExt;
 use http::{Method, Response};
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -202,7 +201,7 @@ async fn logs(call: &Call<'_>) -> Result<Response<Body>, ApiError> {
         loop {
             tokio::select! {
                 chunk = stream.next() => match chunk {
-                    Some(chunk) => if tx.send(Bytes::from(chunk)).await.is_err() { return },
+                    Some(chunk) => if tx.send(chunk).await.is_err() { return },
                     None => return,
                 },
                 _ = tx.closed() => return,

@@ -208,7 +208,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         load_or_create(dir.path()).expect("first start");
         std::fs::write(dir.path().join(SERVER_KEY), "garbage").expect("write");
-        let err = load_or_create(dir.path()).err().expect("fails");
+        let Err(err) = load_or_create(dir.path()) else {
+            panic!("a damaged key must be refused");
+        };
         assert!(err.to_string().contains("apiserver.key"), "{err}");
     }
 }
