@@ -849,3 +849,13 @@ fn typed_generators_send_protobuf() {
         server.ok(&["get", "namespaces"]);
     }
 }
+
+#[test]
+fn http2_is_negotiated_by_alpn() {
+    let server = TestServer::start();
+    let (alpn, code) = server
+        .runtime
+        .block_on(client::http2_get(&server, "/api/v1/namespaces"));
+    assert_eq!(alpn.as_deref(), Some(&b"h2"[..]));
+    assert_eq!(code, 200);
+}

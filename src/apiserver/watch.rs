@@ -2,6 +2,7 @@
 //! resourceVersion is given), then every change, BOOKMARKs on request,
 //! and an ERROR event with a 410 Status when history is lost.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use super::http::{Body, streaming_response};
 use super::routes::ResourcePath;
 use super::status::ApiError;
 use crate::api::Object;
-use crate::store::{ListFilter, Store, StoreError, WatchItem};
+use crate::store::{EventType, ListFilter, Store, StoreError, WatchItem};
 
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -24,17 +25,65 @@ struct Watcher {
     filter: ListFilter,
     table: bool,
     tx: tokio::sync::mpsc::Sender<Bytes>,
+    /// With a label or field selector: the objects (namespace, name) the
+    /// client currently sees, so an object leaving the selection is sent as
+    /// DELETED and one entering it as ADDED, as upstream does.
+    selected: Option<HashSet<(String, String)>>,
+}
+
+fn key(object: &Object) -> (String, String) {
+    (object.namespace().to_string(), object.name().to_string())
 }
 
 impl Watcher {
-    fn wants(&self, object: &Object) -> bool {
+    fn in_scope(&self, object: &Object) -> bool {
         let namespace_ok = self
             .path
             .namespace
             .as_deref()
             .is_none_or(|ns| object.namespace() == ns);
         let name_ok = self.path.name.as_deref().is_none_or(|n| object.name() == n);
-        namespace_ok && name_ok && self.filter.matches(object)
+        namespace_ok && name_ok
+    }
+
+    fn wants(&self, object: &Object) -> bool {
+        self.in_scope(object) && self.filter.matches(object)
+    }
+
+    /// Remembers what the client sees (selector watches only).
+    fn seed(&mut self, objects: &[Arc<Object>]) {
+        if let Some(selected) = &mut self.selected {
+            selected.extend(objects.iter().map(|o| key(o)));
+        }
+    }
+
+    /// The event type to send for a change, or None to skip it.
+    fn classify(&mut self, event_type: EventType, object: &Object) -> Option<&'static str> {
+        if !self.in_scope(object) {
+            return None;
+        }
+        let matches = self.filter.matches(object);
+        let Some(selected) = &mut self.selected else {
+            return matches.then_some(event_type.as_str());
+        };
+        let was = selected.contains(&key(object));
+        match (event_type, was, matches) {
+            (EventType::Deleted, true, _) => {
+                selected.remove(&key(object));
+                Some("DELETED")
+            }
+            (EventType::Deleted, false, _) => None,
+            (_, false, true) => {
+                selected.insert(key(object));
+                Some("ADDED")
+            }
+            (_, true, true) => Some(event_type.as_str()),
+            (_, true, false) => {
+                selected.remove(&key(object));
+                Some("DELETED")
+            }
+            (_, false, false) => None,
+        }
     }
 
     fn encode(&self, event_type: &str, object: &Arc<Object>) -> Bytes {
@@ -93,8 +142,10 @@ pub fn serve(call: &Call) -> Result<Response<Body>, ApiError> {
         .map(|s| Duration::from_secs(s.max(0) as u64));
     let bookmarks = call.query.flag("allowWatchBookmarks");
     let (tx, response) = streaming_response("application/json");
+    let selected = (filter.labels.is_some() || filter.fields.is_some()).then(HashSet::new);
     let watcher = Watcher {
         path: call.path.clone(),
+        selected,
         filter,
         table: call.table,
         tx,
@@ -122,10 +173,9 @@ pub fn serve(call: &Call) -> Result<Response<Body>, ApiError> {
     Ok(response)
 }
 
-async fn run(store: Store, watcher: Watcher, since: Option<u64>, bookmarks: bool) {
+async fn run(store: Store, mut watcher: Watcher, since: Option<u64>, bookmarks: bool) {
     let kind = watcher.path.kind;
     let start = match since {
-        Some(rv) => rv,
         None => {
             // Upstream's "get state and start at most recent": the current
             // objects as ADDED, then changes after the list.
@@ -135,7 +185,27 @@ async fn run(store: Store, watcher: Watcher, since: Option<u64>, bookmarks: bool
                     return;
                 }
             }
-            listed.resource_version
+            let listed_rv = listed.resource_version;
+            let items: Vec<Arc<Object>> = listed
+                .items
+                .into_iter()
+                .filter(|o| watcher.wants(o))
+                .collect();
+            watcher.seed(&items);
+            listed_rv
+        }
+        Some(rv) => {
+            // Resuming: what matches now stands in for what the client saw.
+            if watcher.selected.is_some() {
+                let current = store.list(kind, watcher.path.namespace.as_deref(), &watcher.filter);
+                let items: Vec<Arc<Object>> = current
+                    .items
+                    .into_iter()
+                    .filter(|o| watcher.wants(o))
+                    .collect();
+                watcher.seed(&items);
+            }
+            rv
         }
     };
     let mut watch = match store.watch(Some(kind), Some(start)) {
@@ -157,10 +227,10 @@ async fn run(store: Store, watcher: Watcher, since: Option<u64>, bookmarks: bool
         tokio::select! {
             item = watch.next() => match item {
                 Some(WatchItem::Event(event)) => {
-                    if !watcher.wants(&event.object) {
+                    let Some(event_type) = watcher.classify(event.event_type, &event.object) else {
                         continue;
-                    }
-                    let line = watcher.encode(event.event_type.as_str(), &event.object);
+                    };
+                    let line = watcher.encode(event_type, &event.object);
                     if !watcher.send(line).await {
                         return;
                     }
