@@ -255,3 +255,69 @@ async fn run(store: Store, mut watcher: Watcher, since: Option<u64>, bookmarks: 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Kind;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn watcher(namespace: Option<&str>, selecting: bool) -> Watcher {
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        Watcher {
+            path: ResourcePath {
+                kind: Kind::ConfigMap,
+                version: "v1".into(),
+                namespace: namespace.map(str::to_string),
+                name: None,
+                subresource: None,
+                watch_prefix: false,
+            },
+            filter: ListFilter::default(),
+            table: false,
+            tx,
+            selected: selecting.then(HashSet::new),
+        }
+    }
+
+    fn cm(namespace: &str) -> Object {
+        Object::from(ConfigMap {
+            metadata: ObjectMeta {
+                name: Some("c".into()),
+                namespace: Some(namespace.into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn other_namespaces_are_skipped() {
+        let mut w = watcher(Some("default"), false);
+        assert_eq!(w.classify(EventType::Added, &cm("other")), None);
+        assert_eq!(
+            w.classify(EventType::Modified, &cm("default")),
+            Some("MODIFIED")
+        );
+    }
+
+    #[test]
+    fn selector_watches_track_what_the_client_saw() {
+        let mut w = watcher(None, true);
+        // First sight of a matching object is an ADDED for this client.
+        assert_eq!(
+            w.classify(EventType::Modified, &cm("default")),
+            Some("ADDED")
+        );
+        assert_eq!(
+            w.classify(EventType::Modified, &cm("default")),
+            Some("MODIFIED")
+        );
+        assert_eq!(
+            w.classify(EventType::Deleted, &cm("default")),
+            Some("DELETED")
+        );
+        assert_eq!(w.classify(EventType::Deleted, &cm("default")), None);
+    }
+}
