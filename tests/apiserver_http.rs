@@ -195,3 +195,97 @@ fn http2_is_negotiated_by_alpn() {
     assert_eq!(alpn.as_deref(), Some(&b"h2"[..]));
     assert_eq!(code, 200);
 }
+
+fn deployment_json(replicas: i32, status_replicas: i32) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "d"},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": "d"}},
+            "template": {
+                "metadata": {"labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+            },
+        },
+        "status": {"replicas": status_replicas},
+    })
+}
+
+#[test]
+fn status_subresource_changes_only_status() {
+    let server = TestServer::start();
+    let (code, body) = server.raw(
+        "POST",
+        "/apis/apps/v1/namespaces/default/deployments",
+        "application/json",
+        deployment_json(2, 0).to_string().into_bytes(),
+    );
+    assert_eq!(code, 201, "{body}");
+    // A status write cannot change the spec ...
+    let (code, body) = server.raw(
+        "PUT",
+        "/apis/apps/v1/namespaces/default/deployments/d/status",
+        "application/json",
+        deployment_json(7, 3).to_string().into_bytes(),
+    );
+    assert_eq!(code, 200, "{body}");
+    let stored = server.deployment("d");
+    assert_eq!(stored.status.and_then(|s| s.replicas), Some(3));
+    assert_eq!(stored.spec.as_ref().and_then(|s| s.replicas), Some(2));
+    // ... and a main write cannot change the status.
+    let (code, body) = server.raw(
+        "PUT",
+        "/apis/apps/v1/namespaces/default/deployments/d",
+        "application/json",
+        deployment_json(4, 9).to_string().into_bytes(),
+    );
+    assert_eq!(code, 200, "{body}");
+    let stored = server.deployment("d");
+    assert_eq!(stored.status.and_then(|s| s.replicas), Some(3));
+    assert_eq!(stored.spec.and_then(|s| s.replicas), Some(4));
+}
+
+#[test]
+fn wrong_methods_and_namespaces_are_refused_with_statuses() {
+    let server = TestServer::start();
+    let (code, body) = server.raw("POST", "/api/v1/pods", "application/json", b"{}".to_vec());
+    assert_eq!(code, 405, "{body}");
+    assert!(body.contains("\"reason\":\"MethodNotAllowed\""), "{body}");
+    let (code, body) = server.raw(
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        "application/json",
+        br#"{"metadata":{"name":"x","namespace":"other"}}"#.to_vec(),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.contains(
+            "the namespace of the provided object does not match the namespace sent on the request"
+        ),
+        "{body}"
+    );
+    let (code, body) = server.raw(
+        "POST",
+        "/api/v1/namespaces/nowhere/configmaps",
+        "application/json",
+        br#"{"metadata":{"name":"x"}}"#.to_vec(),
+    );
+    assert_eq!(code, 404, "{body}");
+    assert!(
+        body.contains("namespaces \\\"nowhere\\\" not found"),
+        "{body}"
+    );
+    let (code, body) = server.raw(
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/x",
+        "application/apply-patch+yaml",
+        b"{}".to_vec(),
+    );
+    assert_eq!(code, 415, "{body}");
+    assert!(
+        body.contains("server-side apply is not supported"),
+        "{body}"
+    );
+}

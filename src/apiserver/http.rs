@@ -113,7 +113,7 @@ pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
         Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
             413,
             "RequestEntityTooLarge",
-            "the request body is too large: limit is 3145728 bytes",
+            "Request entity too large: limit is 3145728",
         )),
         Err(error) => Err(ApiError::bad_request(format!(
             "cannot read the request body: {error}"

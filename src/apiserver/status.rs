@@ -42,7 +42,7 @@ impl ApiError {
         ApiError::new(
             405,
             "MethodNotAllowed",
-            format!("the server does not allow this method on the requested resource ({method})"),
+            format!("the server does not allow this method on the requested resource: {method}"),
         )
     }
 
