@@ -403,3 +403,22 @@ fn typed_generators_send_protobuf() {
         server.ok(&["get", "namespaces"]);
     }
 }
+
+#[test]
+fn get_all_and_all_namespaces_list_across_kinds() {
+    let server = TestServer::start();
+    server.apply_stdin(&["create", "-f", "-"], NGINX_YAML);
+    create_pod(&server.store, "p");
+    let out = server.ok(&["get", "all", "-o", "name"]);
+    for expected in [
+        "pod/p",
+        "service/nginx-service",
+        "deployment.apps/nginx-dep",
+    ] {
+        assert!(out.contains(expected), "{expected} missing:\n{out}");
+    }
+    let out = server.ok(&["get", "pods", "--all-namespaces", "-o", "name"]);
+    assert_eq!(out.trim(), "pod/p");
+    let out = server.ok(&["get", "ingress", "-o", "name"]);
+    assert_eq!(out.trim(), "ingress.networking.k8s.io/nginx-ingress");
+}
