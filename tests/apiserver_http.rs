@@ -289,3 +289,50 @@ fn wrong_methods_and_namespaces_are_refused_with_statuses() {
         "{body}"
     );
 }
+
+#[test]
+fn restart_reuses_credentials_and_cancel_stops_serving() {
+    use podium::apiserver::{self, ApiServerConfig};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let start = |cancel: tokio_util::sync::CancellationToken| {
+        runtime
+            .block_on(apiserver::start(
+                podium::store::Store::in_memory(),
+                std::sync::Arc::new(TestLogs),
+                ApiServerConfig {
+                    listen: "127.0.0.1:0".parse().expect("addr"),
+                    data_dir: dir.path().to_path_buf(),
+                },
+                cancel,
+            ))
+            .expect("starts")
+    };
+    let first_cancel = tokio_util::sync::CancellationToken::new();
+    let first = start(first_cancel.clone());
+    let first_config = std::fs::read_to_string(&first.kubeconfig).expect("kubeconfig");
+    first_cancel.cancel();
+    runtime
+        .block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(5), first.task).await
+        })
+        .expect("stops promptly")
+        .expect("task ends cleanly");
+    let refused = runtime.block_on(async { tokio::net::TcpStream::connect(first.addr).await });
+    assert!(refused.is_err(), "still listening after cancel");
+
+    let second = start(tokio_util::sync::CancellationToken::new());
+    let second_config = std::fs::read_to_string(&second.kubeconfig).expect("kubeconfig");
+    let ca_and_token = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains("certificate-authority-data") || l.contains("token:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ca_and_token(&first_config), ca_and_token(&second_config));
+    assert_eq!(ca_and_token(&first_config).len(), 2);
+}
