@@ -422,3 +422,36 @@ fn get_all_and_all_namespaces_list_across_kinds() {
     let out = server.ok(&["get", "ingress", "-o", "name"]);
     assert_eq!(out.trim(), "ingress.networking.k8s.io/nginx-ingress");
 }
+
+#[test]
+fn describe_reads_the_deployment_and_its_events() {
+    let server = TestServer::start();
+    server.apply_stdin(&["create", "-f", "-"], NGINX_YAML);
+    let out = server.ok(&["describe", "deployment", "nginx-dep"]);
+    assert!(out.contains("Name:") && out.contains("nginx-dep"), "{out}");
+    assert!(out.contains("library/nginx:1.14-alpine"), "{out}");
+}
+
+#[test]
+fn expose_creates_a_service_with_a_cluster_ip() {
+    let server = TestServer::start();
+    server.apply_stdin(&["create", "-f", "-"], NGINX_YAML);
+    let out = server.ok(&[
+        "expose",
+        "deployment",
+        "nginx-dep",
+        "--name=web",
+        "--port=80",
+        "--type=NodePort",
+    ]);
+    assert!(out.contains("service/web exposed"), "{out}");
+    let port = server.ok(&[
+        "get",
+        "svc",
+        "web",
+        "-o",
+        "jsonpath={.spec.ports[0].nodePort}",
+    ]);
+    let port: i32 = port.parse().expect("a node port");
+    assert!((30000..=32767).contains(&port), "{port}");
+}
