@@ -455,3 +455,20 @@ fn expose_creates_a_service_with_a_cluster_ip() {
     let port: i32 = port.parse().expect("a node port");
     assert!((30000..=32767).contains(&port), "{port}");
 }
+
+#[test]
+fn oversized_manifests_are_refused() {
+    let server = TestServer::start();
+    let manifest = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  a: \"{}\"\n",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    let path = server.dir.path().join("big.yaml");
+    std::fs::write(&path, manifest).expect("write");
+    let err = server.fails(&["create", "-f", path.to_str().expect("utf8")], None);
+    assert!(
+        err.contains("Request entity too large: limit is 3145728"),
+        "{err}"
+    );
+    server.ok(&["get", "configmaps"]);
+}

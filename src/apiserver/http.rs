@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, Incoming};
 
 use super::status::ApiError;
@@ -106,17 +106,42 @@ fn decode(text: &str) -> String {
         .unwrap_or(text)
 }
 
+/// How much of an oversized body is read (and dropped) before answering
+/// 413, so HTTP/1.1 clients still writing it get the answer, not a reset.
+const DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+
 /// Reads a request body, refusing more than `MAX_BODY_BYTES`.
-pub async fn read_body(body: Incoming) -> Result<Bytes, ApiError> {
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
-            413,
-            "RequestEntityTooLarge",
-            "Request entity too large: limit is 3145728",
-        )),
-        Err(error) => Err(ApiError::bad_request(format!(
-            "cannot read the request body: {error}"
-        ))),
+pub async fn read_body(mut body: Incoming) -> Result<Bytes, ApiError> {
+    let mut collected = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame
+            .map_err(|e| ApiError::bad_request(format!("cannot read the request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen += data.len();
+        if seen > MAX_BODY_BYTES {
+            drain(body, seen).await;
+            return Err(ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                "Request entity too large: limit is 3145728",
+            ));
+        }
+        collected.extend_from_slice(&data);
     }
+    Ok(collected.freeze())
+}
+
+async fn drain(mut body: Incoming, mut seen: usize) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while seen <= DRAIN_LIMIT_BYTES {
+            match body.frame().await {
+                Some(Ok(frame)) => seen += frame.data_ref().map_or(0, Bytes::len),
+                _ => return,
+            }
+        }
+    })
+    .await;
 }
