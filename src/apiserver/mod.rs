@@ -1,6 +1,291 @@
-//! The Kubernetes REST dialect over axum: TLS, token auth, discovery,
+//! The Kubernetes REST dialect over HTTPS: TLS, token auth, discovery,
 //! OpenAPI, CRUD, list/watch, Tables, Status errors and subresources. It
 //! translates HTTP to store calls and holds no business rules.
 
+pub mod admission;
+pub mod crud;
+pub mod discovery;
+pub mod encode;
+pub mod http;
+pub mod openapi;
 pub mod protobuf;
+pub mod routes;
+pub mod service_alloc;
+pub mod status;
+pub mod subresources;
 pub mod table;
+pub mod tls;
+pub mod watch;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ::http::{Method, Request, Response, header};
+use bytes::Bytes;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use self::crud::Call;
+use self::http::{Body, Query, error_response, json_response, read_body, text_response};
+use self::routes::{ResourcePath, Route};
+use self::status::ApiError;
+use crate::kubelet::PodLogs;
+use crate::store::{Store, UpdateScope};
+
+pub struct ApiServerConfig {
+    pub listen: SocketAddr,
+    /// Certificates, the token and the kubeconfig live here.
+    pub data_dir: PathBuf,
+}
+
+pub struct ApiServer {
+    /// The bound address (the real port when 0 was asked).
+    pub addr: SocketAddr,
+    pub kubeconfig: PathBuf,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiServerError {
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What every request handler shares.
+pub struct ServerState {
+    pub store: Store,
+    pub logs: Arc<dyn PodLogs>,
+    pub token: String,
+    pub addr: SocketAddr,
+    /// Held from Service IP/port allocation until the Service is stored.
+    pub allocation: parking_lot::Mutex<()>,
+    pub cancel: CancellationToken,
+}
+
+/// Binds, writes the kubeconfig, and serves until `cancel`.
+pub async fn start(
+    store: Store,
+    logs: Arc<dyn PodLogs>,
+    config: ApiServerConfig,
+    cancel: CancellationToken,
+) -> Result<ApiServer, ApiServerError> {
+    let credentials = tls::load_or_create(&config.data_dir)?;
+    let listener =
+        TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| ApiServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ApiServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        match addr.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            std::net::IpAddr::V4(ip) => ip.to_string(),
+        }
+    };
+    let server_url = format!("https://{host}:{}", addr.port());
+    let kubeconfig = tls::write_kubeconfig(&config.data_dir, &server_url, &credentials)?;
+    let state = Arc::new(ServerState {
+        store,
+        logs,
+        token: credentials.token.clone(),
+        addr,
+        allocation: parking_lot::Mutex::new(()),
+        cancel: cancel.clone(),
+    });
+    let acceptor = tokio_rustls::TlsAcceptor::from(credentials.server_config.clone());
+    let task = tokio::spawn(accept_loop(listener, acceptor, state, cancel));
+    Ok(ApiServer {
+        addr,
+        kubeconfig,
+        task,
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    state: Arc<ServerState>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let (stream, _peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = cancel.cancelled() => return,
+        };
+        let acceptor = acceptor.clone();
+        let state = state.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream));
+            let tls = match handshake.await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(error)) => {
+                    tracing::debug!(%error, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => return,
+            };
+            let service = hyper::service::service_fn(move |request| {
+                let state = state.clone();
+                async move { Ok::<_, Infallible>(handle(&state, request).await) }
+            });
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            // A client that never finishes its headers does not hold a task forever.
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30));
+            let connection = builder.serve_connection(TokioIo::new(tls), service);
+            tokio::select! {
+                result = connection => {
+                    if let Err(error) = result {
+                        tracing::debug!(%error, "connection ended");
+                    }
+                }
+                _ = cancel.cancelled() => {}
+            }
+        });
+    }
+}
+
+fn authorized(state: &ServerState, request: &Request<Incoming>) -> bool {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|token| token.trim() == state.token)
+}
+
+/// One request to one response; every failure becomes a Status.
+pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
+    let route = routes::parse(request.uri().path());
+    let public = matches!(route, Route::Health | Route::Version);
+    if !public && !authorized(state, &request) {
+        return error_response(&ApiError::new(401, "Unauthorized", "Unauthorized"));
+    }
+    match dispatch(state, route, request).await {
+        Ok(response) => response,
+        Err(error) => error_response(&error),
+    }
+}
+
+async fn dispatch(
+    state: &ServerState,
+    route: Route,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    let method = request.method().clone();
+    let read_only = |response: Response<Body>| {
+        if method == Method::GET || method == Method::HEAD {
+            Ok(response)
+        } else {
+            Err(ApiError::method_not_allowed(method.as_str()))
+        }
+    };
+    match route {
+        Route::Health => read_only(text_response(200, "ok")),
+        Route::Version => read_only(json_response(200, &discovery::version())),
+        Route::CoreVersions => read_only(json_response(200, &discovery::core_versions(state.addr))),
+        Route::Groups => read_only(json_response(200, &discovery::groups())),
+        Route::Group(name) => match discovery::group(&name) {
+            Some(doc) => read_only(json_response(200, &doc)),
+            None => Err(ApiError::not_found_path()),
+        },
+        Route::Resources { group, version } => {
+            read_only(json_response(200, &discovery::resources(&group, &version)))
+        }
+        Route::OpenApiIndex => read_only(json_response(200, &openapi::index())),
+        Route::OpenApiDocument { group, version } => match openapi::document(&group, &version) {
+            Some(doc) => read_only(json_response(200, &doc)),
+            None => Err(ApiError::not_found_path()),
+        },
+        Route::Resource(path) => resource(state, path, request).await,
+        Route::NotFound => Err(ApiError::not_found_path()),
+    }
+}
+
+async fn resource(
+    state: &ServerState,
+    path: ResourcePath,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let mut query = Query::parse(parts.uri.query());
+    if path.watch_prefix {
+        query.insert("watch", "true");
+    }
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header(header::CONTENT_TYPE);
+    let table = header(header::ACCEPT).is_some_and(|a| a.contains("as=Table"));
+    let method = parts.method;
+    let body = match method {
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE => read_body(body).await?,
+        _ => Bytes::new(),
+    };
+    let call = Call {
+        state,
+        path: &path,
+        query: &query,
+        content_type: content_type.as_deref(),
+        table,
+        body,
+    };
+    if let Some(sub) = &path.subresource {
+        return subresources::serve(&call, &method, sub).await;
+    }
+    let is_item = path.name.is_some();
+    match (method.as_str(), is_item) {
+        ("GET", false) if query.flag("watch") && query.get("watch").is_some() => {
+            watch::serve(&call)
+        }
+        ("GET", false) => crud::list(&call),
+        ("POST", false) => {
+            if path.kind.namespaced() && path.namespace.is_none() {
+                return Err(ApiError::method_not_allowed("POST"));
+            }
+            crud::create(&call)
+        }
+        ("DELETE", false) => crud::delete_collection(&call),
+        // The deprecated single-object watch: a watch filtered by name.
+        ("GET", true) if query.flag("watch") && query.get("watch").is_some() => watch::serve(&call),
+        ("GET", true) => crud::get(&call),
+        ("PUT", true) => crud::update(&call, UpdateScope::Main),
+        ("PATCH", true) => crud::patch(&call, UpdateScope::Main),
+        ("DELETE", true) => crud::delete(&call),
+        (other, _) => Err(ApiError::method_not_allowed(other)),
+    }
+}

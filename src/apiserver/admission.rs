@@ -1,0 +1,352 @@
+//! The write pipeline shared by create, update and patch: decode the body,
+//! convert to the storage version, check unknown fields, parse the typed
+//! object, reconcile namespace and name with the URL, default, validate.
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
+};
+use k8s_openapi::api::networking::v1::Ingress;
+use serde_json::{Value, json};
+
+use super::routes::ResourcePath;
+use super::status::ApiError;
+use crate::api::validation::FieldError;
+use crate::api::{Kind, KubeObject, Object, convert, defaults, strict, validation};
+
+/// The `fieldValidation` query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    Strict,
+    Warn,
+    Ignore,
+}
+
+impl FieldValidation {
+    pub fn from_query(value: Option<&str>) -> Result<FieldValidation, ApiError> {
+        match value {
+            None | Some("") | Some("Warn") => Ok(FieldValidation::Warn),
+            Some("Strict") => Ok(FieldValidation::Strict),
+            Some("Ignore") => Ok(FieldValidation::Ignore),
+            Some(other) => Err(ApiError::bad_request(format!(
+                "fieldValidation parameter unsupported: {other}"
+            ))),
+        }
+    }
+}
+
+/// A request body decoded by its Content-Type.
+pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
+    let media = content_type
+        .and_then(|c| c.split(';').next())
+        .map(str::trim)
+        .unwrap_or("application/json");
+    let value = match media {
+        "application/json" | "" => serde_json::from_slice::<Value>(body).map_err(|e| {
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
+        })?,
+        "application/yaml" | "application/x-yaml" | "text/yaml" => {
+            serde_yaml::from_slice::<Value>(body).map_err(|e| {
+                ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
+            })?
+        }
+        "application/vnd.kubernetes.protobuf" => super::protobuf::decode(body)
+            .map_err(|e| ApiError::new(415, "UnsupportedMediaType", e.to_string()))?,
+        other => return Err(ApiError::unsupported_media_type(other)),
+    };
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            "couldn't get version/kind; the body is not a JSON object",
+        ));
+    }
+    Ok(value)
+}
+
+/// An object ready to be stored, and warnings for the `Warning` header.
+#[derive(Debug)]
+pub struct Admitted {
+    pub object: Object,
+    pub warnings: Vec<String>,
+}
+
+/// Runs the pipeline on a decoded body addressed to `path`. `old` is the
+/// stored object on update and patch.
+pub fn admit(
+    path: &ResourcePath,
+    mut value: Value,
+    old: Option<&Object>,
+    field_validation: FieldValidation,
+) -> Result<Admitted, ApiError> {
+    let info = path.kind.info();
+    let expected_api_version = path.api_version();
+    let api_version = match value.get("apiVersion").and_then(Value::as_str) {
+        Some(v) if !v.is_empty() => v.to_string(),
+        _ => expected_api_version.clone(),
+    };
+    let kind_name = match value.get("kind").and_then(Value::as_str) {
+        Some(k) if !k.is_empty() => k.to_string(),
+        _ => info.kind_name.to_string(),
+    };
+    if Kind::from_type_meta(&api_version, &kind_name) != Some(path.kind) {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({api_version}) does not match the expected API version ({expected_api_version})"
+        ))
+        .with_object(path.kind, path.name.as_deref().unwrap_or("")));
+    }
+    value["apiVersion"] = json!(api_version);
+    value["kind"] = json!(kind_name);
+    let mut value = convert::to_storage_version(path.kind, &api_version, value)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    // From here on the body is in the storage version, whatever the URL said.
+    value["apiVersion"] = json!(info.api_version());
+    let version = api_version.rsplit('/').next().unwrap_or("v1").to_string();
+    let cannot_handle = |detail: String| {
+        ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {detail}",
+            kind = info.kind_name
+        ))
+    };
+
+    let mut warnings = Vec::new();
+    if field_validation != FieldValidation::Ignore {
+        let unknown = strict::unknown_fields(path.kind, &value);
+        if !unknown.is_empty() {
+            let messages: Vec<String> = unknown
+                .iter()
+                .map(|f| format!("unknown field \"{f}\""))
+                .collect();
+            if field_validation == FieldValidation::Strict {
+                return Err(cannot_handle(format!(
+                    "strict decoding error: {}",
+                    messages.join(", ")
+                )));
+            }
+            warnings = messages;
+        }
+    }
+
+    if version != info.version {
+        warnings.push(format!(
+            "{api_version} {kind} is deprecated; use {preferred} {kind}",
+            kind = info.kind_name,
+            preferred = info.api_version()
+        ));
+    }
+    let mut object = parse_typed(path.kind, value).map_err(cannot_handle)?;
+    reconcile_namespace(path, &mut object)?;
+    reconcile_name(path, &mut object)?;
+    defaults::apply_defaults(&mut object);
+    let errors = validation::validate(&object, old);
+    if !errors.is_empty() {
+        return Err(invalid(path.kind, object.name(), &errors));
+    }
+    Ok(Admitted { object, warnings })
+}
+
+/// Parses the typed object, naming the field path of a type error.
+fn parse_typed(kind: Kind, value: Value) -> Result<Object, String> {
+    fn parse<T: KubeObject>(value: Value) -> Result<Object, String> {
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map(T::into_object)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                if path == "." || path.is_empty() {
+                    e.inner().to_string()
+                } else {
+                    format!("{path}: {}", e.inner())
+                }
+            })
+    }
+    match kind {
+        Kind::Namespace => parse::<Namespace>(value),
+        Kind::Node => parse::<Node>(value),
+        Kind::Pod => parse::<Pod>(value),
+        Kind::ReplicaSet => parse::<ReplicaSet>(value),
+        Kind::Deployment => parse::<Deployment>(value),
+        Kind::Service => parse::<Service>(value),
+        Kind::Endpoints => parse::<Endpoints>(value),
+        Kind::Ingress => parse::<Ingress>(value),
+        Kind::ConfigMap => parse::<ConfigMap>(value),
+        Kind::Secret => parse::<Secret>(value),
+        Kind::Event => parse::<Event>(value),
+    }
+}
+
+fn reconcile_namespace(path: &ResourcePath, object: &mut Object) -> Result<(), ApiError> {
+    let meta = object.meta_mut();
+    if !path.kind.namespaced() {
+        meta.namespace = None;
+        return Ok(());
+    }
+    let Some(url_namespace) = &path.namespace else {
+        return Err(ApiError::bad_request(
+            "the namespace of the object must be given in the request path",
+        ));
+    };
+    match meta.namespace.as_deref() {
+        None | Some("") => meta.namespace = Some(url_namespace.clone()),
+        Some(ns) if ns == url_namespace => {}
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn reconcile_name(path: &ResourcePath, object: &mut Object) -> Result<(), ApiError> {
+    let meta = object.meta_mut();
+    if let Some(url_name) = &path.name {
+        match meta.name.as_deref() {
+            None | Some("") => meta.name = Some(url_name.clone()),
+            Some(name) if name == url_name => {}
+            Some(name) => {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({name}) does not match the name on the URL ({url_name})"
+                )));
+            }
+        }
+    }
+    let has_name = meta.name.as_deref().is_some_and(|n| !n.is_empty());
+    let has_generate = meta.generate_name.as_deref().is_some_and(|n| !n.is_empty());
+    if !has_name && !has_generate {
+        return Err(invalid(
+            path.kind,
+            "",
+            &[FieldError {
+                field: "metadata.name".into(),
+                reason: validation::FieldErrorReason::Required,
+                message: "metadata.name: Required value: name or generateName is required".into(),
+            }],
+        ));
+    }
+    Ok(())
+}
+
+/// A 422 Invalid as upstream words it:
+/// `Deployment.apps "x" is invalid: spec.replicas: Invalid value: ...`.
+pub fn invalid(kind: Kind, name: &str, errors: &[FieldError]) -> ApiError {
+    let info = kind.info();
+    let qualified_kind = if info.group.is_empty() {
+        info.kind_name.to_string()
+    } else {
+        format!("{}.{}", info.kind_name, info.group)
+    };
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    let summary = match messages.as_slice() {
+        [one] => one.to_string(),
+        many => format!("[{}]", many.join(", ")),
+    };
+    let causes: Vec<Value> = errors
+        .iter()
+        .map(|e| {
+            let prefix = format!("{}: ", e.field);
+            let detail = e.message.strip_prefix(&prefix).unwrap_or(&e.message);
+            json!({"reason": e.reason.cause_type(), "message": detail, "field": e.field})
+        })
+        .collect();
+    let mut details = json!({"name": name, "kind": info.kind_name, "causes": causes});
+    if !info.group.is_empty() {
+        details["group"] = json!(info.group);
+    }
+    ApiError {
+        code: 422,
+        reason: "Invalid",
+        message: format!("{qualified_kind} \"{name}\" is invalid: {summary}"),
+        details: Some(details),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::validation::FieldErrorReason;
+
+    fn deployments_path(name: Option<&str>) -> ResourcePath {
+        ResourcePath {
+            kind: Kind::Deployment,
+            version: "v1".into(),
+            namespace: Some("default".into()),
+            name: name.map(str::to_string),
+            subresource: None,
+            watch_prefix: false,
+        }
+    }
+
+    #[test]
+    fn type_errors_name_the_field() {
+        let body = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "x"}, "spec": {"replicas": "three"}});
+        let err = admit(&deployments_path(None), body, None, FieldValidation::Strict)
+            .expect_err("rejected");
+        assert_eq!(err.code, 400);
+        assert!(err.message.contains("spec.replicas"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("Deployment in version \"v1\" cannot be handled as a Deployment"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn namespace_comes_from_the_url_and_must_match() {
+        let body = json!({"metadata": {"name": "x"}});
+        let ok =
+            admit(&deployments_path(None), body, None, FieldValidation::Strict).expect("admitted");
+        assert_eq!(ok.object.namespace(), "default");
+        let body = json!({"metadata": {"name": "x", "namespace": "other"}});
+        let err = admit(&deployments_path(None), body, None, FieldValidation::Strict)
+            .expect_err("rejected");
+        assert_eq!(err.code, 400);
+    }
+
+    #[test]
+    fn name_must_match_the_url() {
+        let body = json!({"metadata": {"name": "y"}});
+        let err = admit(
+            &deployments_path(Some("x")),
+            body,
+            None,
+            FieldValidation::Strict,
+        )
+        .expect_err("rejected");
+        assert_eq!(
+            err.message,
+            "the name of the object (y) does not match the name on the URL (x)"
+        );
+    }
+
+    #[test]
+    fn invalid_reads_like_upstream() {
+        let err = invalid(
+            Kind::Deployment,
+            "x",
+            &[FieldError {
+                field: "spec.replicas".into(),
+                reason: FieldErrorReason::Invalid,
+                message: "spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+                    .into(),
+            }],
+        );
+        assert_eq!(
+            err.message,
+            "Deployment.apps \"x\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"
+        );
+        let status = err.to_status();
+        assert_eq!(status["details"]["causes"][0]["field"], "spec.replicas");
+        assert_eq!(
+            status["details"]["causes"][0]["message"],
+            "Invalid value: -1: must be greater than or equal to 0"
+        );
+    }
+
+    #[test]
+    fn unsupported_media_type_is_415() {
+        let err = decode_body(Some("text/html"), b"<html>").expect_err("rejected");
+        assert_eq!(err.code, 415);
+        let err = decode_body(Some("application/yaml"), b"a: [").expect_err("rejected");
+        assert_eq!(err.code, 400);
+    }
+}

@@ -1,0 +1,213 @@
+//! Subresources: `/status`, `/scale` (autoscaling/v1 Scale for
+//! deployments and replicasets), `pods/log`, and a clear refusal for the
+//! streaming ones not served yet (exec, attach, portforward).
+
+use futures::StreamExt;
+use http::{Method, Response};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use serde_json::{Value, json};
+
+use super::crud::{self, Call};
+use super::http::{Body, json_response, streaming_response};
+use super::status::ApiError;
+use crate::api::patch::PatchType;
+use crate::api::{Kind, Object};
+use crate::kubelet::{LogError, LogOptions};
+use crate::store::UpdateScope;
+
+pub async fn serve(
+    call: &Call<'_>,
+    method: &Method,
+    sub: &str,
+) -> Result<Response<Body>, ApiError> {
+    let kind = call.path.kind;
+    let served = kind.info().subresources.contains(&sub) || sub == "attach" && kind == Kind::Pod;
+    if !served {
+        return Err(ApiError::not_found_path());
+    }
+    match (sub, method.as_str()) {
+        ("status", "GET") => crud::get(call),
+        ("status", "PUT") => crud::update(call, UpdateScope::Status),
+        ("status", "PATCH") => crud::patch(call, UpdateScope::Status),
+        ("scale", "GET") => get_scale(call),
+        ("scale", "PUT") => {
+            let body: Value = serde_json::from_slice(&call.body)
+                .map_err(|e| ApiError::bad_request(format!("invalid Scale: {e}")))?;
+            set_scale(call, body)
+        }
+        ("scale", "PATCH") => patch_scale(call),
+        ("log", "GET") => logs(call).await,
+        ("exec" | "attach" | "portforward", _) => Err(ApiError::new(
+            501,
+            "NotImplemented",
+            format!(
+                "pods/{sub} is not supported yet by podium: exec, attach and port-forward arrive with the traffic work"
+            ),
+        )),
+        (_, other) => Err(ApiError::method_not_allowed(other)),
+    }
+}
+
+/// `app=nginx,tier in (web)`: a LabelSelector in its string form.
+pub fn selector_string(selector: Option<&LabelSelector>) -> String {
+    let Some(selector) = selector else {
+        return String::new();
+    };
+    let mut parts: Vec<String> = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    for expr in selector.match_expressions.iter().flatten() {
+        let values = expr.values.clone().unwrap_or_default();
+        parts.push(match expr.operator.as_str() {
+            "In" => format!("{} in ({})", expr.key, values.join(",")),
+            "NotIn" => format!("{} notin ({})", expr.key, values.join(",")),
+            "Exists" => expr.key.clone(),
+            "DoesNotExist" => format!("!{}", expr.key),
+            other => format!("{} {other} ({})", expr.key, values.join(",")),
+        });
+    }
+    parts.join(",")
+}
+
+fn scale_of(object: &Object) -> Result<Value, ApiError> {
+    let (spec_replicas, status_replicas, selector) = match object {
+        Object::Deployment(Deployment { spec, status, .. }) => (
+            spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            status.as_ref().and_then(|s| s.replicas).unwrap_or(0),
+            selector_string(spec.as_ref().map(|s| &s.selector)),
+        ),
+        Object::ReplicaSet(ReplicaSet { spec, status, .. }) => (
+            spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            status.as_ref().map(|s| s.replicas).unwrap_or(0),
+            selector_string(spec.as_ref().map(|s| &s.selector)),
+        ),
+        _ => return Err(ApiError::not_found_path()),
+    };
+    let meta = object.meta();
+    Ok(json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta.name,
+            "namespace": meta.namespace,
+            "uid": meta.uid,
+            "resourceVersion": meta.resource_version,
+            "creationTimestamp": meta.creation_timestamp,
+        },
+        "spec": {"replicas": spec_replicas},
+        "status": {"replicas": status_replicas, "selector": selector},
+    }))
+}
+
+fn get_scale(call: &Call) -> Result<Response<Body>, ApiError> {
+    Ok(json_response(200, &scale_of(&*call.existing()?)?))
+}
+
+fn patch_scale(call: &Call) -> Result<Response<Body>, ApiError> {
+    let patch_type = crud::patch_type(call.content_type)?;
+    let patch: Value = serde_json::from_slice(&call.body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let mut scale = scale_of(&*call.existing()?)?;
+    match patch_type {
+        PatchType::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch)
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
+            json_patch::patch(&mut scale, &ops)
+                .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+        }
+        // A Scale has no lists, so strategic merge is a merge patch.
+        PatchType::Merge | PatchType::StrategicMerge => json_patch::merge(&mut scale, &patch),
+    }
+    set_scale(call, scale)
+}
+
+fn set_scale(call: &Call, scale: Value) -> Result<Response<Body>, ApiError> {
+    let replicas = match &scale["spec"]["replicas"] {
+        Value::Null => 0,
+        v => v
+            .as_i64()
+            .and_then(|r| i32::try_from(r).ok())
+            .ok_or_else(|| ApiError::bad_request(format!("spec.replicas: invalid value {v}")))?,
+    };
+    let name = call.path.name.as_deref().unwrap_or("");
+    if replicas < 0 {
+        return Err(ApiError {
+            code: 422,
+            reason: "Invalid",
+            message: format!(
+                "Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
+            ),
+            details: Some(
+                json!({"name": name, "group": "autoscaling", "kind": "Scale", "causes": [
+                    {"reason": "FieldValueInvalid", "message": format!("Invalid value: {replicas}: must be greater than or equal to 0"), "field": "spec.replicas"}
+                ]}),
+            ),
+        });
+    }
+    let mut object = (*call.existing()?).clone();
+    if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
+        object.meta_mut().resource_version = Some(rv.to_string());
+    }
+    match &mut object {
+        Object::Deployment(d) => {
+            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
+        }
+        Object::ReplicaSet(rs) => {
+            rs.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
+        }
+        _ => return Err(ApiError::not_found_path()),
+    }
+    if call.query.get("dryRun") == Some("All") {
+        return Ok(json_response(200, &scale_of(&object)?));
+    }
+    let stored = call.state.store.update(object, UpdateScope::Main)?;
+    Ok(json_response(200, &scale_of(&stored)?))
+}
+
+async fn logs(call: &Call<'_>) -> Result<Response<Body>, ApiError> {
+    let q = call.query;
+    let options = LogOptions {
+        container: q
+            .get("container")
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
+        follow: q.flag("follow"),
+        previous: q.flag("previous"),
+        timestamps: q.flag("timestamps"),
+        tail_lines: q.int("tailLines")?,
+        since_seconds: q.int("sinceSeconds")?,
+        limit_bytes: q.int("limitBytes")?,
+    };
+    let namespace = call.path.namespace.as_deref().unwrap_or("");
+    let pod = call.path.name.as_deref().unwrap_or("");
+    let mut stream = call
+        .state
+        .logs
+        .logs(namespace, pod, options)
+        .await
+        .map_err(|error| match &error {
+            LogError::PodNotFound { pod } => {
+                ApiError::new(404, "NotFound", error.to_string()).with_object(Kind::Pod, pod)
+            }
+            _ => ApiError::bad_request(error.to_string()),
+        })?;
+    let (tx, response) = streaming_response("text/plain");
+    let cancel = call.state.cancel.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                chunk = stream.next() => match chunk {
+                    Some(chunk) => if tx.send(chunk).await.is_err() { return },
+                    None => return,
+                },
+                _ = tx.closed() => return,
+                _ = cancel.cancelled() => return,
+            }
+        }
+    });
+    Ok(response)
+}
