@@ -102,11 +102,23 @@ impl EventRecorder {
             .clone()
             .filter(|ns| !ns.is_empty())
             .unwrap_or_else(|| "default".to_string());
-        let name = format!(
-            "{}.{:x}",
-            involved.name.as_deref().unwrap_or("unknown"),
-            crate::clock::now().as_nanosecond()
-        );
+        let nanos = crate::clock::now().as_nanosecond();
+        // Events recorded within one clock tick (paused test time) must not
+        // share a name: take the next free nanosecond.
+        let name = (0..1000)
+            .map(|offset| {
+                format!(
+                    "{}.{:x}",
+                    involved.name.as_deref().unwrap_or("unknown"),
+                    nanos + offset
+                )
+            })
+            .find(|candidate| {
+                self.store
+                    .get(crate::api::Kind::Event, &namespace, candidate)
+                    .is_none()
+            })
+            .unwrap_or_default();
         let event = Event {
             metadata: ObjectMeta {
                 name: Some(name.clone()),

@@ -45,6 +45,17 @@ fn deployment_selects(
         .is_some_and(|s| !selector_is_empty(&s.selector) && selector_matches(&s.selector, labels))
 }
 
+/// The ReplicaSet controller has seen this ReplicaSet's current spec, so
+/// its status counts pods for that spec.
+fn replica_set_caught_up(rs: &ReplicaSet) -> bool {
+    let observed = rs
+        .status
+        .as_ref()
+        .and_then(|s| s.observed_generation)
+        .unwrap_or(0);
+    observed >= rs.metadata.generation.unwrap_or(0)
+}
+
 impl Reconciler for DeploymentController {
     fn name(&self) -> &'static str {
         "deployment"
@@ -88,6 +99,11 @@ impl Reconciler for DeploymentController {
         let rs_list = self.replica_sets_for(&d)?;
         if d.metadata.deletion_timestamp.is_some() {
             self.sync_status_only(&mut d, &rs_list)?;
+            return Ok(None);
+        }
+        if rs_list.iter().any(|rs| !replica_set_caught_up(rs)) {
+            // Its status would mislead the arithmetic; the ReplicaSet
+            // controller's status update brings us back.
             return Ok(None);
         }
         self.check_paused_conditions(&mut d)?;

@@ -1,0 +1,428 @@
+//! Controllers end to end on an in-memory store, with a small test-only
+//! "pod driver" playing kubelet: it binds pods, makes them Running (and
+//! Ready unless their image says "bad") after a delay, and completes
+//! graceful deletions.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{
+    Endpoints, Event, Namespace, Pod, PodCondition, PodStatus, Service,
+};
+use parking_lot::Mutex;
+use podium::api::{Kind, Object};
+use podium::controllers;
+use podium::store::{
+    DeleteOptions, EventType, ListFilter, Propagation, Store, UpdateScope, WatchItem,
+};
+use serde_json::json;
+use tokio::time::sleep;
+use tokio_util::sync::CancellationToken;
+
+const NS: &str = "default";
+
+/// How the pretend kubelet treats pods.
+#[derive(Clone, Copy)]
+struct DriverOptions {
+    /// From binding to Running (and Ready).
+    ready_after: Duration,
+}
+
+fn image_of(pod: &Pod) -> String {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default()
+}
+
+/// Plays kubelet for every pod in the store.
+fn start_pod_driver(store: Store, options: DriverOptions) {
+    tokio::spawn(async move {
+        let mut watch = store.watch(Some(Kind::Pod), None).unwrap();
+        let next_ip = Arc::new(Mutex::new(1u32));
+        while let Some(item) = watch.next().await {
+            let WatchItem::Event(event) = item else {
+                continue;
+            };
+            if event.event_type == EventType::Deleted {
+                continue;
+            }
+            let Object::Pod(pod) = &*event.object else {
+                continue;
+            };
+            let ns = pod.metadata.namespace.clone().unwrap();
+            let name = pod.metadata.name.clone().unwrap();
+            if pod.metadata.deletion_timestamp.is_some() {
+                let _ = store.delete(
+                    Kind::Pod,
+                    &ns,
+                    &name,
+                    &DeleteOptions {
+                        grace_period_seconds: Some(0),
+                        ..DeleteOptions::default()
+                    },
+                );
+                continue;
+            }
+            let bound = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.as_ref())
+                .is_some();
+            if bound {
+                continue;
+            }
+            let _ = store.mutate::<Pod>(&ns, &name, UpdateScope::Main, |p| {
+                p.spec.get_or_insert_with(Default::default).node_name = Some("node-1".into());
+                true
+            });
+            let ready = !image_of(pod).contains("bad");
+            let store = store.clone();
+            let ip = {
+                let mut next = next_ip.lock();
+                *next += 1;
+                format!("10.244.0.{}", *next)
+            };
+            tokio::spawn(async move {
+                sleep(options.ready_after).await;
+                let _ = store.mutate::<Pod>(&ns, &name, UpdateScope::Status, |p| {
+                    if p.metadata.deletion_timestamp.is_some() {
+                        return false;
+                    }
+                    p.status = Some(PodStatus {
+                        phase: Some("Running".into()),
+                        pod_ip: Some(ip.clone()),
+                        conditions: Some(vec![PodCondition {
+                            type_: "Ready".into(),
+                            status: if ready { "True" } else { "False" }.into(),
+                            last_transition_time: Some(podium::clock::now_time()),
+                            ..PodCondition::default()
+                        }]),
+                        ..PodStatus::default()
+                    });
+                    true
+                });
+            });
+        }
+    });
+}
+
+fn namespace(name: &str) -> Namespace {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": name},
+        "spec": {"finalizers": ["kubernetes"]}
+    }))
+    .unwrap()
+}
+
+/// A store with the default namespace, all controllers and the pod driver.
+fn cluster(options: DriverOptions) -> (Store, CancellationToken) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let store = Store::in_memory();
+    store.create(namespace(NS)).unwrap();
+    let cancel = CancellationToken::new();
+    let _controllers = controllers::start(store.clone(), cancel.clone());
+    start_pod_driver(store.clone(), options);
+    (store, cancel)
+}
+
+fn default_cluster() -> (Store, CancellationToken) {
+    cluster(DriverOptions {
+        ready_after: Duration::from_secs(2),
+    })
+}
+
+fn deployment_with(
+    name: &str,
+    replicas: i32,
+    image: &str,
+    extra_spec: serde_json::Value,
+) -> Deployment {
+    let mut value = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": image}]}
+            }
+        }
+    });
+    if let (Some(spec), Some(extra)) = (value["spec"].as_object_mut(), extra_spec.as_object()) {
+        for (k, v) in extra {
+            spec.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::from_value(value).unwrap()
+}
+
+fn rolling(surge: i32, unavailable: i32) -> serde_json::Value {
+    json!({"strategy": {"type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": surge, "maxUnavailable": unavailable}}})
+}
+
+fn get_deployment(store: &Store, name: &str) -> Deployment {
+    store.get_as::<Deployment>(NS, name).unwrap()
+}
+
+fn replica_sets(store: &Store, ns: &str) -> Vec<ReplicaSet> {
+    store.list_as::<ReplicaSet>(Some(ns), &ListFilter::default())
+}
+
+fn pods(store: &Store, ns: &str) -> Vec<Pod> {
+    store.list_as::<Pod>(Some(ns), &ListFilter::default())
+}
+
+fn is_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+fn status_of(d: &Deployment) -> (i32, i32, i32) {
+    let s = d.status.clone().unwrap_or_default();
+    (
+        s.replicas.unwrap_or(0),
+        s.updated_replicas.unwrap_or(0),
+        s.available_replicas.unwrap_or(0),
+    )
+}
+
+fn condition(d: &Deployment, type_: &str) -> Option<(String, String, String)> {
+    d.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| {
+            (
+                c.status.clone(),
+                c.reason.clone().unwrap_or_default(),
+                c.message.clone().unwrap_or_default(),
+            )
+        })
+}
+
+/// Rolled out: every replica updated and available, observed.
+fn complete(store: &Store, name: &str) -> bool {
+    let d = get_deployment(store, name);
+    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let s = d.status.clone().unwrap_or_default();
+    status_of(&d) == (want, want, want) && s.observed_generation == d.metadata.generation
+}
+
+async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..1200 {
+        if check() {
+            return;
+        }
+        sleep(Duration::from_millis(250)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn set_image(store: &Store, name: &str, image: &str) {
+    store
+        .mutate::<Deployment>(NS, name, UpdateScope::Main, |d| {
+            d.spec
+                .as_mut()
+                .unwrap()
+                .template
+                .spec
+                .as_mut()
+                .unwrap()
+                .containers[0]
+                .image = Some(image.into());
+            true
+        })
+        .unwrap();
+}
+
+fn rs_hash(rs: &ReplicaSet) -> String {
+    rs.metadata.labels.as_ref().unwrap()["pod-template-hash"].clone()
+}
+
+fn event_messages(store: &Store, reason: &str) -> Vec<String> {
+    store
+        .list_as::<Event>(Some(NS), &ListFilter::default())
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some(reason))
+        .filter_map(|e| e.message)
+        .collect()
+}
+
+fn annotation(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    key: &str,
+) -> Option<String> {
+    meta.annotations.as_ref()?.get(key).cloned()
+}
+
+#[tokio::test(start_paused = true)]
+async fn rolling_update_keeps_surge_and_availability_bounds() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with("web", 5, "nginx:1.24", rolling(1, 1)))
+        .unwrap();
+    wait_for("first rollout", || complete(&store, "web")).await;
+    let d = get_deployment(&store, "web");
+    assert_eq!(
+        annotation(&d.metadata, "deployment.kubernetes.io/revision").as_deref(),
+        Some("1")
+    );
+    let old_rs = replica_sets(&store, NS).pop().unwrap();
+    let old_hash = rs_hash(&old_rs);
+    assert_eq!(
+        old_rs.metadata.name.as_deref(),
+        Some(format!("web-{old_hash}").as_str())
+    );
+
+    // Mirror pods and ReplicaSets from the watch to check every state.
+    let list = store.list(Kind::Pod, Some(NS), &ListFilter::default());
+    let mut watch = store.watch(None, Some(list.resource_version)).unwrap();
+    let mut mirror: BTreeMap<String, Pod> = list
+        .items
+        .iter()
+        .map(|o| (o.name().to_string(), o.as_typed::<Pod>().unwrap().clone()))
+        .collect();
+    let mut sizes: BTreeMap<String, i32> = replica_sets(&store, NS)
+        .iter()
+        .map(|rs| (rs_hash(rs), rs.spec.as_ref().unwrap().replicas.unwrap()))
+        .collect();
+    let violations = Arc::new(Mutex::new(Vec::<String>::new()));
+    let pairs = Arc::new(Mutex::new(Vec::<(i32, i32)>::new()));
+    let (v, p, hash) = (violations.clone(), pairs.clone(), old_hash.clone());
+    let monitor = tokio::spawn(async move {
+        while let Some(WatchItem::Event(event)) = watch.next().await {
+            match &*event.object {
+                Object::Pod(pod) => {
+                    let name = pod.metadata.name.clone().unwrap();
+                    if event.event_type == EventType::Deleted {
+                        mirror.remove(&name);
+                    } else {
+                        mirror.insert(name, pod.clone());
+                    }
+                    let live: Vec<&Pod> = mirror
+                        .values()
+                        .filter(|p| p.metadata.deletion_timestamp.is_none())
+                        .collect();
+                    let ready = live.iter().filter(|p| is_ready(p)).count();
+                    if live.len() > 6 || ready < 4 {
+                        v.lock().push(format!(
+                            "{} live, {} ready at rv {}: {:?}",
+                            live.len(),
+                            ready,
+                            event.resource_version,
+                            live.iter()
+                                .map(|p| (p.metadata.name.clone().unwrap(), is_ready(p)))
+                                .collect::<Vec<_>>()
+                        ));
+                    }
+                }
+                Object::ReplicaSet(rs) => {
+                    sizes.insert(rs_hash(rs), rs.spec.as_ref().unwrap().replicas.unwrap());
+                    let old = sizes.get(&hash).copied().unwrap_or(0);
+                    let new: i32 = sizes
+                        .iter()
+                        .filter(|(h, _)| **h != hash)
+                        .map(|(_, n)| *n)
+                        .sum();
+                    let mut p = p.lock();
+                    if p.last() != Some(&(new, old)) {
+                        p.push((new, old));
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+
+    set_image(&store, "web", "nginx:1.25");
+    wait_for("second rollout", || {
+        complete(&store, "web")
+            && replica_sets(&store, NS).len() == 2
+            && pods(&store, NS).iter().all(|p| image_of(p) == "nginx:1.25")
+    })
+    .await;
+    sleep(Duration::from_secs(1)).await;
+    monitor.abort();
+
+    assert_eq!(*violations.lock(), Vec::<String>::new());
+    let pairs = pairs.lock().clone();
+    assert_eq!(pairs[..2], [(1, 5), (1, 4)]);
+    assert_eq!(pairs.last(), Some(&(5, 0)));
+    for step in pairs.windows(2) {
+        let ((new_a, old_a), (new_b, old_b)) = (step[0], step[1]);
+        assert!(new_b >= new_a && old_b <= old_a, "{pairs:?}");
+        assert!(new_b + old_b <= 6, "{pairs:?}");
+    }
+    let d = get_deployment(&store, "web");
+    assert_eq!(
+        annotation(&d.metadata, "deployment.kubernetes.io/revision").as_deref(),
+        Some("2")
+    );
+    let new_rs = replica_sets(&store, NS)
+        .into_iter()
+        .find(|rs| rs_hash(rs) != old_hash)
+        .unwrap();
+    let new_name = new_rs.metadata.name.clone().unwrap();
+    let old_name = old_rs.metadata.name.clone().unwrap();
+    assert_eq!(
+        annotation(
+            &new_rs.metadata,
+            "deployment.kubernetes.io/desired-replicas"
+        )
+        .as_deref(),
+        Some("5")
+    );
+    assert_eq!(
+        annotation(&new_rs.metadata, "deployment.kubernetes.io/max-replicas").as_deref(),
+        Some("6")
+    );
+    let scaling = event_messages(&store, "ScalingReplicaSet");
+    assert!(
+        scaling.contains(&format!("Scaled up replica set {new_name} to 1")),
+        "{scaling:?}"
+    );
+    assert!(
+        scaling.contains(&format!("Scaled down replica set {old_name} to 4 from 5")),
+        "{scaling:?}"
+    );
+    assert!(
+        scaling.contains(&format!("Scaled up replica set {new_name} to 5 from 4")),
+        "{scaling:?}"
+    );
+    assert_eq!(
+        condition(&d, "Progressing"),
+        Some((
+            "True".into(),
+            "NewReplicaSetAvailable".into(),
+            format!("ReplicaSet \"{new_name}\" has successfully progressed.")
+        ))
+    );
+    assert_eq!(
+        condition(&d, "Available"),
+        Some((
+            "True".into(),
+            "MinimumReplicasAvailable".into(),
+            "Deployment has minimum availability.".into()
+        ))
+    );
+    let created = event_messages(&store, "SuccessfulCreate");
+    assert!(
+        created
+            .iter()
+            .any(|m| m.starts_with(&format!("Created pod: {new_name}-")))
+    );
+}
