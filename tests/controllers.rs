@@ -40,8 +40,9 @@ fn image_of(pod: &Pod) -> String {
 
 /// Plays kubelet for every pod in the store.
 fn start_pod_driver(store: Store, options: DriverOptions) {
+    // Watch from now, before any test object exists.
+    let mut watch = store.watch(Some(Kind::Pod), None).unwrap();
     tokio::spawn(async move {
-        let mut watch = store.watch(Some(Kind::Pod), None).unwrap();
         let next_ip = Arc::new(Mutex::new(1u32));
         while let Some(item) = watch.next().await {
             let WatchItem::Event(event) = item else {
@@ -425,4 +426,480 @@ async fn rolling_update_keeps_surge_and_availability_bounds() {
             .iter()
             .any(|m| m.starts_with(&format!("Created pod: {new_name}-")))
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn recreate_never_runs_old_and_new_pods_together() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with(
+            "db",
+            3,
+            "postgres:15",
+            json!({"strategy": {"type": "Recreate"}}),
+        ))
+        .unwrap();
+    wait_for("first rollout", || complete(&store, "db")).await;
+    let old_hash = rs_hash(&replica_sets(&store, NS)[0]);
+
+    let list = store.list(Kind::Pod, Some(NS), &ListFilter::default());
+    let mut watch = store
+        .watch(Some(Kind::Pod), Some(list.resource_version))
+        .unwrap();
+    let mut mirror: BTreeMap<String, Pod> = list
+        .items
+        .iter()
+        .map(|o| (o.name().to_string(), o.as_typed::<Pod>().unwrap().clone()))
+        .collect();
+    let overlap = Arc::new(Mutex::new(false));
+    let (flag, hash) = (overlap.clone(), old_hash.clone());
+    let monitor = tokio::spawn(async move {
+        while let Some(WatchItem::Event(event)) = watch.next().await {
+            let Object::Pod(pod) = &*event.object else {
+                continue;
+            };
+            let name = pod.metadata.name.clone().unwrap();
+            if event.event_type == EventType::Deleted {
+                mirror.remove(&name);
+            } else {
+                mirror.insert(name, pod.clone());
+            }
+            let label = |p: &Pod| p.metadata.labels.as_ref().unwrap()["pod-template-hash"].clone();
+            let old = mirror.values().any(|p| label(p) == hash);
+            let new = mirror.values().any(|p| label(p) != hash);
+            if old && new {
+                *flag.lock() = true;
+            }
+        }
+    });
+    set_image(&store, "db", "postgres:16");
+    wait_for("recreate rollout", || {
+        complete(&store, "db")
+            && pods(&store, NS)
+                .iter()
+                .all(|p| image_of(p) == "postgres:16")
+    })
+    .await;
+    monitor.abort();
+    assert!(!*overlap.lock(), "old and new pods existed together");
+    assert_eq!(pods(&store, NS).len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn proportional_scaling_mid_rollout() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with("api", 10, "api:v1", rolling(3, 2)))
+        .unwrap();
+    wait_for("first rollout", || complete(&store, "api")).await;
+    let old_hash = rs_hash(&replica_sets(&store, NS)[0]);
+    set_image(&store, "api", "api:bad");
+    let sizes = |store: &Store| {
+        let rss = replica_sets(store, NS);
+        let size = |old: bool| -> i32 {
+            rss.iter()
+                .filter(|rs| (rs_hash(rs) == old_hash) == old)
+                .map(|rs| rs.spec.as_ref().unwrap().replicas.unwrap())
+                .sum()
+        };
+        (size(true), size(false))
+    };
+    wait_for("stuck rollout at old 8 / new 5", || sizes(&store) == (8, 5)).await;
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(sizes(&store), (8, 5));
+
+    store
+        .mutate::<Deployment>(NS, "api", UpdateScope::Main, |d| {
+            d.spec.as_mut().unwrap().replicas = Some(30);
+            true
+        })
+        .unwrap();
+    wait_for("proportional scaling", || sizes(&store) == (20, 13)).await;
+    sleep(Duration::from_secs(10)).await;
+    assert_eq!(sizes(&store), (20, 13));
+    for rs in replica_sets(&store, NS) {
+        assert_eq!(
+            annotation(&rs.metadata, "deployment.kubernetes.io/desired-replicas").as_deref(),
+            Some("30")
+        );
+        assert_eq!(
+            annotation(&rs.metadata, "deployment.kubernetes.io/max-replicas").as_deref(),
+            Some("33")
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn undo_restores_the_old_template_under_a_new_revision() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with("web", 2, "nginx:1.24", json!({})))
+        .unwrap();
+    wait_for("revision 1", || complete(&store, "web")).await;
+    set_image(&store, "web", "nginx:1.25");
+    wait_for("revision 2", || {
+        complete(&store, "web") && pods(&store, NS).iter().all(|p| image_of(p) == "nginx:1.25")
+    })
+    .await;
+
+    // What kubectl rollout undo does: the previous revision's template, minus the hash label.
+    let previous = replica_sets(&store, NS)
+        .into_iter()
+        .find(|rs| {
+            annotation(&rs.metadata, "deployment.kubernetes.io/revision").as_deref() == Some("1")
+        })
+        .unwrap();
+    let mut template = previous.spec.clone().unwrap().template.unwrap();
+    template
+        .metadata
+        .as_mut()
+        .unwrap()
+        .labels
+        .as_mut()
+        .unwrap()
+        .remove("pod-template-hash");
+    store
+        .mutate::<Deployment>(NS, "web", UpdateScope::Main, |d| {
+            d.spec.as_mut().unwrap().template = template.clone();
+            true
+        })
+        .unwrap();
+    wait_for("undo", || {
+        complete(&store, "web") && pods(&store, NS).iter().all(|p| image_of(p) == "nginx:1.24")
+    })
+    .await;
+    let restored = store
+        .get_as::<ReplicaSet>(NS, previous.metadata.name.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(
+        annotation(&restored.metadata, "deployment.kubernetes.io/revision").as_deref(),
+        Some("3")
+    );
+    assert_eq!(
+        annotation(
+            &restored.metadata,
+            "deployment.kubernetes.io/revision-history"
+        )
+        .as_deref(),
+        Some("1")
+    );
+    let d = get_deployment(&store, "web");
+    assert_eq!(
+        annotation(&d.metadata, "deployment.kubernetes.io/revision").as_deref(),
+        Some("3")
+    );
+    assert_eq!(replica_sets(&store, NS).len(), 2);
+    assert_eq!(pods(&store, NS).len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn paused_deployment_creates_no_replica_set_until_resumed() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with("web", 2, "nginx", json!({"paused": true})))
+        .unwrap();
+    wait_for("paused condition", || {
+        condition(&get_deployment(&store, "web"), "Progressing").is_some()
+    })
+    .await;
+    sleep(Duration::from_secs(10)).await;
+    assert!(replica_sets(&store, NS).is_empty());
+    assert_eq!(
+        condition(&get_deployment(&store, "web"), "Progressing"),
+        Some((
+            "Unknown".into(),
+            "DeploymentPaused".into(),
+            "Deployment is paused".into()
+        ))
+    );
+    store
+        .mutate::<Deployment>(NS, "web", UpdateScope::Main, |d| {
+            d.spec.as_mut().unwrap().paused = Some(false);
+            true
+        })
+        .unwrap();
+    wait_for("rollout after resume", || complete(&store, "web")).await;
+    assert_eq!(replica_sets(&store, NS).len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn progress_deadline_exceeded_is_reported() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with(
+            "web",
+            2,
+            "nginx:bad",
+            json!({"progressDeadlineSeconds": 30}),
+        ))
+        .unwrap();
+    wait_for("deadline", || {
+        condition(&get_deployment(&store, "web"), "Progressing")
+            .is_some_and(|(status, _, _)| status == "False")
+    })
+    .await;
+    let rs = replica_sets(&store, NS).pop().unwrap();
+    let d = get_deployment(&store, "web");
+    assert_eq!(
+        condition(&d, "Progressing"),
+        Some((
+            "False".into(),
+            "ProgressDeadlineExceeded".into(),
+            format!(
+                "ReplicaSet \"{}\" has timed out progressing.",
+                rs.metadata.name.unwrap()
+            )
+        ))
+    );
+    assert_eq!(
+        condition(&d, "Available").map(|c| (c.0, c.1)),
+        Some(("False".into(), "MinimumReplicasUnavailable".into()))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn revision_history_limit_zero_keeps_no_old_replica_set() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with(
+            "web",
+            2,
+            "nginx:1.24",
+            json!({"revisionHistoryLimit": 0}),
+        ))
+        .unwrap();
+    wait_for("revision 1", || complete(&store, "web")).await;
+    set_image(&store, "web", "nginx:1.25");
+    wait_for("only the new ReplicaSet", || {
+        complete(&store, "web") && replica_sets(&store, NS).len() == 1
+    })
+    .await;
+    let rs = replica_sets(&store, NS).pop().unwrap();
+    assert_eq!(
+        annotation(&rs.metadata, "deployment.kubernetes.io/revision").as_deref(),
+        Some("2")
+    );
+}
+
+async fn delete_deployment_and_wait(propagation: Propagation) -> Store {
+    let (store, cancel) = default_cluster();
+    std::mem::forget(cancel);
+    store
+        .create(deployment_with("web", 3, "nginx", json!({})))
+        .unwrap();
+    wait_for("rollout", || complete(&store, "web")).await;
+    store
+        .delete(
+            Kind::Deployment,
+            NS,
+            "web",
+            &DeleteOptions {
+                propagation: Some(propagation),
+                ..DeleteOptions::default()
+            },
+        )
+        .unwrap();
+    wait_for("deployment gone", || {
+        store.get(Kind::Deployment, NS, "web").is_none()
+    })
+    .await;
+    store
+}
+
+#[tokio::test(start_paused = true)]
+async fn background_cascade_removes_replica_sets_and_pods() {
+    let store = delete_deployment_and_wait(Propagation::Background).await;
+    wait_for("dependents gone", || {
+        replica_sets(&store, NS).is_empty() && pods(&store, NS).is_empty()
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn foreground_cascade_removes_dependents_before_the_owner() {
+    let store = delete_deployment_and_wait(Propagation::Foreground).await;
+    // Foreground: by the time the Deployment is gone, so are its ReplicaSets.
+    assert!(replica_sets(&store, NS).is_empty());
+    wait_for("pods gone", || pods(&store, NS).is_empty()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn orphan_delete_leaves_the_replica_set_without_owner() {
+    let store = delete_deployment_and_wait(Propagation::Orphan).await;
+    sleep(Duration::from_secs(5)).await;
+    let rss = replica_sets(&store, NS);
+    assert_eq!(rss.len(), 1);
+    assert_eq!(rss[0].metadata.owner_references, None);
+    assert_eq!(pods(&store, NS).len(), 3);
+}
+
+fn replica_set(name: &str, replicas: i32, image: &str) -> ReplicaSet {
+    serde_json::from_value(json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": image}]}
+            }
+        }
+    }))
+    .unwrap()
+}
+
+fn ready_replicas(store: &Store, name: &str) -> i32 {
+    store
+        .get_as::<ReplicaSet>(NS, name)
+        .and_then(|rs| rs.status)
+        .and_then(|s| s.ready_replicas)
+        .unwrap_or(0)
+}
+
+#[tokio::test(start_paused = true)]
+async fn replica_set_scale_down_deletes_not_ready_pods_first() {
+    let (store, _cancel) = default_cluster();
+    store.create(replica_set("cache", 2, "redis")).unwrap();
+    wait_for("two ready pods", || ready_replicas(&store, "cache") == 2).await;
+    let scale = |replicas: i32, image: &str| {
+        let image = image.to_string();
+        store
+            .mutate::<ReplicaSet>(NS, "cache", UpdateScope::Main, |rs| {
+                let spec = rs.spec.as_mut().unwrap();
+                spec.replicas = Some(replicas);
+                spec.template
+                    .as_mut()
+                    .unwrap()
+                    .spec
+                    .as_mut()
+                    .unwrap()
+                    .containers[0]
+                    .image = Some(image.clone());
+                true
+            })
+            .unwrap();
+    };
+    scale(3, "redis:bad");
+    wait_for("three pods, one never ready", || {
+        pods(&store, NS).len() == 3
+            && pods(&store, NS)
+                .iter()
+                .all(|p| p.status.as_ref().is_some_and(|s| s.pod_ip.is_some()))
+    })
+    .await;
+    let unready = pods(&store, NS).into_iter().find(|p| !is_ready(p)).unwrap();
+    let unready_name = unready.metadata.name.unwrap();
+    scale(2, "redis:bad");
+    wait_for("back to two", || pods(&store, NS).len() == 2).await;
+    assert!(pods(&store, NS).iter().all(is_ready));
+    assert!(
+        event_messages(&store, "SuccessfulDelete")
+            .contains(&format!("Deleted pod: {unready_name}"))
+    );
+    let rs = store.get_as::<ReplicaSet>(NS, "cache").unwrap();
+    let status = rs.status.unwrap();
+    assert_eq!(
+        (
+            status.replicas,
+            status.ready_replicas,
+            status.available_replicas
+        ),
+        (2, Some(2), Some(2))
+    );
+    assert_eq!(status.observed_generation, rs.metadata.generation);
+    let created = event_messages(&store, "SuccessfulCreate");
+    assert_eq!(created.len(), 3);
+    assert!(created.iter().all(|m| m.starts_with("Created pod: cache-")));
+}
+
+fn bare_pod(name: &str, image: &str) -> Pod {
+    serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS, "labels": {"app": "shop"}},
+        "spec": {"containers": [{"name": "app", "image": image,
+            "ports": [{"name": "http", "containerPort": 8080}]}]}
+    }))
+    .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn endpoints_list_ready_and_not_ready_addresses() {
+    let (store, _cancel) = default_cluster();
+    let service: Service = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "shop", "namespace": NS, "labels": {"tier": "front"}},
+        "spec": {"selector": {"app": "shop"},
+            "ports": [{"name": "web", "port": 80, "targetPort": "http", "protocol": "TCP"}]}
+    }))
+    .unwrap();
+    store.create(service).unwrap();
+    store.create(bare_pod("good", "shop:v1")).unwrap();
+    store.create(bare_pod("bad", "shop:bad")).unwrap();
+    let endpoints = || store.get_as::<Endpoints>(NS, "shop");
+    wait_for("both addresses", || {
+        endpoints().and_then(|e| e.subsets).is_some_and(|s| {
+            s.len() == 1 && s[0].addresses.is_some() && s[0].not_ready_addresses.is_some()
+        })
+    })
+    .await;
+    let ep = endpoints().unwrap();
+    assert_eq!(ep.metadata.labels.as_ref().unwrap()["tier"], "front");
+    let subset = &ep.subsets.unwrap()[0];
+    let ready = subset.addresses.as_ref().unwrap();
+    let not_ready = subset.not_ready_addresses.as_ref().unwrap();
+    assert_eq!(ready.len(), 1);
+    assert_eq!(not_ready.len(), 1);
+    let target = ready[0].target_ref.as_ref().unwrap();
+    assert_eq!(
+        (target.kind.as_deref(), target.name.as_deref()),
+        (Some("Pod"), Some("good"))
+    );
+    assert_eq!(ready[0].node_name.as_deref(), Some("node-1"));
+    let good = store.get_as::<Pod>(NS, "good").unwrap();
+    assert_eq!(Some(&ready[0].ip), good.status.unwrap().pod_ip.as_ref());
+    assert_eq!(
+        not_ready[0].target_ref.as_ref().unwrap().name.as_deref(),
+        Some("bad")
+    );
+    let port = &subset.ports.as_ref().unwrap()[0];
+    assert_eq!(
+        (port.name.as_deref(), port.port, port.protocol.as_deref()),
+        (Some("web"), 8080, Some("TCP"))
+    );
+
+    store
+        .delete(Kind::Service, NS, "shop", &DeleteOptions::default())
+        .unwrap();
+    wait_for("endpoints removed", || endpoints().is_none()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn namespace_deletion_removes_contents_then_the_namespace() {
+    let (store, _cancel) = default_cluster();
+    store.create(namespace("team")).unwrap();
+    let mut d = deployment_with("web", 2, "nginx", json!({}));
+    d.metadata.namespace = Some("team".into());
+    store.create(d).unwrap();
+    wait_for("pods in team", || {
+        pods(&store, "team").len() == 2 && pods(&store, "team").iter().all(is_ready)
+    })
+    .await;
+    store
+        .delete(Kind::Namespace, "", "team", &DeleteOptions::default())
+        .unwrap();
+    wait_for("namespace gone", || {
+        store.get(Kind::Namespace, "", "team").is_none()
+    })
+    .await;
+    for kind in Kind::ALL.iter().filter(|k| k.namespaced()) {
+        assert!(
+            store
+                .list(*kind, Some("team"), &ListFilter::default())
+                .items
+                .is_empty(),
+            "{kind:?} left"
+        );
+    }
+    assert!(store.get(Kind::Namespace, "", NS).is_some());
 }
