@@ -3,6 +3,8 @@
 //! Ready unless their image says "bad") after a delay, and completes
 //! graceful deletions.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;

@@ -140,6 +140,7 @@ fn compare(a: &RankedPod<'_>, b: &RankedPod<'_>, now: Timestamp) -> Ordering {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{PodCondition, PodSpec, PodStatus};

@@ -431,10 +431,10 @@ impl DeploymentController {
                 sizes.push(rs_replicas(rs));
             }
         }
-        if to_add != 0 {
-            if let Some(first) = sizes.first_mut() {
-                *first = (*first + to_add - added).max(0);
-            }
+        if to_add != 0
+            && let Some(first) = sizes.first_mut()
+        {
+            *first = (*first + to_add - added).max(0);
         }
         for (rs, size) in all.iter().zip(sizes) {
             let (_, updated) = self.scale_replica_set(rs, size, d, operation)?;

@@ -263,12 +263,12 @@ pub fn set_new_replica_set_annotations(
 /// The template as JSON without the pod-template-hash label.
 fn template_without_hash(template: Option<&PodTemplateSpec>) -> serde_json::Value {
     let mut template = template.cloned().unwrap_or_default();
-    if let Some(meta) = template.metadata.as_mut() {
-        if let Some(labels) = meta.labels.as_mut() {
-            labels.remove(POD_TEMPLATE_HASH);
-            if labels.is_empty() {
-                meta.labels = None;
-            }
+    if let Some(meta) = template.metadata.as_mut()
+        && let Some(labels) = meta.labels.as_mut()
+    {
+        labels.remove(POD_TEMPLATE_HASH);
+        if labels.is_empty() {
+            meta.labels = None;
         }
     }
     serde_json::to_value(&template).unwrap_or_default()
