@@ -30,6 +30,8 @@ const NS: &str = "default";
 struct DriverOptions {
     /// From binding to Running (and Ready).
     ready_after: Duration,
+    /// Pods turn Ready one after another, at least `ready_after` apart.
+    one_at_a_time: bool,
 }
 
 fn image_of(pod: &Pod) -> String {
@@ -46,6 +48,7 @@ fn start_pod_driver(store: Store, options: DriverOptions) {
     let mut watch = store.watch(Some(Kind::Pod), None).unwrap();
     tokio::spawn(async move {
         let next_ip = Arc::new(Mutex::new(1u32));
+        let mut last_ready = tokio::time::Instant::now();
         while let Some(item) = watch.next().await {
             let WatchItem::Event(event) = item else {
                 continue;
@@ -89,8 +92,15 @@ fn start_pod_driver(store: Store, options: DriverOptions) {
                 *next += 1;
                 format!("10.244.0.{}", *next)
             };
+            let now = tokio::time::Instant::now();
+            let ready_at = if options.one_at_a_time {
+                (now + options.ready_after).max(last_ready + options.ready_after)
+            } else {
+                now + options.ready_after
+            };
+            last_ready = ready_at;
             tokio::spawn(async move {
-                sleep(options.ready_after).await;
+                tokio::time::sleep_until(ready_at).await;
                 let _ = store.mutate::<Pod>(&ns, &name, UpdateScope::Status, |p| {
                     if p.metadata.deletion_timestamp.is_some() {
                         return false;
@@ -139,6 +149,7 @@ fn cluster(options: DriverOptions) -> (Store, CancellationToken) {
 fn default_cluster() -> (Store, CancellationToken) {
     cluster(DriverOptions {
         ready_after: Duration::from_secs(2),
+        one_at_a_time: false,
     })
 }
 
@@ -274,7 +285,10 @@ fn annotation(
 
 #[tokio::test(start_paused = true)]
 async fn rolling_update_keeps_surge_and_availability_bounds() {
-    let (store, _cancel) = default_cluster();
+    let (store, _cancel) = cluster(DriverOptions {
+        ready_after: Duration::from_secs(2),
+        one_at_a_time: true,
+    });
     store
         .create(deployment_with("web", 5, "nginx:1.24", rolling(1, 1)))
         .unwrap();
@@ -362,14 +376,22 @@ async fn rolling_update_keeps_surge_and_availability_bounds() {
     monitor.abort();
 
     assert_eq!(*violations.lock(), Vec::<String>::new());
-    let pairs = pairs.lock().clone();
-    assert_eq!(pairs[..2], [(1, 5), (1, 4)]);
-    assert_eq!(pairs.last(), Some(&(5, 0)));
-    for step in pairs.windows(2) {
-        let ((new_a, old_a), (new_b, old_b)) = (step[0], step[1]);
-        assert!(new_b >= new_a && old_b <= old_a, "{pairs:?}");
-        assert!(new_b + old_b <= 6, "{pairs:?}");
-    }
+    // The worked example: new pods become available one at a time.
+    assert_eq!(
+        *pairs.lock(),
+        [
+            (1, 5),
+            (1, 4),
+            (2, 4),
+            (2, 3),
+            (3, 3),
+            (3, 2),
+            (4, 2),
+            (4, 1),
+            (5, 1),
+            (5, 0)
+        ]
+    );
     let d = get_deployment(&store, "web");
     assert_eq!(
         annotation(&d.metadata, "deployment.kubernetes.io/revision").as_deref(),
@@ -904,4 +926,28 @@ async fn namespace_deletion_removes_contents_then_the_namespace() {
         );
     }
     assert!(store.get(Kind::Namespace, "", NS).is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn hash_collision_bumps_collision_count() {
+    let (store, _cancel) = default_cluster();
+    let d = deployment_with("web", 1, "nginx", json!({}));
+    let hash = podium::controllers::deployment::util::compute_hash(
+        Some(&d.spec.as_ref().unwrap().template),
+        None,
+    );
+    // Someone else's ReplicaSet already has the name the template hashes to.
+    let mut squatter = replica_set(&format!("web-{hash}"), 0, "other");
+    squatter.metadata.labels = Some([("app".to_string(), "other".to_string())].into());
+    store.create(squatter).unwrap();
+    store.create(d).unwrap();
+    wait_for("rollout", || complete(&store, "web")).await;
+    let d = get_deployment(&store, "web");
+    assert_eq!(d.status.unwrap().collision_count, Some(1));
+    let ours: Vec<ReplicaSet> = replica_sets(&store, NS)
+        .into_iter()
+        .filter(|rs| rs.metadata.owner_references.is_some())
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert_ne!(ours[0].metadata.name, Some(format!("web-{hash}")));
 }
