@@ -748,13 +748,46 @@ async fn foreground_cascade_removes_dependents_before_the_owner() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn orphan_delete_leaves_the_replica_set_without_owner() {
+async fn orphan_delete_leaves_the_replica_set_without_owner_then_adoption() {
     let store = delete_deployment_and_wait(Propagation::Orphan).await;
     sleep(Duration::from_secs(5)).await;
     let rss = replica_sets(&store, NS);
     assert_eq!(rss.len(), 1);
     assert_eq!(rss[0].metadata.owner_references, None);
-    assert_eq!(pods(&store, NS).len(), 3);
+    let pod_names: Vec<_> = pods(&store, NS)
+        .into_iter()
+        .map(|p| p.metadata.name)
+        .collect();
+    assert_eq!(pod_names.len(), 3);
+
+    // A Deployment with the same selector and template adopts it again.
+    store
+        .create(deployment_with("web", 3, "nginx", json!({})))
+        .unwrap();
+    wait_for("adoption", || {
+        replica_sets(&store, NS)[0]
+            .metadata
+            .owner_references
+            .is_some()
+            && complete(&store, "web")
+    })
+    .await;
+    let owner = replica_sets(&store, NS)[0]
+        .metadata
+        .owner_references
+        .clone()
+        .unwrap();
+    assert_eq!(owner[0].kind, "Deployment");
+    assert_eq!(
+        owner[0].uid,
+        get_deployment(&store, "web").metadata.uid.unwrap()
+    );
+    assert_eq!(replica_sets(&store, NS).len(), 1);
+    let after: Vec<_> = pods(&store, NS)
+        .into_iter()
+        .map(|p| p.metadata.name)
+        .collect();
+    assert_eq!(after, pod_names);
 }
 
 fn replica_set(name: &str, replicas: i32, image: &str) -> ReplicaSet {

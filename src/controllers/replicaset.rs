@@ -96,9 +96,8 @@ impl Reconciler for ReplicaSetController {
                 &key.name,
                 UpdateScope::Status,
                 |current| {
-                    let mut status = status.clone();
-                    status.observed_generation = current.metadata.generation;
-                    current.status = Some(status);
+                    // observedGeneration stays the generation this sync acted on.
+                    current.status = Some(status.clone());
                     true
                 },
             )?;
@@ -242,7 +241,10 @@ impl ReplicaSetController {
         while batch > 0 {
             let mut failure = None;
             for _ in 0..batch {
-                match self.store.create(pod_from_template(rs, rs_object)) {
+                // As the API server would on a create: upstream defaults.
+                let mut pod: Object = pod_from_template(rs, rs_object).into();
+                crate::api::defaults::apply_defaults(&mut pod);
+                match self.store.create(pod) {
                     Ok(pod) => self.recorder.record(
                         rs_object,
                         EventType::Normal,

@@ -67,11 +67,13 @@ impl Reconciler for DeploymentController {
             Object::ReplicaSet(rs) => self.keys_for_replica_set(rs),
             // Recreate waits for old pods to go: a deleted pod tells its
             // ReplicaSet's owner (upstream's deletePod handler).
-            Object::Pod(pod) if event.event_type == crate::store::EventType::Deleted => controller_key(&pod.metadata, Kind::ReplicaSet)
-                .and_then(|key| self.store.get_as::<ReplicaSet>(&key.namespace, &key.name))
-                .and_then(|rs| controller_key(&rs.metadata, Kind::Deployment))
-                .into_iter()
-                .collect(),
+            Object::Pod(pod) if event.event_type == crate::store::EventType::Deleted => {
+                controller_key(&pod.metadata, Kind::ReplicaSet)
+                    .and_then(|key| self.store.get_as::<ReplicaSet>(&key.namespace, &key.name))
+                    .and_then(|rs| controller_key(&rs.metadata, Kind::Deployment))
+                    .into_iter()
+                    .collect()
+            }
             _ => Vec::new(),
         }
     }
