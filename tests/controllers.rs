@@ -984,3 +984,72 @@ async fn hash_collision_bumps_collision_count() {
     assert_eq!(ours.len(), 1);
     assert_ne!(ours[0].metadata.name, Some(format!("web-{hash}")));
 }
+
+#[tokio::test(start_paused = true)]
+async fn min_ready_seconds_delays_availability() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with(
+            "web",
+            2,
+            "nginx",
+            json!({"minReadySeconds": 10}),
+        ))
+        .unwrap();
+    wait_for("ready pods", || {
+        pods(&store, NS).len() == 2 && pods(&store, NS).iter().all(is_ready)
+    })
+    .await;
+    sleep(Duration::from_secs(5)).await;
+    let d = get_deployment(&store, "web");
+    assert_eq!(d.status.as_ref().unwrap().ready_replicas, Some(2));
+    assert_eq!(d.status.as_ref().unwrap().available_replicas, None);
+    assert_eq!(
+        condition(&d, "Available").map(|c| c.1),
+        Some("MinimumReplicasUnavailable".into())
+    );
+    sleep(Duration::from_secs(8)).await;
+    assert!(complete(&store, "web"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn replica_set_replaces_a_deleted_pod() {
+    let (store, _cancel) = default_cluster();
+    store.create(replica_set("cache", 2, "redis")).unwrap();
+    wait_for("two ready pods", || ready_replicas(&store, "cache") == 2).await;
+    let victim = pods(&store, NS)[0].metadata.name.clone().unwrap();
+    store
+        .delete(Kind::Pod, NS, &victim, &DeleteOptions::default())
+        .unwrap();
+    wait_for("replacement", || {
+        let pods = pods(&store, NS);
+        pods.len() == 2
+            && pods
+                .iter()
+                .all(|p| p.metadata.name.as_deref() != Some(victim.as_str()))
+            && ready_replicas(&store, "cache") == 2
+    })
+    .await;
+}
+
+/// The real runtime is multi-threaded with real time: a rollout still ends
+/// complete with one ReplicaSet per template.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollout_completes_on_a_multi_threaded_runtime() {
+    let (store, _cancel) = cluster(DriverOptions {
+        ready_after: Duration::from_millis(20),
+        one_at_a_time: false,
+    });
+    store
+        .create(deployment_with("web", 4, "nginx:1.24", rolling(1, 1)))
+        .unwrap();
+    wait_for("first rollout", || complete(&store, "web")).await;
+    set_image(&store, "web", "nginx:1.25");
+    wait_for("second rollout", || {
+        complete(&store, "web")
+            && pods(&store, NS).len() == 4
+            && pods(&store, NS).iter().all(|p| image_of(p) == "nginx:1.25")
+    })
+    .await;
+    assert_eq!(replica_sets(&store, NS).len(), 2);
+}
