@@ -21,6 +21,7 @@ pub const PAUSED: &str = "DeploymentPaused";
 pub const RESUMED: &str = "DeploymentResumed";
 pub const MIN_AVAILABLE: &str = "MinimumReplicasAvailable";
 pub const MIN_UNAVAILABLE: &str = "MinimumReplicasUnavailable";
+pub const REPLICA_FAILURE: &str = "ReplicaFailure";
 
 pub fn has_progress_deadline(d: &Deployment) -> bool {
     progress_deadline(d) != i32::MAX
@@ -145,6 +146,32 @@ pub(super) fn calculate_status(d: &Deployment, split: &Split) -> DeploymentStatu
     status
 }
 
+/// getReplicaFailures: the new ReplicaSet's ReplicaFailure condition, else
+/// an old one's, as a Deployment condition.
+fn replica_failure(split: &Split) -> Option<DeploymentCondition> {
+    let failure_of = |rs: &ReplicaSet| {
+        rs.status
+            .as_ref()?
+            .conditions
+            .as_ref()?
+            .iter()
+            .find(|c| c.type_ == REPLICA_FAILURE)
+            .map(|c| DeploymentCondition {
+                type_: c.type_.clone(),
+                status: c.status.clone(),
+                reason: c.reason.clone(),
+                message: c.message.clone(),
+                last_update_time: c.last_transition_time.clone(),
+                last_transition_time: c.last_transition_time.clone(),
+            })
+    };
+    split
+        .new
+        .as_ref()
+        .and_then(failure_of)
+        .or_else(|| split.all().into_iter().find_map(failure_of))
+}
+
 /// DeploymentComplete.
 pub fn deployment_complete(d: &Deployment, status: &DeploymentStatus) -> bool {
     let desired = util::replicas(d);
@@ -262,7 +289,10 @@ impl DeploymentController {
                 );
             }
         }
-        remove_condition(&mut status, "ReplicaFailure");
+        match replica_failure(split) {
+            Some(failure) => set_condition(&mut status, failure),
+            None => remove_condition(&mut status, REPLICA_FAILURE),
+        }
         if d.status.as_ref() == Some(&status) {
             return Ok(self.requeue_stuck(d, &status));
         }
