@@ -942,9 +942,29 @@ async fn namespace_deletion_removes_contents_then_the_namespace() {
         pods(&store, "team").len() == 2 && pods(&store, "team").iter().all(is_ready)
     })
     .await;
+    let mut watch = store.watch(Some(Kind::Namespace), None).unwrap();
     store
         .delete(Kind::Namespace, "", "team", &DeleteOptions::default())
         .unwrap();
+    // While pods terminate, the namespace says what remains.
+    let mut reported = false;
+    while let Some(WatchItem::Event(event)) = watch.next().await {
+        let ns = event.object.as_typed::<Namespace>().unwrap().clone();
+        let status = ns.status.unwrap_or_default();
+        assert_eq!(status.phase.as_deref(), Some("Terminating"));
+        reported |= status.conditions.iter().flatten().any(|c| {
+            c.type_ == "NamespaceContentRemaining"
+                && c.status == "True"
+                && c.message.as_deref().is_some_and(|m| {
+                    m.starts_with("Some resources are remaining: ")
+                        && m.contains("pods has 2 resource instances")
+                })
+        });
+        if event.event_type == EventType::Deleted {
+            break;
+        }
+    }
+    assert!(reported);
     wait_for("namespace gone", || {
         store.get(Kind::Namespace, "", "team").is_none()
     })
