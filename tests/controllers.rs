@@ -957,7 +957,7 @@ async fn namespace_deletion_removes_contents_then_the_namespace() {
                 && c.status == "True"
                 && c.message.as_deref().is_some_and(|m| {
                     m.starts_with("Some resources are remaining: ")
-                        && m.contains("pods has 2 resource instances")
+                        && m.contains("pods. has 2 resource instances")
                 })
         });
         if event.event_type == EventType::Deleted {

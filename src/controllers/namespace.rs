@@ -97,7 +97,7 @@ impl NamespaceController {
 /// What is left in a terminating namespace.
 #[derive(Default)]
 struct Remaining {
-    /// "pods", "replicasets.apps" ... → instances left.
+    /// "pods.", "replicasets.apps" ... → instances left.
     resources: BTreeMap<String, usize>,
     /// Finalizer → instances still carrying it.
     finalizers: BTreeMap<String, usize>,
@@ -105,9 +105,11 @@ struct Remaining {
 
 impl Remaining {
     fn add(&mut self, kind: Kind, object: &Object) {
+        // Upstream prints resource.group, so core kinds end in a dot ("pods.").
+        let info = kind.info();
         *self
             .resources
-            .entry(kind.info().qualified_plural())
+            .entry(format!("{}.{}", info.plural, info.group))
             .or_default() += 1;
         for finalizer in object.meta().finalizers.iter().flatten() {
             *self.finalizers.entry(finalizer.clone()).or_default() += 1;
