@@ -1,0 +1,438 @@
+//! The ReplicaSet controller (pkg/controller/replicaset): keeps
+//! spec.replicas active pods, adopts matching orphans, releases pods that no
+//! longer match, and reports replicas/ready/available in status.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use super::ControllerError;
+use super::pod_ranking::{RankedPod, sort_for_deletion};
+use super::runner::Reconciler;
+use super::util::{
+    controller_key, controller_of, controller_ref, is_pod_active, is_pod_available, is_pod_ready,
+    pod_node_name, pod_ready_since, selector_matches,
+};
+use crate::api::{Kind, Object};
+use crate::events::{EventRecorder, EventType};
+use crate::store::{
+    DeleteOptions, ListFilter, ObjectKey, Store, StoreError, UpdateScope, WatchEvent,
+};
+
+/// Most pods created or deleted in one sync (upstream's burstReplicas).
+pub const BURST_REPLICAS: usize = 500;
+
+pub struct ReplicaSetController {
+    store: Store,
+    recorder: EventRecorder,
+}
+
+impl ReplicaSetController {
+    pub fn new(store: Store) -> ReplicaSetController {
+        let recorder = EventRecorder::new(store.clone(), "replicaset-controller", None);
+        ReplicaSetController { store, recorder }
+    }
+}
+
+impl Reconciler for ReplicaSetController {
+    fn name(&self) -> &'static str {
+        "replicaset"
+    }
+
+    fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
+        match &*event.object {
+            Object::ReplicaSet(_) => vec![ObjectKey::of(&event.object)],
+            Object::Pod(pod) => match controller_key(&pod.metadata, Kind::ReplicaSet) {
+                Some(key) => vec![key],
+                None if controller_of(&pod.metadata).is_none() && is_pod_active(pod) => self
+                    .store
+                    .list_as::<ReplicaSet>(
+                        pod.metadata.namespace.as_deref(),
+                        &ListFilter::default(),
+                    )
+                    .iter()
+                    .filter(|rs| rs_selects(rs, pod))
+                    .map(|rs| ObjectKey::of(&rs.clone().into()))
+                    .collect(),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn all_keys(&self) -> Vec<ObjectKey> {
+        self.store
+            .list(Kind::ReplicaSet, None, &ListFilter::default())
+            .items
+            .iter()
+            .map(|o| ObjectKey::of(o))
+            .collect()
+    }
+
+    fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError> {
+        let Some(rs) = self.store.get_as::<ReplicaSet>(&key.namespace, &key.name) else {
+            return Ok(None);
+        };
+        let pods: Vec<Pod> = self
+            .store
+            .list_as::<Pod>(Some(&key.namespace), &ListFilter::default())
+            .into_iter()
+            .filter(is_pod_active)
+            .collect();
+        let claimed = self.claim_pods(&rs, &pods)?;
+        let managed = if rs.metadata.deletion_timestamp.is_none() {
+            self.manage_replicas(&rs, &claimed, &pods)
+        } else {
+            Ok(())
+        };
+        let now = crate::clock::now();
+        let status = calculate_status(&rs, &claimed, managed.as_ref().err(), now);
+        if rs.status.as_ref() != Some(&status) {
+            self.store.mutate::<ReplicaSet>(
+                &key.namespace,
+                &key.name,
+                UpdateScope::Status,
+                |current| {
+                    // observedGeneration stays the generation this sync acted on.
+                    current.status = Some(status.clone());
+                    true
+                },
+            )?;
+        }
+        managed?;
+        Ok(availability_requeue(&rs, &claimed, now))
+    }
+}
+
+/// Whether the ReplicaSet's selector picks the pod.
+fn rs_selects(rs: &ReplicaSet, pod: &Pod) -> bool {
+    rs.spec
+        .as_ref()
+        .is_some_and(|s| selector_matches(&s.selector, pod.metadata.labels.as_ref()))
+}
+
+fn spec_replicas(rs: &ReplicaSet) -> i32 {
+    rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1)
+}
+
+fn min_ready_seconds(rs: &ReplicaSet) -> i32 {
+    rs.spec
+        .as_ref()
+        .and_then(|s| s.min_ready_seconds)
+        .unwrap_or(0)
+}
+
+fn none_if_zero(value: i32) -> Option<i32> {
+    (value != 0).then_some(value)
+}
+
+impl ReplicaSetController {
+    /// Adopts matching orphans and releases owned pods that stopped matching
+    /// (ClaimPods); returns the pods this ReplicaSet controls.
+    fn claim_pods(&self, rs: &ReplicaSet, pods: &[Pod]) -> Result<Vec<Pod>, ControllerError> {
+        let uid = rs.metadata.uid.clone().unwrap_or_default();
+        let deleting = rs.metadata.deletion_timestamp.is_some();
+        let rs_object: Object = rs.clone().into();
+        let mut claimed = Vec::new();
+        for pod in pods {
+            let matches = rs_selects(rs, pod);
+            let ns = pod.metadata.namespace.as_deref().unwrap_or("");
+            let name = pod.metadata.name.as_deref().unwrap_or("");
+            match controller_of(&pod.metadata) {
+                Some(owner) if owner.uid == uid => {
+                    if matches || deleting {
+                        claimed.push(pod.clone());
+                        continue;
+                    }
+                    self.store.mutate::<Pod>(ns, name, UpdateScope::Main, |p| {
+                        let before = p.metadata.owner_references.clone();
+                        remove_owner(&mut p.metadata, &uid);
+                        p.metadata.owner_references != before
+                    })?;
+                }
+                Some(_) => {}
+                None if matches && !deleting => {
+                    let adopted = self.store.mutate::<Pod>(ns, name, UpdateScope::Main, |p| {
+                        if controller_of(&p.metadata).is_some()
+                            || p.metadata.deletion_timestamp.is_some()
+                        {
+                            return false;
+                        }
+                        p.metadata
+                            .owner_references
+                            .get_or_insert_with(Vec::new)
+                            .push(controller_ref(&rs_object));
+                        true
+                    })?;
+                    let adopted = adopted
+                        .as_deref()
+                        .and_then(|o| o.as_typed::<Pod>().cloned());
+                    if let Some(pod) =
+                        adopted.filter(|p| controller_of(&p.metadata).is_some_and(|o| o.uid == uid))
+                    {
+                        claimed.push(pod);
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(claimed)
+    }
+
+    /// Creates or deletes pods so that `claimed` reaches spec.replicas.
+    fn manage_replicas(
+        &self,
+        rs: &ReplicaSet,
+        claimed: &[Pod],
+        all_active: &[Pod],
+    ) -> Result<(), ControllerError> {
+        let desired = usize::try_from(spec_replicas(rs)).unwrap_or(0);
+        let rs_object: Object = rs.clone().into();
+        if claimed.len() < desired {
+            let wanted = (desired - claimed.len()).min(BURST_REPLICAS);
+            return self.create_in_batches(rs, &rs_object, wanted);
+        }
+        if claimed.len() > desired {
+            let surplus = (claimed.len() - desired).min(BURST_REPLICAS);
+            let related = related_pods(rs, all_active, &self.store);
+            let victims = pods_to_delete(claimed, &related, surplus, crate::clock::now());
+            for pod in victims {
+                let name = pod.metadata.name.as_deref().unwrap_or("");
+                match self.store.delete(
+                    Kind::Pod,
+                    pod.metadata.namespace.as_deref().unwrap_or(""),
+                    name,
+                    &DeleteOptions::default(),
+                ) {
+                    Ok(_) => self.recorder.record(
+                        &rs_object,
+                        EventType::Normal,
+                        "SuccessfulDelete",
+                        &format!("Deleted pod: {name}"),
+                    ),
+                    Err(StoreError::NotFound { .. }) => {}
+                    Err(error) => {
+                        self.recorder.record(
+                            &rs_object,
+                            EventType::Warning,
+                            "FailedDelete",
+                            &format!("Error deleting: {error}"),
+                        );
+                        return Err(error.into());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Slow start: batches of 1, 2, 4 ... ; a failed batch stops the rest.
+    fn create_in_batches(
+        &self,
+        rs: &ReplicaSet,
+        rs_object: &Object,
+        count: usize,
+    ) -> Result<(), ControllerError> {
+        let mut remaining = count;
+        let mut batch = remaining.min(1);
+        while batch > 0 {
+            let mut failure = None;
+            for _ in 0..batch {
+                // As the API server would on a create: upstream defaults.
+                let mut pod: Object = pod_from_template(rs, rs_object).into();
+                crate::api::defaults::apply_defaults(&mut pod);
+                match self.store.create(pod) {
+                    Ok(pod) => self.recorder.record(
+                        rs_object,
+                        EventType::Normal,
+                        "SuccessfulCreate",
+                        &format!("Created pod: {}", pod.name()),
+                    ),
+                    Err(error) => {
+                        self.recorder.record(
+                            rs_object,
+                            EventType::Warning,
+                            "FailedCreate",
+                            &format!("Error creating: {error}"),
+                        );
+                        failure = Some(error);
+                    }
+                }
+            }
+            if let Some(error) = failure {
+                return Err(error.into());
+            }
+            remaining -= batch;
+            batch = (batch * 2).min(remaining);
+        }
+        Ok(())
+    }
+}
+
+fn remove_owner(meta: &mut ObjectMeta, uid: &str) {
+    if let Some(refs) = meta.owner_references.as_mut() {
+        refs.retain(|r| r.uid != uid);
+        if refs.is_empty() {
+            meta.owner_references = None;
+        }
+    }
+}
+
+/// A new pod from the ReplicaSet's template (GetPodFromTemplate).
+pub fn pod_from_template(rs: &ReplicaSet, rs_object: &Object) -> Pod {
+    let template = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .unwrap_or_default();
+    let template_meta = template.metadata.unwrap_or_default();
+    Pod {
+        metadata: ObjectMeta {
+            generate_name: Some(format!("{}-", rs_object.name())),
+            namespace: rs.metadata.namespace.clone(),
+            labels: template_meta.labels,
+            annotations: template_meta.annotations,
+            finalizers: template_meta.finalizers,
+            owner_references: Some(vec![controller_ref(rs_object)]),
+            ..ObjectMeta::default()
+        },
+        spec: template.spec,
+        status: None,
+    }
+}
+
+/// Active pods controlled by this ReplicaSet or its sibling ReplicaSets
+/// (same controller): what "doubled up on a node" counts.
+fn related_pods(rs: &ReplicaSet, all_active: &[Pod], store: &Store) -> Vec<Pod> {
+    let mut rs_uids = vec![rs.metadata.uid.clone().unwrap_or_default()];
+    if let Some(owner) = controller_of(&rs.metadata) {
+        let siblings =
+            store.list_as::<ReplicaSet>(rs.metadata.namespace.as_deref(), &ListFilter::default());
+        rs_uids.extend(
+            siblings
+                .iter()
+                .filter(|s| controller_of(&s.metadata).is_some_and(|o| o.uid == owner.uid))
+                .filter_map(|s| s.metadata.uid.clone()),
+        );
+    }
+    all_active
+        .iter()
+        .filter(|p| controller_of(&p.metadata).is_some_and(|o| rs_uids.contains(&o.uid)))
+        .cloned()
+        .collect()
+}
+
+/// The `count` pods to delete first (getPodsToDelete).
+pub fn pods_to_delete(
+    pods: &[Pod],
+    related: &[Pod],
+    count: usize,
+    now: k8s_openapi::jiff::Timestamp,
+) -> Vec<Pod> {
+    let mut per_node: HashMap<&str, usize> = HashMap::new();
+    for pod in related {
+        let node = pod_node_name(pod);
+        if !node.is_empty() {
+            *per_node.entry(node).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<RankedPod<'_>> = pods
+        .iter()
+        .map(|pod| RankedPod {
+            pod,
+            rank: per_node.get(pod_node_name(pod)).copied().unwrap_or(0),
+        })
+        .collect();
+    if count < pods.len() {
+        sort_for_deletion(&mut ranked, now);
+    }
+    ranked.iter().take(count).map(|r| r.pod.clone()).collect()
+}
+
+fn template_labels_present(rs: &ReplicaSet, pod: &Pod) -> bool {
+    let template_labels = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.as_ref())
+        .and_then(|t| t.metadata.as_ref())
+        .and_then(|m| m.labels.as_ref());
+    template_labels.is_none_or(|wanted| {
+        wanted
+            .iter()
+            .all(|(k, v)| pod.metadata.labels.as_ref().and_then(|l| l.get(k)) == Some(v))
+    })
+}
+
+/// The status the ReplicaSet should report (calculateStatus).
+fn calculate_status(
+    rs: &ReplicaSet,
+    claimed: &[Pod],
+    manage_error: Option<&ControllerError>,
+    now: k8s_openapi::jiff::Timestamp,
+) -> ReplicaSetStatus {
+    let min_ready = min_ready_seconds(rs);
+    let count = |f: &dyn Fn(&Pod) -> bool| {
+        i32::try_from(claimed.iter().filter(|p| f(p)).count()).unwrap_or(i32::MAX)
+    };
+    let mut conditions: Vec<ReplicaSetCondition> = rs
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default();
+    let has_failure = conditions.iter().any(|c| c.type_ == "ReplicaFailure");
+    match manage_error {
+        Some(error) if !has_failure => {
+            let creating = claimed.len() < usize::try_from(spec_replicas(rs)).unwrap_or(0);
+            conditions.push(ReplicaSetCondition {
+                type_: "ReplicaFailure".into(),
+                status: "True".into(),
+                reason: Some(
+                    if creating {
+                        "FailedCreate"
+                    } else {
+                        "FailedDelete"
+                    }
+                    .into(),
+                ),
+                message: Some(error.to_string()),
+                last_transition_time: Some(crate::clock::now_time()),
+            });
+        }
+        None if has_failure => conditions.retain(|c| c.type_ != "ReplicaFailure"),
+        _ => {}
+    }
+    ReplicaSetStatus {
+        replicas: count(&|_| true),
+        fully_labeled_replicas: none_if_zero(count(&|p| template_labels_present(rs, p))),
+        ready_replicas: none_if_zero(count(&is_pod_ready)),
+        available_replicas: none_if_zero(count(&|p| is_pod_available(p, min_ready, now))),
+        observed_generation: rs.metadata.generation,
+        conditions: (!conditions.is_empty()).then_some(conditions),
+        terminating_replicas: None,
+    }
+}
+
+/// With minReadySeconds, look again one second after the next pod should
+/// become available.
+fn availability_requeue(
+    rs: &ReplicaSet,
+    claimed: &[Pod],
+    now: k8s_openapi::jiff::Timestamp,
+) -> Option<Duration> {
+    let min_ready = i64::from(min_ready_seconds(rs));
+    if min_ready <= 0 {
+        return None;
+    }
+    claimed
+        .iter()
+        .filter(|p| !is_pod_available(p, min_ready_seconds(rs), now))
+        .filter_map(pod_ready_since)
+        .map(|since| {
+            let due_ms = (since.as_millisecond() + (min_ready + 1) * 1000) - now.as_millisecond();
+            Duration::from_millis(u64::try_from(due_ms.max(0)).unwrap_or(0))
+        })
+        .min()
+}

@@ -1,0 +1,231 @@
+//! A kube-rs style runner: a deduplicating work queue keyed by
+//! [`ObjectKey`], fed by a store watch, one reconcile at a time (so never
+//! two for the same key), with requeue delays and error back-off.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::ControllerError;
+use crate::store::{ObjectKey, Store, Watch, WatchEvent, WatchItem};
+
+/// First back-off after an error; doubles per consecutive failure.
+const BACKOFF_BASE: Duration = Duration::from_millis(5);
+/// Longest back-off after repeated errors.
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// One controller's logic.
+pub trait Reconciler: Send + Sync + 'static {
+    /// For logs.
+    fn name(&self) -> &'static str;
+    /// The keys a change to some object should (re)reconcile.
+    fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey>;
+    /// Every key to reconcile at start and after a relist.
+    fn all_keys(&self) -> Vec<ObjectKey>;
+    /// Brings the world in line for `key`; `Some(delay)` asks to run again later.
+    fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError>;
+}
+
+/// Runs `reconciler` until `cancel` fires.
+pub fn spawn<R: Reconciler>(
+    store: Store,
+    reconciler: R,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
+    tokio::spawn(run(store, Arc::new(reconciler), cancel))
+}
+
+/// FIFO of distinct keys.
+#[derive(Default)]
+struct WorkQueue {
+    order: VecDeque<ObjectKey>,
+    queued: HashSet<ObjectKey>,
+}
+
+impl WorkQueue {
+    fn push(&mut self, key: ObjectKey) {
+        if self.queued.insert(key.clone()) {
+            self.order.push_back(key);
+        }
+    }
+
+    fn pop(&mut self) -> Option<ObjectKey> {
+        let key = self.order.pop_front()?;
+        self.queued.remove(&key);
+        Some(key)
+    }
+}
+
+struct RunnerState {
+    queue: WorkQueue,
+    /// Keys to queue again at a given instant (earliest wins).
+    scheduled: HashMap<ObjectKey, Instant>,
+    failures: HashMap<ObjectKey, u32>,
+}
+
+impl RunnerState {
+    fn schedule(&mut self, key: ObjectKey, delay: Duration) {
+        let at = Instant::now() + delay;
+        let entry = self.scheduled.entry(key).or_insert(at);
+        if at < *entry {
+            *entry = at;
+        }
+    }
+
+    fn next_due(&self) -> Option<Instant> {
+        self.scheduled.values().min().copied()
+    }
+
+    fn release_due(&mut self) {
+        let now = Instant::now();
+        let due: Vec<ObjectKey> = self
+            .scheduled
+            .iter()
+            .filter(|(_, at)| **at <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            self.scheduled.remove(&key);
+            self.queue.push(key);
+        }
+    }
+}
+
+async fn run<R: Reconciler>(store: Store, reconciler: Arc<R>, cancel: CancellationToken) {
+    let Ok(mut watch) = store.watch(None, None) else {
+        tracing::error!(controller = reconciler.name(), "cannot watch the store");
+        return;
+    };
+    let mut state = RunnerState {
+        queue: WorkQueue::default(),
+        scheduled: HashMap::new(),
+        failures: HashMap::new(),
+    };
+    for key in reconciler.all_keys() {
+        state.queue.push(key);
+    }
+    loop {
+        if cancel.is_cancelled() {
+            return;
+        }
+        // Take in everything already waiting so repeated changes collapse.
+        while let Some(item) = watch.next().now_or_never() {
+            if !handle_item(&store, &*reconciler, &mut watch, &mut state, item) {
+                return;
+            }
+        }
+        state.release_due();
+        if let Some(key) = state.queue.pop() {
+            reconcile_one(&*reconciler, &mut state, key);
+            tokio::task::yield_now().await;
+            continue;
+        }
+        let due = state.next_due();
+        tokio::select! {
+            _ = cancel.cancelled() => return,
+            item = watch.next() => {
+                if !handle_item(&store, &*reconciler, &mut watch, &mut state, item) {
+                    return;
+                }
+            }
+            _ = sleep_until_opt(due) => {}
+        }
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Queues the keys an item concerns; false when the store is gone.
+fn handle_item<R: Reconciler>(
+    store: &Store,
+    reconciler: &R,
+    watch: &mut Watch,
+    state: &mut RunnerState,
+    item: Option<WatchItem>,
+) -> bool {
+    match item {
+        None => false,
+        Some(WatchItem::Event(event)) => {
+            for key in reconciler.keys_for_event(&event) {
+                state.queue.push(key);
+            }
+            true
+        }
+        Some(WatchItem::Gone) => {
+            match store.watch(None, None) {
+                Ok(fresh) => *watch = fresh,
+                Err(error) => {
+                    tracing::error!(%error, controller = reconciler.name(), "cannot rewatch");
+                    return false;
+                }
+            }
+            for key in reconciler.all_keys() {
+                state.queue.push(key);
+            }
+            true
+        }
+    }
+}
+
+fn reconcile_one<R: Reconciler>(reconciler: &R, state: &mut RunnerState, key: ObjectKey) {
+    match reconciler.reconcile(&key) {
+        Ok(requeue) => {
+            state.failures.remove(&key);
+            if let Some(delay) = requeue {
+                state.schedule(key, delay);
+            }
+        }
+        Err(error) => {
+            let failures = state.failures.entry(key.clone()).or_insert(0);
+            *failures += 1;
+            let delay = backoff(*failures);
+            tracing::debug!(%error, controller = reconciler.name(), ?key, ?delay, "reconcile failed");
+            state.schedule(key, delay);
+        }
+    }
+}
+
+/// Exponential back-off: 5 ms, 10 ms, 20 ms ... at most 60 s.
+pub fn backoff(failures: u32) -> Duration {
+    let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(20));
+    BACKOFF_BASE.saturating_mul(factor).min(BACKOFF_MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Kind;
+
+    #[test]
+    fn queue_deduplicates_keys() {
+        let mut queue = WorkQueue::default();
+        let a = ObjectKey::new(Kind::Pod, "default", "a");
+        let b = ObjectKey::new(Kind::Pod, "default", "b");
+        queue.push(a.clone());
+        queue.push(b.clone());
+        queue.push(a.clone());
+        assert_eq!(queue.pop(), Some(a.clone()));
+        queue.push(a.clone());
+        assert_eq!(queue.pop(), Some(b));
+        assert_eq!(queue.pop(), Some(a));
+        assert_eq!(queue.pop(), None);
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        assert_eq!(backoff(1), Duration::from_millis(5));
+        assert_eq!(backoff(2), Duration::from_millis(10));
+        assert_eq!(backoff(4), Duration::from_millis(40));
+        assert_eq!(backoff(40), BACKOFF_MAX);
+    }
+}
