@@ -53,8 +53,12 @@ pub struct ClusterArgs {
     pub sim_latency: f64,
 
     /// Number of nodes (virtual nodes on this machine).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=100))]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub nodes: u16,
+
+    /// Pods each node takes, as the kubelet's --max-pods.
+    #[arg(long, default_value_t = 110, value_parser = clap::value_parser!(u32).range(1..=65_000))]
+    pub max_pods: u32,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -73,7 +77,9 @@ fn parse_latency(text: &str) -> Result<f64, String> {
         .parse()
         .map_err(|_| format!("`{text}` is not a number; use e.g. 0, 0.5 or 1"))?;
     if !(0.0..=100.0).contains(&factor) {
-        return Err(format!("{factor} is out of range; use a factor from 0 to 100"));
+        return Err(format!(
+            "{factor} is out of range; use a factor from 0 to 100"
+        ));
     }
     Ok(factor)
 }

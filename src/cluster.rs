@@ -1,8 +1,18 @@
-//! Wiring: starts the store, controllers, scheduler, kubelet and API server
+//! Wiring: starts the store, controllers, scheduler, kubelets and API server
 //! under one cancellation token, and hands a handle to the caller.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Namespace, NamespaceSpec, NamespaceStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::Kind;
+use crate::config::{self, ConfigError, DataDirLock};
+use crate::store::{Store, StoreError};
+use crate::{apiserver, controllers, kubelet, scheduler};
 
 /// Which container runtime runs the pods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,13 +39,208 @@ impl Default for SimOptions {
 /// Everything needed to start a cluster.
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
-    /// Where the store, certificates and kubeconfig live; `None` keeps
-    /// everything in memory (tests, benchmarks).
-    pub data_dir: Option<PathBuf>,
+    /// Where the store, certificates and kubeconfig live.
+    pub data_dir: PathBuf,
+    /// Keep objects in memory only (benchmarks); certificates still go to `data_dir`.
+    pub in_memory: bool,
     /// The API server's address; port 0 picks a free one.
     pub listen: SocketAddr,
     pub runtime: RuntimeChoice,
     pub sim: SimOptions,
     /// Number of nodes (virtual nodes on one machine).
     pub nodes: usize,
+    /// Pods each node takes.
+    pub max_pods: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    ApiServer(#[from] apiserver::ApiServerError),
+    #[error(
+        "the Docker runtime is not part of podium yet; run with `--runtime sim` (the simulated runtime) for now"
+    )]
+    DockerNotYet,
+    #[error(
+        "{nodes} nodes of {max_pods} pods do not fit in the pod network 10.244.0.0/16 (at most {fit} nodes of that size); use fewer --nodes or a smaller --max-pods"
+    )]
+    PodNetworkTooSmall {
+        nodes: usize,
+        max_pods: u32,
+        fit: u32,
+    },
+}
+
+/// A running cluster.
+pub struct Cluster {
+    pub store: Store,
+    pub api_addr: SocketAddr,
+    pub kubeconfig: PathBuf,
+    cancel: CancellationToken,
+    _lock: DataDirLock,
+}
+
+/// Namespaces every cluster has.
+const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+impl Cluster {
+    pub async fn start(config: ClusterConfig) -> Result<Cluster, ClusterError> {
+        if config.runtime == RuntimeChoice::Docker {
+            return Err(ClusterError::DockerNotYet);
+        }
+        let fit = kubelet::ipam::max_nodes(config.max_pods);
+        if config.nodes > fit as usize {
+            return Err(ClusterError::PodNetworkTooSmall {
+                nodes: config.nodes,
+                max_pods: config.max_pods,
+                fit,
+            });
+        }
+        let lock = config::lock_data_dir(&config.data_dir)?;
+        let store = if config.in_memory {
+            Store::in_memory()
+        } else {
+            Store::open(&config.data_dir.join(config::STORE_DIR))?
+        };
+        bootstrap_namespaces(&store)?;
+
+        let cancel = CancellationToken::new();
+        controllers::start(store.clone(), cancel.child_token());
+        scheduler::start(store.clone(), cancel.child_token());
+        // One runtime serves every node, as one Docker engine would; each
+        // kubelet only touches containers labelled with its node.
+        let runtime: Arc<dyn kubelet::Runtime> =
+            Arc::new(kubelet::SimRuntime::new(config.sim.clone()));
+        let logs = Arc::new(kubelet::NodeLogs::new(store.clone()));
+        for index in 0..config.nodes.clamp(1, usize::from(u8::MAX) + 1) {
+            let mut node = kubelet::NodeConfig::new(&node_name(index), index as u8);
+            node.pods = config.max_pods;
+            logs.add_node(&node.name, runtime.clone());
+            kubelet::Kubelet::start(store.clone(), runtime.clone(), node, cancel.child_token());
+        }
+        let api = apiserver::start(
+            store.clone(),
+            logs,
+            apiserver::ApiServerConfig {
+                listen: config.listen,
+                data_dir: config.data_dir.clone(),
+            },
+            cancel.child_token(),
+        )
+        .await?;
+        Ok(Cluster {
+            store,
+            api_addr: api.addr,
+            kubeconfig: api.kubeconfig,
+            cancel,
+            _lock: lock,
+        })
+    }
+
+    /// Stops every component.
+    pub fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// Node names as minikube gives them: `podium`, `podium-m02`, `podium-m03` …
+pub fn node_name(index: usize) -> String {
+    match index {
+        0 => "podium".to_string(),
+        n => format!("podium-m{:02}", n + 1),
+    }
+}
+
+fn bootstrap_namespaces(store: &Store) -> Result<(), StoreError> {
+    for name in SYSTEM_NAMESPACES {
+        if store.get(Kind::Namespace, "", name).is_some() {
+            continue;
+        }
+        let namespace = Namespace {
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                labels: Some(
+                    [("kubernetes.io/metadata.name".to_string(), name.to_string())].into(),
+                ),
+                ..ObjectMeta::default()
+            },
+            spec: Some(NamespaceSpec {
+                finalizers: Some(vec!["kubernetes".to_string()]),
+            }),
+            status: Some(NamespaceStatus {
+                phase: Some("Active".to_string()),
+                ..NamespaceStatus::default()
+            }),
+        };
+        match store.create(namespace) {
+            Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}
+
+/// `podium serve` (and `podium` until the console lands): runs the control
+/// plane until Ctrl-C or SIGTERM.
+pub async fn serve(args: crate::cli::ClusterArgs, console_requested: bool) -> anyhow::Result<()> {
+    let data_dir = config::data_dir(args.data_dir.as_deref())?;
+    let runtime = args.runtime.unwrap_or(RuntimeChoice::Sim);
+    let cluster = Cluster::start(ClusterConfig {
+        data_dir,
+        in_memory: false,
+        listen: args.listen,
+        runtime,
+        sim: SimOptions {
+            latency_factor: args.sim_latency,
+        },
+        nodes: usize::from(args.nodes),
+        max_pods: args.max_pods,
+    })
+    .await?;
+    if console_requested {
+        eprintln!(
+            "podium: the console is not built yet; serving the control plane without it (Ctrl-C stops it)"
+        );
+    }
+    let kubeconfig = cluster.kubeconfig.display();
+    println!(
+        "podium: API serving at https://{}, kubeconfig at {kubeconfig} (export KUBECONFIG={kubeconfig})",
+        cluster.api_addr
+    );
+    wait_for_shutdown_signal().await;
+    cluster.shutdown();
+    Ok(())
+}
+
+async fn wait_for_shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
 }

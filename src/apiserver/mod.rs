@@ -80,7 +80,7 @@ pub async fn start(
     config: ApiServerConfig,
     cancel: CancellationToken,
 ) -> Result<ApiServer, ApiServerError> {
-    let credentials = tls::load_or_create(&config.data_dir)?;
+    let credentials = tls::load_or_create(&config.data_dir.join(crate::config::PKI_DIR))?;
     let listener =
         TcpListener::bind(config.listen)
             .await

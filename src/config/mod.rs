@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no home directory to keep podium's data in; pass --data-dir DIR or set PODIUM_DATA_DIR")]
+    #[error(
+        "no home directory to keep podium's data in; pass --data-dir DIR or set PODIUM_DATA_DIR"
+    )]
     NoDataDir,
     #[error("cannot create the data directory {}: {source}; pass --data-dir DIR to use another", path.display())]
     CreateDataDir {
@@ -69,7 +71,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let _held = lock_data_dir(dir.path()).expect("first lock");
         let error = lock_data_dir(dir.path()).expect_err("second lock");
-        assert!(error.to_string().contains("another podium is already running"));
+        assert!(
+            error
+                .to_string()
+                .contains("another podium is already running")
+        );
         assert!(error.to_string().contains("--data-dir"));
     }
 
@@ -78,4 +84,66 @@ mod tests {
         let dir = data_dir(Some(Path::new("/tmp/x"))).expect("dir");
         assert_eq!(dir, PathBuf::from("/tmp/x"));
     }
+}
+
+/// What podium keeps in its data directory, relative to it. `reset`
+/// removes exactly these and nothing else the directory may hold.
+pub const STORE_DIR: &str = "store";
+pub const PKI_DIR: &str = "pki";
+pub const KUBECONFIG_FILE: &str = "kubeconfig";
+pub const LOG_DIR: &str = "logs";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("not confirmed, nothing removed; run `podium reset --yes` to wipe without asking")]
+    NotConfirmed,
+    #[error("cannot remove {}: {source}", path.display())]
+    Remove {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// `podium reset`: asks (unless `--yes`), then removes podium's state.
+pub fn reset(args: &crate::cli::ResetArgs) -> anyhow::Result<()> {
+    let dir = data_dir(args.data_dir.as_deref())?;
+    if !dir.exists() {
+        println!("nothing to reset: {} does not exist", dir.display());
+        return Ok(());
+    }
+    // Holding the lock makes sure no podium is using the directory.
+    let _lock = lock_data_dir(&dir)?;
+    if !args.yes && !confirm(&dir)? {
+        return Err(ResetError::NotConfirmed.into());
+    }
+    for name in [STORE_DIR, PKI_DIR, KUBECONFIG_FILE, LOG_DIR] {
+        let path = dir.join(name);
+        let removed = if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match removed {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(ResetError::Remove { path, source }.into()),
+        }
+    }
+    println!("podium state in {} removed", dir.display());
+    Ok(())
+}
+
+fn confirm(dir: &Path) -> anyhow::Result<bool> {
+    use std::io::Write;
+    eprint!(
+        "This removes every object podium stores in {} (and its certificates and kubeconfig). Continue? [y/N] ",
+        dir.display()
+    );
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    let read = std::io::stdin().read_line(&mut answer)?;
+    eprintln!();
+    Ok(read > 0 && matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }

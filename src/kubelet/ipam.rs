@@ -107,7 +107,11 @@ mod tests {
         assert_eq!(pool.allocate(None), "10.244.1.2");
         assert_eq!(pool.allocate(None), "10.244.1.3");
         assert_eq!(pool.allocate(Some("10.244.1.7")), "10.244.1.7");
-        assert_eq!(pool.allocate(Some("10.244.2.7")), "10.244.1.4", "not this node's");
+        assert_eq!(
+            pool.allocate(Some("10.244.2.7")),
+            "10.244.1.4",
+            "not this node's"
+        );
         pool.release("10.244.1.2");
         assert_eq!(pool.allocate(Some("10.244.1.2")), "10.244.1.2");
     }

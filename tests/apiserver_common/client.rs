@@ -12,7 +12,7 @@ use rustls::pki_types::pem::PemObject;
 use super::TestServer;
 
 pub async fn connect(server: &TestServer) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
-    let ca = std::fs::read(server.dir.path().join("ca.crt")).expect("ca");
+    let ca = std::fs::read(server.dir.path().join("pki").join("ca.crt")).expect("ca");
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(&ca).expect("ca pem"))
@@ -84,7 +84,7 @@ pub async fn request(
 
 /// A GET over HTTP/2; returns the negotiated ALPN protocol and the status.
 pub async fn http2_get(server: &TestServer, path: &str) -> (Option<Vec<u8>>, u16) {
-    let ca = std::fs::read(server.dir.path().join("ca.crt")).expect("ca");
+    let ca = std::fs::read(server.dir.path().join("pki").join("ca.crt")).expect("ca");
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(&ca).expect("ca pem"))

@@ -166,7 +166,7 @@ impl TestServer {
     }
 
     pub fn token(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("token"))
+        std::fs::read_to_string(self.dir.path().join("pki").join("token"))
             .expect("token")
             .trim()
             .to_string()
