@@ -75,7 +75,7 @@ fn hello_world_first_half() {
             r"Normal\s+Scheduled\s+.*default-scheduler\s+Successfully assigned default/{pod} to podium"
         ),
         r#"Normal\s+Pulling\s+.*Pulling image "k8s.gcr.io/echoserver:1.4""#.to_string(),
-        r"Normal\s+Created\s+.*Created container echoserver".to_string(),
+        r"Normal\s+Created\s+.*Created container:? echoserver".to_string(),
         r"Normal\s+Started\s+.*Started container echoserver".to_string(),
     ] {
         assert!(
