@@ -12,7 +12,11 @@ pub enum ConvertError {
 }
 
 /// Converts a body in `api_version` to the stored version of `kind`.
-pub fn to_storage_version(_kind: Kind, _api_version: &str, value: Value) -> Result<Value, ConvertError> {
+pub fn to_storage_version(
+    _kind: Kind,
+    _api_version: &str,
+    value: Value,
+) -> Result<Value, ConvertError> {
     Ok(value)
 }
 

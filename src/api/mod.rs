@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod defaults;
 pub mod kinds;
+pub mod naming;
 pub mod object;
 pub mod patch;
 pub mod selector;
