@@ -8,6 +8,7 @@ pub mod naming;
 pub mod object;
 pub mod patch;
 pub mod selector;
+pub mod strategic;
 pub mod strict;
 pub mod validation;
 
