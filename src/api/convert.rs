@@ -235,7 +235,8 @@ mod tests {
 
     #[test]
     fn walkthrough_ingress_converts_to_v1() {
-        let converted = to_storage_version(Kind::Ingress, BETA, walkthrough_ingress()).unwrap();
+        let converted =
+            to_storage_version(Kind::Ingress, BETA, walkthrough_ingress()).expect("test value");
         assert_eq!(
             converted,
             json!({
@@ -258,7 +259,7 @@ mod tests {
                 {"path": "/api", "pathType": "Prefix", "backend": {"resource": {"kind": "Bucket", "name": "b"}}}
             ]}}]}
         });
-        let converted = to_storage_version(Kind::Ingress, BETA, body.clone()).unwrap();
+        let converted = to_storage_version(Kind::Ingress, BETA, body.clone()).expect("test value");
         let paths = &converted["spec"]["rules"][0]["http"]["paths"];
         assert_eq!(
             paths[0],
@@ -292,12 +293,12 @@ mod tests {
     fn other_kinds_and_versions_pass_through() {
         let pod = json!({"apiVersion": "v1", "kind": "Pod"});
         assert_eq!(
-            to_storage_version(Kind::Pod, "v1", pod.clone()).unwrap(),
+            to_storage_version(Kind::Pod, "v1", pod.clone()).expect("test value"),
             pod
         );
         let v1 = json!({"apiVersion": INGRESS_V1, "spec": {"defaultBackend": {}}});
         assert_eq!(
-            to_storage_version(Kind::Ingress, INGRESS_V1, v1.clone()).unwrap(),
+            to_storage_version(Kind::Ingress, INGRESS_V1, v1.clone()).expect("test value"),
             v1
         );
     }
@@ -307,7 +308,7 @@ mod tests {
         let body = json!({"apiVersion": BETA, "kind": "Ingress", "spec": {"backend": {"serviceName": "s", "servicePort": true}}});
         assert_eq!(
             to_storage_version(Kind::Ingress, BETA, body)
-                .unwrap_err()
+                .expect_err("test error")
                 .to_string(),
             "spec.backend.servicePort: invalid value true: must be an integer or a port name"
         );

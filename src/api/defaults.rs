@@ -382,13 +382,13 @@ mod tests {
     #[test]
     fn recreate_strategy_gets_no_rolling_update() {
         let mut object = deployment();
-        if let Object::Deployment(d) = &mut object {
-            if let Some(spec) = d.spec.as_mut() {
-                spec.strategy = Some(DeploymentStrategy {
-                    type_: Some("Recreate".into()),
-                    rolling_update: None,
-                });
-            }
+        if let Object::Deployment(d) = &mut object
+            && let Some(spec) = d.spec.as_mut()
+        {
+            spec.strategy = Some(DeploymentStrategy {
+                type_: Some("Recreate".into()),
+                rolling_update: None,
+            });
         }
         apply_defaults(&mut object);
         assert_eq!(

@@ -166,7 +166,7 @@ mod tests {
             &deployment(),
             &json!({"spec":{"replicas":10}}),
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(out["spec"]["replicas"], 10);
         assert_eq!(
             out["spec"]["selector"],
@@ -195,14 +195,16 @@ mod tests {
             {"op": "replace", "path": "/spec/template", "value": template},
             {"op": "replace", "path": "/metadata/annotations", "value": {"deployment.kubernetes.io/revision": "1"}}
         ]);
-        let out = apply_patch(Kind::Deployment, PatchType::Json, &deployment(), &patch).unwrap();
+        let out = apply_patch(Kind::Deployment, PatchType::Json, &deployment(), &patch)
+            .expect("test value");
         assert_eq!(out["spec"]["template"], template);
         assert_eq!(
             out["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
             "1"
         );
         let bad = json!([{"op": "replace", "path": "/spec/nope/deeper", "value": 1}]);
-        let err = apply_patch(Kind::Deployment, PatchType::Json, &deployment(), &bad).unwrap_err();
+        let err = apply_patch(Kind::Deployment, PatchType::Json, &deployment(), &bad)
+            .expect_err("test error");
         assert_eq!(err.status_code(), 422);
         assert_eq!(
             err.to_string(),
@@ -214,7 +216,7 @@ mod tests {
             &deployment(),
             &json!({"op": 1}),
         );
-        assert_eq!(malformed.unwrap_err().status_code(), 400);
+        assert_eq!(malformed.expect_err("test error").status_code(), 400);
     }
 
     #[test]
@@ -289,7 +291,7 @@ mod tests {
             &deployment(),
             &json!({"spec": {"$patch": "explode"}}),
         )
-        .unwrap_err();
+        .expect_err("test error");
         assert_eq!(err.to_string(), "Unknown patch directive: explode");
     }
 
@@ -303,7 +305,7 @@ mod tests {
             &service,
             &json!({"spec": {"ports": [{"port": 80, "nodePort": 30080}, {"port": 443, "name": "https"}]}}),
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(
             out["spec"]["ports"],
             json!([{"port": 80, "targetPort": 8080, "name": "http", "nodePort": 30080}, {"port": 443, "name": "https"}])

@@ -505,7 +505,7 @@ mod tests {
         let sel = LabelSelector::parse(
             " tier in (web, api) ,app=nginx, env!=prod,!legacy, release, x==y, z notin (a)",
         )
-        .unwrap();
+        .expect("test value");
         assert_eq!(
             sel.to_string(),
             "app=nginx,env!=prod,!legacy,release,tier in (api,web),x==y,z notin (a)"
@@ -525,7 +525,7 @@ mod tests {
 
     #[test]
     fn empty_selector_matches_everything() {
-        let sel = LabelSelector::parse("").unwrap();
+        let sel = LabelSelector::parse("").expect("test value");
         assert!(sel.is_empty());
         assert!(sel.matches(None));
         assert_eq!(sel.to_string(), "");
@@ -533,7 +533,7 @@ mod tests {
 
     #[test]
     fn not_equals_matches_missing_label() {
-        let sel = LabelSelector::parse("env!=prod").unwrap();
+        let sel = LabelSelector::parse("env!=prod").expect("test value");
         assert!(sel.matches(None));
         assert!(sel.matches(Some(&labels(&[("env", "dev")]))));
         assert!(!sel.matches(Some(&labels(&[("env", "prod")]))));
@@ -542,29 +542,41 @@ mod tests {
     #[test]
     fn syntax_errors_read_like_upstream() {
         assert_eq!(
-            LabelSelector::parse("a b").unwrap_err().to_string(),
+            LabelSelector::parse("a b")
+                .expect_err("test error")
+                .to_string(),
             "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"
         );
         assert_eq!(
-            LabelSelector::parse("a in x").unwrap_err().to_string(),
+            LabelSelector::parse("a in x")
+                .expect_err("test error")
+                .to_string(),
             "unable to parse requirement: found 'x' expected: '('"
         );
         assert_eq!(
-            LabelSelector::parse("app=a b c").unwrap_err().to_string(),
+            LabelSelector::parse("app=a b c")
+                .expect_err("test error")
+                .to_string(),
             "found 'b', expected: ',' or 'end of string'"
         );
-        let err = LabelSelector::parse("-app=x").unwrap_err().to_string();
+        let err = LabelSelector::parse("-app=x")
+            .expect_err("test error")
+            .to_string();
         assert!(
             err.starts_with("unable to parse requirement: key: Invalid value: \"-app\": name part must consist of"),
             "{err}"
         );
-        let err = LabelSelector::parse("app=-x").unwrap_err().to_string();
+        let err = LabelSelector::parse("app=-x")
+            .expect_err("test error")
+            .to_string();
         assert!(
             err.starts_with("unable to parse requirement: values[0][app]: Invalid value: \"-x\": a valid label must be"),
             "{err}"
         );
         assert_eq!(
-            LabelSelector::parse("a=b,").unwrap_err().to_string(),
+            LabelSelector::parse("a=b,")
+                .expect_err("test error")
+                .to_string(),
             "found '', expected: identifier after ','"
         );
     }
@@ -579,7 +591,7 @@ mod tests {
                 values: Some(vec!["web".into(), "api".into()]),
             }]),
         };
-        let sel = LabelSelector::from_label_selector(&structured).unwrap();
+        let sel = LabelSelector::from_label_selector(&structured).expect("test value");
         assert_eq!(sel.to_string(), "app=nginx,tier in (api,web)");
         let bad = metav1::LabelSelector {
             match_labels: None,
@@ -591,13 +603,13 @@ mod tests {
         };
         assert_eq!(
             LabelSelector::from_label_selector(&bad)
-                .unwrap_err()
+                .expect_err("test error")
                 .to_string(),
             "\"Foo\" is not a valid label selector operator"
         );
         assert!(
             LabelSelector::from_label_selector(&metav1::LabelSelector::default())
-                .unwrap()
+                .expect("test value")
                 .is_empty()
         );
     }

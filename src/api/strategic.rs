@@ -250,7 +250,7 @@ fn merge_list(
 
 /// Orders `list` as `order` says; elements not named keep their relative
 /// order after the named ones.
-fn reorder(list: &mut Vec<Value>, order: &[Value], strategy: ListStrategy) {
+fn reorder(list: &mut [Value], order: &[Value], strategy: ListStrategy) {
     let rank = |item: &Value| -> usize {
         let probe = match strategy {
             ListStrategy::MergeKey(key) => order

@@ -193,8 +193,8 @@ fn split_term(term: &str) -> Option<(&str, &'static str, &str)> {
     for (i, _) in term.char_indices() {
         let rest = &term[i..];
         for op in ["!=", "==", "="] {
-            if rest.starts_with(op) {
-                return Some((&term[..i], op, &rest[op.len()..]));
+            if let Some(value) = rest.strip_prefix(op) {
+                return Some((&term[..i], op, value));
             }
         }
     }
@@ -250,35 +250,39 @@ mod tests {
 
     #[test]
     fn field_selectors_match_pods() {
-        let sel = FieldSelector::parse("status.phase!=Running,spec.nodeName=").unwrap();
+        let sel = FieldSelector::parse("status.phase!=Running,spec.nodeName=").expect("test value");
         assert!(sel.matches(&pod("a", "Pending", None)));
         assert!(!sel.matches(&pod("a", "Running", None)));
         assert!(!sel.matches(&pod("a", "Pending", Some("node1"))));
-        let by_name = FieldSelector::parse("metadata.name==web").unwrap();
+        let by_name = FieldSelector::parse("metadata.name==web").expect("test value");
         assert!(by_name.matches(&pod("web", "Running", None)));
         assert_eq!(by_name.to_string(), "metadata.name=web");
         assert!(
             FieldSelector::parse("")
-                .unwrap()
+                .expect("test value")
                 .matches(&pod("x", "", None))
         );
     }
 
     #[test]
     fn unsupported_field_is_reported() {
-        let sel = FieldSelector::parse("spec.foo=bar").unwrap();
+        let sel = FieldSelector::parse("spec.foo=bar").expect("test value");
         assert_eq!(
-            sel.check_supported(Kind::Pod).unwrap_err().to_string(),
+            sel.check_supported(Kind::Pod)
+                .expect_err("test error")
+                .to_string(),
             "field label not supported: spec.foo"
         );
         assert!(
             FieldSelector::parse("involvedObject.name=web,type=Warning")
-                .unwrap()
+                .expect("test value")
                 .check_supported(Kind::Event)
                 .is_ok()
         );
         assert_eq!(
-            FieldSelector::parse("nonsense").unwrap_err().to_string(),
+            FieldSelector::parse("nonsense")
+                .expect_err("test error")
+                .to_string(),
             "invalid selector: 'nonsense'; can't understand 'nonsense'"
         );
     }

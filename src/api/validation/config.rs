@@ -47,26 +47,26 @@ pub fn validate_config_map(config_map: &ConfigMap, old: Option<&ConfigMap>) -> V
     if size > MAX_DATA_SIZE {
         errors.push(FieldError::too_long("", MAX_DATA_SIZE));
     }
-    if let Some(old) = old {
-        if old.immutable == Some(true) {
-            if config_map.immutable != Some(true) {
-                errors.push(FieldError::forbidden(
-                    "immutable",
-                    "field is immutable when `immutable` is set",
-                ));
-            }
-            if config_map.data != old.data {
-                errors.push(FieldError::forbidden(
-                    "data",
-                    "field is immutable when `immutable` is set",
-                ));
-            }
-            if config_map.binary_data != old.binary_data {
-                errors.push(FieldError::forbidden(
-                    "binaryData",
-                    "field is immutable when `immutable` is set",
-                ));
-            }
+    if let Some(old) = old
+        && old.immutable == Some(true)
+    {
+        if config_map.immutable != Some(true) {
+            errors.push(FieldError::forbidden(
+                "immutable",
+                "field is immutable when `immutable` is set",
+            ));
+        }
+        if config_map.data != old.data {
+            errors.push(FieldError::forbidden(
+                "data",
+                "field is immutable when `immutable` is set",
+            ));
+        }
+        if config_map.binary_data != old.binary_data {
+            errors.push(FieldError::forbidden(
+                "binaryData",
+                "field is immutable when `immutable` is set",
+            ));
         }
     }
     errors

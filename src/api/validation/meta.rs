@@ -49,15 +49,15 @@ pub fn validate_object_meta(object: &Object) -> Vec<FieldError> {
     }
     // Cluster-scoped objects get their namespace cleared by the server (as
     // upstream's BeforeCreate does), so only the syntax is checked here.
-    if let Some(namespace) = meta.namespace.as_deref().filter(|ns| !ns.is_empty()) {
-        if object.kind().namespaced() {
-            for msg in naming::dns1123_label(namespace) {
-                errors.push(FieldError::invalid(
-                    "metadata.namespace",
-                    quote(namespace),
-                    &msg,
-                ));
-            }
+    if let Some(namespace) = meta.namespace.as_deref().filter(|ns| !ns.is_empty())
+        && object.kind().namespaced()
+    {
+        for msg in naming::dns1123_label(namespace) {
+            errors.push(FieldError::invalid(
+                "metadata.namespace",
+                quote(namespace),
+                &msg,
+            ));
         }
     }
     errors.extend(validate_labels(meta.labels.as_ref(), "metadata.labels"));

@@ -73,32 +73,32 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &str) -> Vec<FieldError> {
         ));
     }
 
-    if let Some(policy) = spec.restart_policy.as_deref() {
-        if !RESTART_POLICIES.contains(&policy) {
-            errors.push(FieldError::not_supported(
-                &format!("{path}.restartPolicy"),
-                quote(policy),
-                RESTART_POLICIES,
-            ));
-        }
+    if let Some(policy) = spec.restart_policy.as_deref()
+        && !RESTART_POLICIES.contains(&policy)
+    {
+        errors.push(FieldError::not_supported(
+            &format!("{path}.restartPolicy"),
+            quote(policy),
+            RESTART_POLICIES,
+        ));
     }
-    if let Some(policy) = spec.dns_policy.as_deref() {
-        if !DNS_POLICIES.contains(&policy) {
-            errors.push(FieldError::not_supported(
-                &format!("{path}.dnsPolicy"),
-                quote(policy),
-                DNS_POLICIES,
-            ));
-        }
+    if let Some(policy) = spec.dns_policy.as_deref()
+        && !DNS_POLICIES.contains(&policy)
+    {
+        errors.push(FieldError::not_supported(
+            &format!("{path}.dnsPolicy"),
+            quote(policy),
+            DNS_POLICIES,
+        ));
     }
-    if let Some(seconds) = spec.active_deadline_seconds {
-        if seconds < 1 {
-            errors.push(FieldError::invalid(
-                &format!("{path}.activeDeadlineSeconds"),
-                seconds,
-                "must be between 1 and 2147483647, inclusive",
-            ));
-        }
+    if let Some(seconds) = spec.active_deadline_seconds
+        && seconds < 1
+    {
+        errors.push(FieldError::invalid(
+            &format!("{path}.activeDeadlineSeconds"),
+            seconds,
+            "must be between 1 and 2147483647, inclusive",
+        ));
     }
     if let Some(account) = spec
         .service_account_name
@@ -148,14 +148,14 @@ fn validate_container<'a>(
             "must not have leading or trailing whitespace",
         ));
     }
-    if let Some(policy) = container.image_pull_policy.as_deref() {
-        if !PULL_POLICIES.contains(&policy) {
-            errors.push(FieldError::not_supported(
-                &format!("{path}.imagePullPolicy"),
-                quote(policy),
-                PULL_POLICIES,
-            ));
-        }
+    if let Some(policy) = container.image_pull_policy.as_deref()
+        && !PULL_POLICIES.contains(&policy)
+    {
+        errors.push(FieldError::not_supported(
+            &format!("{path}.imagePullPolicy"),
+            quote(policy),
+            PULL_POLICIES,
+        ));
     }
     let mut port_names = HashSet::new();
     for (i, port) in container.ports.iter().flatten().enumerate() {
@@ -182,23 +182,23 @@ fn validate_container<'a>(
                 PORT_RANGE_MSG,
             ));
         }
-        if let Some(host_port) = port.host_port.filter(|p| *p != 0) {
-            if !(1..=65535).contains(&host_port) {
-                errors.push(FieldError::invalid(
-                    &format!("{port_path}.hostPort"),
-                    host_port,
-                    PORT_RANGE_MSG,
-                ));
-            }
+        if let Some(host_port) = port.host_port.filter(|p| *p != 0)
+            && !(1..=65535).contains(&host_port)
+        {
+            errors.push(FieldError::invalid(
+                &format!("{port_path}.hostPort"),
+                host_port,
+                PORT_RANGE_MSG,
+            ));
         }
-        if let Some(protocol) = port.protocol.as_deref() {
-            if !PROTOCOLS.contains(&protocol) {
-                errors.push(FieldError::not_supported(
-                    &format!("{port_path}.protocol"),
-                    quote(protocol),
-                    PROTOCOLS,
-                ));
-            }
+        if let Some(protocol) = port.protocol.as_deref()
+            && !PROTOCOLS.contains(&protocol)
+        {
+            errors.push(FieldError::not_supported(
+                &format!("{port_path}.protocol"),
+                quote(protocol),
+                PROTOCOLS,
+            ));
         }
     }
     for (i, env) in container.env.iter().flatten().enumerate() {
@@ -276,14 +276,12 @@ fn validate_probe(probe: &Probe, path: &str, success_must_be_one: bool) -> Vec<F
             ));
         }
     }
-    if success_must_be_one {
-        if let Some(v) = probe.success_threshold.filter(|v| *v != 1) {
-            errors.push(FieldError::invalid(
-                &format!("{path}.successThreshold"),
-                v,
-                "must be 1",
-            ));
-        }
+    if success_must_be_one && let Some(v) = probe.success_threshold.filter(|v| *v != 1) {
+        errors.push(FieldError::invalid(
+            &format!("{path}.successThreshold"),
+            v,
+            "must be 1",
+        ));
     }
     errors
 }

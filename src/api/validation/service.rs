@@ -58,14 +58,14 @@ pub fn validate_service(service: &Service, old: Option<&Service>) -> Vec<FieldEr
             "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
         ));
     }
-    if let Some(affinity) = spec.session_affinity.as_deref() {
-        if !SESSION_AFFINITIES.contains(&affinity) {
-            errors.push(FieldError::not_supported(
-                "spec.sessionAffinity",
-                quote(affinity),
-                SESSION_AFFINITIES,
-            ));
-        }
+    if let Some(affinity) = spec.session_affinity.as_deref()
+        && !SESSION_AFFINITIES.contains(&affinity)
+    {
+        errors.push(FieldError::not_supported(
+            "spec.sessionAffinity",
+            quote(affinity),
+            SESSION_AFFINITIES,
+        ));
     }
     errors.extend(validate_labels(spec.selector.as_ref(), "spec.selector"));
 

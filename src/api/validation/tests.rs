@@ -118,10 +118,9 @@ fn template_restart_policy_must_be_always() {
     if let Object::Deployment(Deployment {
         spec: Some(spec), ..
     }) = &mut object
+        && let Some(pod) = spec.template.spec.as_mut()
     {
-        if let Some(pod) = spec.template.spec.as_mut() {
-            pod.restart_policy = Some("Never".into());
-        }
+        pod.restart_policy = Some("Never".into());
     }
     assert_eq!(
         messages(&object, None),

@@ -50,14 +50,14 @@ pub fn validate_deployment(deployment: &Deployment, old: Option<&Deployment>) ->
             ));
         }
     }
-    if let Some(old_spec) = old.and_then(|o| o.spec.as_ref()) {
-        if old_spec.selector != spec.selector {
-            errors.push(FieldError::invalid(
-                "spec.selector",
-                go_label_selector(Some(&spec.selector)),
-                "field is immutable",
-            ));
-        }
+    if let Some(old_spec) = old.and_then(|o| o.spec.as_ref())
+        && old_spec.selector != spec.selector
+    {
+        errors.push(FieldError::invalid(
+            "spec.selector",
+            go_label_selector(Some(&spec.selector)),
+            "field is immutable",
+        ));
     }
     errors
 }
@@ -77,14 +77,14 @@ pub fn validate_replica_set(replica_set: &ReplicaSet, old: Option<&ReplicaSet>) 
         Some(&spec.selector),
         spec.template.as_ref(),
     ));
-    if let Some(old_spec) = old.and_then(|o| o.spec.as_ref()) {
-        if old_spec.selector != spec.selector {
-            errors.push(FieldError::invalid(
-                "spec.selector",
-                go_label_selector(Some(&spec.selector)),
-                "field is immutable",
-            ));
-        }
+    if let Some(old_spec) = old.and_then(|o| o.spec.as_ref())
+        && old_spec.selector != spec.selector
+    {
+        errors.push(FieldError::invalid(
+            "spec.selector",
+            go_label_selector(Some(&spec.selector)),
+            "field is immutable",
+        ));
     }
     errors
 }
@@ -218,14 +218,14 @@ fn validate_strategy(strategy: &DeploymentStrategy) -> Vec<FieldError> {
                         "may not be 0 when `maxSurge` is 0",
                     ));
                 }
-                if let Some(IntOrString::String(_)) = unavailable {
-                    if int_or_percent_value(unavailable).is_some_and(|v| v > 100) {
-                        errors.push(FieldError::invalid(
-                            "spec.strategy.rollingUpdate.maxUnavailable",
-                            go_int_or_string(unavailable),
-                            "must not be greater than 100%",
-                        ));
-                    }
+                if let Some(IntOrString::String(_)) = unavailable
+                    && int_or_percent_value(unavailable).is_some_and(|v| v > 100)
+                {
+                    errors.push(FieldError::invalid(
+                        "spec.strategy.rollingUpdate.maxUnavailable",
+                        go_int_or_string(unavailable),
+                        "must not be greater than 100%",
+                    ));
                 }
             }
         },
