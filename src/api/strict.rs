@@ -54,9 +54,10 @@ pub fn unknown_fields_in_version(kind: Kind, api_version: &str, value: &Value) -
     unknown
 }
 
-/// Upstream's texts, `unknown field "spec.bogus"`, one per field. The API
-/// server answers 422 `strict decoding error: <messages joined by ", ">`
-/// under Strict and one `Warning` header per message under Warn.
+/// Upstream's texts, `unknown field "spec.bogus"`, one per field. Under
+/// Strict the API server rejects the request with
+/// [`strict_decoding_message`]; under Warn it sends one `Warning` header
+/// (`299 - "unknown field \"spec.bogus\""`) per message.
 pub fn unknown_field_messages(kind: Kind, value: &Value) -> Vec<String> {
     messages(unknown_fields(kind, value))
 }
@@ -68,6 +69,19 @@ pub fn unknown_field_messages_in_version(
     value: &Value,
 ) -> Vec<String> {
     messages(unknown_fields_in_version(kind, api_version, value))
+}
+
+/// The whole error upstream answers a create or update with under Strict
+/// (as 400 BadRequest): `Deployment in version "v1" cannot be handled as a
+/// Deployment: strict decoding error: unknown field "spec.bogus", unknown field "spec.x"`.
+/// `api_version` is the body's (`apps/v1` or `v1`); only its version part is printed.
+pub fn strict_decoding_message(kind: Kind, api_version: &str, messages: &[String]) -> String {
+    let kind_name = kind.info().kind_name;
+    let version = api_version.rsplit('/').next().unwrap_or(api_version);
+    format!(
+        "{kind_name} in version \"{version}\" cannot be handled as a {kind_name}: strict decoding error: {}",
+        messages.join(", ")
+    )
 }
 
 fn messages(paths: Vec<String>) -> Vec<String> {
@@ -164,6 +178,18 @@ mod tests {
                 "unknown field \"spec.template.spec.containers[0].resources.limitz\"",
                 "unknown field \"spec.extra\"",
             ]
+        );
+    }
+
+    #[test]
+    fn strict_error_reads_like_upstream() {
+        let body = deployment(json!({"name": "nginx", "image": "nginx"}));
+        let mut body = body;
+        body["spec"]["bogus"] = json!(1);
+        let messages = unknown_field_messages(Kind::Deployment, &body);
+        assert_eq!(
+            strict_decoding_message(Kind::Deployment, "apps/v1", &messages),
+            "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.bogus\""
         );
     }
 
