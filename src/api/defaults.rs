@@ -24,7 +24,7 @@ const DEFAULT_VOLUME_MODE: i32 = 0o644;
 /// Fills in the defaults Kubernetes applies on create and update.
 pub fn apply_defaults(object: &mut Object) {
     match object {
-        Object::Pod(pod) => default_pod_spec(pod.spec.get_or_insert_with(Default::default)),
+        Object::Pod(pod) => default_pod(pod.spec.get_or_insert_with(Default::default)),
         Object::Deployment(deployment) => default_deployment(deployment),
         Object::ReplicaSet(replica_set) => default_replica_set(replica_set),
         Object::Service(service) => {
@@ -55,14 +55,43 @@ fn set_if_empty(slot: &mut Option<String>, value: &str) {
     }
 }
 
-/// Pod spec defaults, used for pods and the templates of workloads.
+/// SetDefaults_PodSpec and the container defaults: what pod templates of
+/// workloads get. Pods get more, see [`default_pod`].
 pub fn default_pod_spec(spec: &mut PodSpec) {
     set_if_empty(&mut spec.dns_policy, "ClusterFirst");
     set_if_empty(&mut spec.restart_policy, "Always");
     set_if_empty(&mut spec.scheduler_name, "default-scheduler");
     set_if_none(&mut spec.termination_grace_period_seconds, 30);
     set_if_none(&mut spec.security_context, PodSecurityContext::default());
+    for container in spec.containers.iter_mut() {
+        default_container(container);
+    }
+    for container in spec.init_containers.iter_mut().flatten() {
+        default_container(container);
+    }
+    for volume in spec.volumes.iter_mut().flatten() {
+        default_volume(volume);
+    }
+}
+
+/// A pod's spec: SetDefaults_Pod on top of the pod spec defaults, plus the
+/// admission plugins that act on pods only (ServiceAccount, Priority,
+/// DefaultTolerationSeconds).
+pub fn default_pod(spec: &mut PodSpec) {
+    default_pod_spec(spec);
     set_if_none(&mut spec.enable_service_links, true);
+    let host_network = spec.host_network.unwrap_or(false);
+    let init = spec.init_containers.iter_mut().flatten();
+    for container in spec.containers.iter_mut().chain(init) {
+        default_requests_to_limits(container);
+        if host_network {
+            for port in container.ports.iter_mut().flatten() {
+                if port.host_port.is_none_or(|p| p == 0) {
+                    port.host_port = Some(port.container_port);
+                }
+            }
+        }
+    }
     // ServiceAccount admission; the deprecated field mirrors the name.
     set_if_empty(&mut spec.service_account_name, "default");
     if spec.service_account.as_deref().is_none_or(str::is_empty) {
@@ -72,16 +101,19 @@ pub fn default_pod_spec(spec: &mut PodSpec) {
     set_if_none(&mut spec.priority, 0);
     set_if_empty(&mut spec.preemption_policy, "PreemptLowerPriority");
     add_default_tolerations(spec);
+}
 
-    let host_network = spec.host_network.unwrap_or(false);
-    for container in spec.containers.iter_mut() {
-        default_container(container, host_network);
-    }
-    for container in spec.init_containers.iter_mut().flatten() {
-        default_container(container, host_network);
-    }
-    for volume in spec.volumes.iter_mut().flatten() {
-        default_volume(volume);
+/// Limits without requests make the requests equal to the limits.
+fn default_requests_to_limits(container: &mut Container) {
+    let Some(resources) = container.resources.as_mut() else {
+        return;
+    };
+    let Some(limits) = resources.limits.clone() else {
+        return;
+    };
+    let requests = resources.requests.get_or_insert_with(Default::default);
+    for (name, quantity) in limits {
+        requests.entry(name).or_insert(quantity);
     }
 }
 
@@ -111,7 +143,7 @@ fn add_default_tolerations(spec: &mut PodSpec) {
     }
 }
 
-fn default_container(container: &mut Container, host_network: bool) {
+fn default_container(container: &mut Container) {
     set_if_empty(
         &mut container.termination_message_path,
         "/dev/termination-log",
@@ -127,7 +159,7 @@ fn default_container(container: &mut Container, host_network: bool) {
     }
     set_if_none(&mut container.resources, ResourceRequirements::default());
     for port in container.ports.iter_mut().flatten() {
-        default_container_port(port, host_network);
+        set_if_empty(&mut port.protocol, "TCP");
     }
     for env in container.env.iter_mut().flatten() {
         default_env(env);
@@ -144,13 +176,6 @@ fn default_container(container: &mut Container, host_network: bool) {
     }
     if let Some(lifecycle) = container.lifecycle.as_mut() {
         default_lifecycle(lifecycle);
-    }
-}
-
-fn default_container_port(port: &mut ContainerPort, host_network: bool) {
-    set_if_empty(&mut port.protocol, "TCP");
-    if host_network && port.host_port.is_none_or(|p| p == 0) {
-        port.host_port = Some(port.container_port);
     }
 }
 
@@ -360,14 +385,16 @@ mod tests {
         assert_eq!(pod["schedulerName"], "default-scheduler");
         assert_eq!(pod["terminationGracePeriodSeconds"], 30);
         assert_eq!(pod["securityContext"], json!({}));
-        assert_eq!(pod["serviceAccountName"], "default");
+        // Admission-only fields stay off templates.
+        assert!(pod.get("serviceAccountName").is_none());
+        assert!(pod.get("tolerations").is_none());
+        assert!(pod.get("enableServiceLinks").is_none());
         let container = &pod["containers"][0];
         assert_eq!(container["imagePullPolicy"], "IfNotPresent");
         assert_eq!(container["terminationMessagePath"], "/dev/termination-log");
         assert_eq!(container["terminationMessagePolicy"], "File");
         assert_eq!(container["ports"][0]["protocol"], "TCP");
         assert_eq!(container["resources"], json!({}));
-        assert_eq!(pod["tolerations"].as_array().map(Vec::len), Some(2));
     }
 
     #[test]
@@ -437,6 +464,10 @@ mod tests {
         });
         apply_defaults(&mut object);
         let json = object.to_json();
+        assert_eq!(json["spec"]["serviceAccountName"], "default");
+        assert_eq!(json["spec"]["serviceAccount"], "default");
+        assert_eq!(json["spec"]["enableServiceLinks"], true);
+        assert_eq!(json["spec"]["priority"], 0);
         let probe = &json["spec"]["containers"][0]["livenessProbe"];
         assert_eq!(
             probe,

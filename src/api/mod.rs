@@ -9,6 +9,7 @@ pub mod object;
 pub mod patch;
 pub mod selector;
 pub mod strategic;
+pub mod strategy;
 pub mod strict;
 pub mod validation;
 
