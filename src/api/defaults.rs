@@ -8,9 +8,9 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentStrategy, ReplicaSet, RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, Lifecycle, LifecycleHandler, Namespace, NamespaceSpec,
-    NamespaceStatus, PodSecurityContext, PodSpec, Probe, ResourceRequirements, Secret, Service,
-    ServiceSpec, Toleration, Volume,
+    Container, EnvVar, Lifecycle, LifecycleHandler, Namespace, NamespaceSpec, NamespaceStatus,
+    PodSecurityContext, PodSpec, Probe, ResourceRequirements, Secret, Service, ServiceSpec,
+    Toleration, Volume,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -339,7 +339,9 @@ pub fn default_service(service: &mut Service) {
 mod tests {
     use super::*;
     use k8s_openapi::api::apps::v1::DeploymentSpec;
-    use k8s_openapi::api::core::v1::{HTTPGetAction, Pod, PodTemplateSpec, ServicePort};
+    use k8s_openapi::api::core::v1::{
+        ContainerPort, HTTPGetAction, Pod, PodTemplateSpec, ServicePort,
+    };
     use serde_json::json;
 
     fn deployment() -> Object {
