@@ -13,5 +13,8 @@ pub mod strategy;
 pub mod strict;
 pub mod validation;
 
+#[cfg(test)]
+mod walkthrough_tests;
+
 pub use kinds::{KINDS, Kind, KindInfo};
 pub use object::{KubeObject, Object};
