@@ -64,7 +64,7 @@ impl Requirement {
         match operator {
             Operator::In | Operator::NotIn if values.is_empty() => {
                 return Err(SelectorError::Invalid(
-                    "values: Invalid value: []: for 'in', 'notin' operators, values set can't be empty"
+                    "values: Invalid value: []string{}: for 'in', 'notin' operators, values set can't be empty"
                         .to_string(),
                 ));
             }
@@ -72,13 +72,13 @@ impl Requirement {
                 if values.len() != 1 =>
             {
                 return Err(SelectorError::Invalid(
-                    "values: Invalid value: []: exact-match compatibility requires one single value"
+                    "values: Invalid value: []string{}: exact-match compatibility requires one single value"
                         .to_string(),
                 ));
             }
             Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
                 return Err(SelectorError::Invalid(
-                    "values: Invalid value: []: values set must be empty for exists and does not exist"
+                    "values: Invalid value: []string{}: values set must be empty for exists and does not exist"
                         .to_string(),
                 ));
             }
@@ -397,19 +397,21 @@ impl Parser {
                 )));
             }
         };
-        if matches!(self.peek(), Token::End | Token::Comma) {
-            let op = if negated {
-                Operator::DoesNotExist
-            } else {
-                Operator::Exists
-            };
-            return Requirement::new(&key, op, Vec::new());
+        // The parser checks the key without a field path, hence `<nil>`.
+        let key_errors = naming::qualified_name(&key);
+        if !key_errors.is_empty() {
+            return Err(SelectorError::Invalid(format!(
+                "<nil>: Invalid value: {}: {}",
+                quote(&key),
+                key_errors.join("; ")
+            )));
         }
         if negated {
-            return Err(SelectorError::Invalid(format!(
-                "found '{}', expected: ',' or 'end of string'",
-                self.peek().literal()
-            )));
+            // Whatever follows `!key` is the caller's to reject.
+            return Requirement::new(&key, Operator::DoesNotExist, Vec::new());
+        }
+        if matches!(self.peek(), Token::End | Token::Comma) {
+            return Requirement::new(&key, Operator::Exists, Vec::new());
         }
         let op_token = self.next();
         let operator = match &op_token {
@@ -422,7 +424,7 @@ impl Parser {
             Token::Identifier(word) if word == "notin" => Operator::NotIn,
             other => {
                 return Err(SelectorError::Invalid(format!(
-                    "found '{}', expected: in, notin, =, ==, !=, gt, lt",
+                    "found '{}', expected: '=', '!=', '==', 'in', notin'",
                     other.literal()
                 )));
             }
@@ -449,6 +451,7 @@ impl Parser {
         }
     }
 
+    /// `(a,b)`; empty entries are the empty string, `()` is `{""}`.
     fn set_values(&mut self) -> Result<Vec<String>, SelectorError> {
         let open = self.next();
         if open != Token::OpenPar {
@@ -457,26 +460,51 @@ impl Parser {
                 open.literal()
             )));
         }
+        match self.peek().clone() {
+            Token::ClosedPar => {
+                self.pos += 1;
+                return Ok(vec![String::new()]);
+            }
+            Token::Identifier(_) | Token::Comma => {}
+            other => {
+                return Err(SelectorError::Invalid(format!(
+                    "found '{}', expected: ',', ')' or identifier",
+                    other.literal()
+                )));
+            }
+        }
         let mut values = Vec::new();
-        // `()` is the set holding only the empty string, as upstream.
-        let mut expect_value = true;
         loop {
             match self.next() {
-                Token::Identifier(value) if expect_value => {
+                Token::Identifier(value) => {
                     values.push(value);
-                    expect_value = false;
+                    match self.peek() {
+                        Token::Comma => {}
+                        Token::ClosedPar => {
+                            self.pos += 1;
+                            return Ok(values);
+                        }
+                        other => {
+                            return Err(SelectorError::Invalid(format!(
+                                "found '{}', expected: ',' or ')'",
+                                other.literal()
+                            )));
+                        }
+                    }
                 }
                 Token::Comma => {
-                    if expect_value {
+                    if values.is_empty() {
                         values.push(String::new());
                     }
-                    expect_value = true;
-                }
-                Token::ClosedPar => {
-                    if expect_value {
-                        values.push(String::new());
+                    match self.peek() {
+                        Token::ClosedPar => {
+                            self.pos += 1;
+                            values.push(String::new());
+                            return Ok(values);
+                        }
+                        Token::Comma => values.push(String::new()),
+                        _ => {}
                     }
-                    return Ok(values);
                 }
                 other => {
                     return Err(SelectorError::Invalid(format!(
@@ -524,6 +552,22 @@ mod tests {
     }
 
     #[test]
+    fn set_edge_cases() {
+        let sel = LabelSelector::parse("x in (foo,,baz),y,z notin ()").expect("parses");
+        assert_eq!(sel.to_string(), "x in (,baz,foo),y,z notin ()");
+        assert_eq!(
+            LabelSelector::parse("!a=b").expect_err("fails").to_string(),
+            "found '=', expected: ',' or 'end of string'"
+        );
+        assert_eq!(
+            LabelSelector::parse("a in (b c)")
+                .expect_err("fails")
+                .to_string(),
+            "unable to parse requirement: found 'c', expected: ',' or ')'"
+        );
+    }
+
+    #[test]
     fn empty_selector_matches_everything() {
         let sel = LabelSelector::parse("").expect("test value");
         assert!(sel.is_empty());
@@ -545,7 +589,7 @@ mod tests {
             LabelSelector::parse("a b")
                 .expect_err("test error")
                 .to_string(),
-            "unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt"
+            "unable to parse requirement: found 'b', expected: '=', '!=', '==', 'in', notin'"
         );
         assert_eq!(
             LabelSelector::parse("a in x")
@@ -563,7 +607,7 @@ mod tests {
             .expect_err("test error")
             .to_string();
         assert!(
-            err.starts_with("unable to parse requirement: key: Invalid value: \"-app\": name part must consist of"),
+            err.starts_with("unable to parse requirement: <nil>: Invalid value: \"-app\": name part must consist of"),
             "{err}"
         );
         let err = LabelSelector::parse("app=-x")
