@@ -8,9 +8,8 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentStrategy, ReplicaSet, RollingUpdateDeployment,
 };
 use k8s_openapi::api::core::v1::{
-    Container, EnvVar, Lifecycle, LifecycleHandler, Namespace, NamespaceSpec, NamespaceStatus,
-    PodSecurityContext, PodSpec, Probe, ResourceRequirements, Secret, Service, ServiceSpec,
-    Toleration, Volume,
+    Container, EnvVar, Lifecycle, LifecycleHandler, Namespace, NamespaceStatus, PodSecurityContext,
+    PodSpec, Probe, ResourceRequirements, Secret, Service, ServiceSpec, Toleration, Volume,
 };
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -279,6 +278,9 @@ fn default_replica_set(replica_set: &mut ReplicaSet) {
 fn default_service_spec(spec: &mut ServiceSpec) {
     set_if_empty(&mut spec.type_, "ClusterIP");
     set_if_empty(&mut spec.session_affinity, "None");
+    if spec.session_affinity.as_deref() == Some("None") {
+        spec.session_affinity_config = None;
+    }
     if spec.session_affinity.as_deref() == Some("ClientIP") {
         let config = spec
             .session_affinity_config
@@ -316,9 +318,13 @@ fn default_service_spec(spec: &mut ServiceSpec) {
 }
 
 fn default_namespace(namespace: &mut Namespace) {
-    let spec = namespace.spec.get_or_insert_with(NamespaceSpec::default);
-    if spec.finalizers.is_none() {
-        spec.finalizers = Some(vec!["kubernetes".to_string()]);
+    // Every named namespace carries its name as a label.
+    if let Some(name) = namespace.metadata.name.clone().filter(|n| !n.is_empty()) {
+        namespace
+            .metadata
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert("kubernetes.io/metadata.name".to_string(), name);
     }
     let status = namespace
         .status
@@ -513,8 +519,17 @@ mod tests {
         let mut namespace = Object::Namespace(Namespace::default());
         apply_defaults(&mut namespace);
         let json = namespace.to_json();
-        assert_eq!(json["spec"]["finalizers"], json!(["kubernetes"]));
         assert_eq!(json["status"]["phase"], "Active");
+        let mut named = Object::from_json(
+            crate::api::kinds::Kind::Namespace,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}}),
+        )
+        .expect("namespace");
+        apply_defaults(&mut named);
+        assert_eq!(
+            named.to_json()["metadata"]["labels"],
+            json!({"kubernetes.io/metadata.name": "dev"})
+        );
 
         let mut secret = Object::Secret(Secret::default());
         apply_defaults(&mut secret);

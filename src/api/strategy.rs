@@ -1,6 +1,7 @@
 //! What upstream's registry strategies do to a new object before it is
-//! stored (PrepareForCreate): a client cannot set status on create, and a
-//! pod starts Pending with its QoS class.
+//! stored (PrepareForCreate): a client cannot set status on create, a
+//! pod starts Pending with its QoS class, a namespace gets the `kubernetes`
+//! finalizer.
 
 use k8s_openapi::api::core::v1::{LoadBalancerStatus, PodSpec, PodStatus, ServiceStatus};
 use k8s_openapi::api::networking::v1::{IngressLoadBalancerStatus, IngressStatus};
@@ -31,8 +32,12 @@ pub fn prepare_for_create(object: &mut Object) {
                 load_balancer: Some(IngressLoadBalancerStatus::default()),
             });
         }
-        Object::Namespace(_)
-        | Object::Node(_)
+        Object::Namespace(namespace) => {
+            // Only the finalize subresource changes these later.
+            let spec = namespace.spec.get_or_insert_with(Default::default);
+            spec.finalizers = Some(vec!["kubernetes".to_string()]);
+        }
+        Object::Node(_)
         | Object::Endpoints(_)
         | Object::ConfigMap(_)
         | Object::Secret(_)
@@ -121,5 +126,15 @@ mod tests {
         .expect("service");
         prepare_for_create(&mut service);
         assert_eq!(service.to_json()["status"], json!({"loadBalancer": {}}));
+        let mut namespace = Object::from_json(
+            Kind::Namespace,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}}),
+        )
+        .expect("namespace");
+        prepare_for_create(&mut namespace);
+        assert_eq!(
+            namespace.to_json()["spec"],
+            json!({"finalizers": ["kubernetes"]})
+        );
     }
 }
