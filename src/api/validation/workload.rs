@@ -251,15 +251,16 @@ fn int_or_percent_value(value: Option<&IntOrString>) -> Option<i64> {
 fn positive_int_or_percent(value: Option<&IntOrString>, field: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
     match value {
-        Some(IntOrString::String(s)) => match int_or_percent_value(value) {
-            None => errors.push(FieldError::invalid(
-                field,
-                quote(s),
-                "must be an integer or percentage (e.g '5%')",
-            )),
-            Some(v) if v < 0 => errors.push(FieldError::invalid(field, v, NON_NEGATIVE)),
-            Some(_) => {}
-        },
+        Some(IntOrString::String(s)) => {
+            let digits = s.strip_suffix('%').unwrap_or("");
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+                errors.push(FieldError::invalid(
+                    field,
+                    go_int_or_string(value),
+                    "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
+                ));
+            }
+        }
         Some(IntOrString::Int(i)) if *i < 0 => {
             errors.push(FieldError::invalid(field, i, NON_NEGATIVE));
         }
