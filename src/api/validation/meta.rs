@@ -82,6 +82,61 @@ pub fn validate_labels(labels: Option<&BTreeMap<String, String>>, path: &str) ->
     errors
 }
 
+/// A structured label selector (ValidateLabelSelector).
+pub fn validate_label_selector(
+    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    path: &str,
+) -> Vec<FieldError> {
+    let mut errors = validate_labels(
+        selector.match_labels.as_ref(),
+        &format!("{path}.matchLabels"),
+    );
+    for (i, expr) in selector.match_expressions.iter().flatten().enumerate() {
+        let expr_path = format!("{path}.matchExpressions[{i}]");
+        let has_values = expr.values.as_ref().is_some_and(|v| !v.is_empty());
+        match expr.operator.as_str() {
+            "In" | "NotIn" => {
+                if !has_values {
+                    errors.push(FieldError::required(
+                        &format!("{expr_path}.values"),
+                        "must be specified when `operator` is 'In' or 'NotIn'",
+                    ));
+                }
+            }
+            "Exists" | "DoesNotExist" => {
+                if has_values {
+                    errors.push(FieldError::forbidden(
+                        &format!("{expr_path}.values"),
+                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                    ));
+                }
+            }
+            other => errors.push(FieldError::invalid(
+                &format!("{expr_path}.operator"),
+                quote(other),
+                "not a valid selector operator",
+            )),
+        }
+        for msg in naming::qualified_name(&expr.key) {
+            errors.push(FieldError::invalid(
+                &format!("{expr_path}.key"),
+                quote(&expr.key),
+                &msg,
+            ));
+        }
+        for (j, value) in expr.values.iter().flatten().enumerate() {
+            for msg in naming::label_value(value) {
+                errors.push(FieldError::invalid(
+                    &format!("{expr_path}.values[{j}]"),
+                    quote(value),
+                    &msg,
+                ));
+            }
+        }
+    }
+    errors
+}
+
 fn validate_annotations(
     annotations: Option<&BTreeMap<String, String>>,
     path: &str,

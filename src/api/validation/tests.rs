@@ -85,6 +85,30 @@ fn missing_selector_and_mismatch() {
 }
 
 #[test]
+fn selector_expressions() {
+    let bad =
+        deployment(json!({"selector": {"matchExpressions": [{"key": "app", "operator": "Foo"}]}}));
+    assert_eq!(
+        messages(&bad, None),
+        vec![
+            "spec.selector.matchExpressions[0].operator: Invalid value: \"Foo\": not a valid selector operator"
+        ]
+    );
+    let no_values =
+        deployment(json!({"selector": {"matchExpressions": [{"key": "app", "operator": "In"}]}}));
+    assert_eq!(
+        messages(&no_values, None),
+        vec![
+            "spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"
+        ]
+    );
+    let set_based = deployment(
+        json!({"selector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["nginx", "web"]}]}}),
+    );
+    assert!(messages(&set_based, None).is_empty());
+}
+
+#[test]
 fn strategy_rules() {
     let recreate =
         deployment(json!({"strategy": {"type": "Recreate", "rollingUpdate": {"maxSurge": 1}}}));

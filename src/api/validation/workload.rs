@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as MetaSelecto
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::super::selector::LabelSelector;
-use super::meta::validate_labels;
+use super::meta::{validate_label_selector, validate_labels};
 use super::pod::validate_pod_spec;
 use super::{FieldError, go_int_or_string, go_label_selector, go_string_map, quote};
 
@@ -123,17 +123,18 @@ fn validate_selector_and_template(
     // upstream's labels.Nothing() does.
     let parsed: Option<LabelSelector> = match selector {
         Some(selector) if !is_empty_selector(selector) => {
-            errors.extend(validate_labels(
-                selector.match_labels.as_ref(),
-                "spec.selector.matchLabels",
-            ));
+            let selector_errors = validate_label_selector(selector, "spec.selector");
+            if !selector_errors.is_empty() {
+                errors.extend(selector_errors);
+                return errors;
+            }
             match LabelSelector::from_label_selector(selector) {
                 Ok(parsed) => Some(parsed),
-                Err(err) => {
+                Err(_) => {
                     errors.push(FieldError::invalid(
                         "spec.selector",
                         go_label_selector(Some(selector)),
-                        &format!("invalid label selector: {err}"),
+                        "invalid label selector",
                     ));
                     return errors;
                 }
