@@ -7,6 +7,7 @@ pub mod kinds;
 pub mod naming;
 pub mod object;
 pub mod patch;
+pub mod quantity;
 pub mod selector;
 pub mod strategic;
 pub mod strategy;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Probe};
 
 use super::super::naming;
+use super::super::quantity::parse_quantity;
 use super::{FieldError, quote};
 
 const RESTART_POLICIES: &[&str] = &["Always", "Never", "OnFailure"];
@@ -220,6 +221,7 @@ fn validate_container<'a>(
             errors.push(FieldError::required(&format!("{mount_path}.mountPath"), ""));
         }
     }
+    errors.extend(validate_resources(container, path));
     let probes = [
         ("livenessProbe", &container.liveness_probe, true),
         ("readinessProbe", &container.readiness_probe, false),
@@ -231,6 +233,53 @@ fn validate_container<'a>(
                 probe,
                 &format!("{path}.{name}"),
                 success_must_be_one,
+            ));
+        }
+    }
+    errors
+}
+
+/// Requests may not exceed limits; neither may be negative.
+fn validate_resources(container: &Container, path: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let Some(resources) = container.resources.as_ref() else {
+        return errors;
+    };
+    let maps = [
+        ("limits", &resources.limits),
+        ("requests", &resources.requests),
+    ];
+    for (which, map) in maps {
+        for (name, quantity) in map.iter().flatten() {
+            let field = format!("{path}.resources.{which}[{name}]");
+            match parse_quantity(&quantity.0) {
+                None => errors.push(FieldError::invalid(
+                    &field,
+                    quote(&quantity.0),
+                    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+                )),
+                Some(v) if v < 0.0 => errors.push(FieldError::invalid(
+                    &field,
+                    quote(&quantity.0),
+                    "must be greater than or equal to 0",
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    let limits = resources.limits.as_ref();
+    for (name, request) in resources.requests.iter().flatten() {
+        let Some(limit) = limits.and_then(|l| l.get(name)) else {
+            continue;
+        };
+        let (Some(r), Some(l)) = (parse_quantity(&request.0), parse_quantity(&limit.0)) else {
+            continue;
+        };
+        if r > l {
+            errors.push(FieldError::invalid(
+                &format!("{path}.resources.requests"),
+                quote(&request.0),
+                &format!("must be less than or equal to {name} limit of {}", limit.0),
             ));
         }
     }

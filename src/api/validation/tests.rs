@@ -202,6 +202,20 @@ fn pod_container_rules() {
 }
 
 #[test]
+fn requests_may_not_exceed_limits() {
+    let object = pod(
+        json!({"containers": [{"name": "c", "image": "x", "resources": {
+        "limits": {"cpu": "500m", "memory": "128Mi"}, "requests": {"cpu": "1", "memory": "64Mi"}}}]}),
+    );
+    assert_eq!(
+        messages(&object, None),
+        vec![
+            "spec.containers[0].resources.requests: Invalid value: \"1\": must be less than or equal to cpu limit of 500m"
+        ]
+    );
+}
+
+#[test]
 fn probe_with_two_handlers() {
     let object = pod(
         json!({"containers": [{"name": "c", "image": "x", "livenessProbe": {
