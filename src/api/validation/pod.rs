@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Probe};
 
+use super::super::defaults::default_pod;
 use super::super::naming;
 use super::super::quantity::parse_quantity;
 use super::{FieldError, quote};
@@ -23,7 +24,11 @@ pub fn validate_pod(pod: &Pod, old: Option<&Pod>) -> Vec<FieldError> {
     };
     let mut errors = validate_pod_spec(spec, "spec");
     if let Some(old_spec) = old.and_then(|o| o.spec.as_ref()) {
-        errors.extend(validate_pod_spec_update(spec, old_spec));
+        // Upstream defaults whatever it reads from storage, so an old pod
+        // written without defaults compares as its defaulted self.
+        let mut old_spec = old_spec.clone();
+        default_pod(&mut old_spec);
+        errors.extend(validate_pod_spec_update(spec, &old_spec));
     }
     errors
 }

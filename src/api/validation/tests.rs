@@ -249,6 +249,21 @@ fn pod_updates_only_change_images() {
 }
 
 #[test]
+fn pod_written_without_defaults_can_be_relabelled() {
+    let raw = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+    let stored = Object::from_json(Kind::Pod, raw).expect("pod");
+    let mut relabelled = stored.clone();
+    relabelled
+        .meta_mut()
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert("tier".into(), "web".into());
+    apply_defaults(&mut relabelled);
+    assert_eq!(messages(&relabelled, Some(&stored)), Vec::<String>::new());
+}
+
+#[test]
 fn metadata_names_and_labels() {
     let object = object(
         Kind::ConfigMap,
