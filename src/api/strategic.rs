@@ -118,6 +118,15 @@ fn merge_map(
             }
         }
     }
+    // Lists as they were, for `$setElementOrder` to place server-only items.
+    let mut lists_before: Vec<(&str, Vec<Value>)> = Vec::new();
+    for key in patch.keys() {
+        if let Some(field) = key.strip_prefix(SET_ELEMENT_ORDER) {
+            if let Some(Value::Array(list)) = original.get(field) {
+                lists_before.push((field, list.clone()));
+            }
+        }
+    }
     for (key, patch_value) in patch {
         if key.starts_with('$') {
             continue;
@@ -159,8 +168,16 @@ fn merge_map(
         path.push(field.to_string());
         let strategy = list_strategy(kind, &path_refs(path));
         path.pop();
+        let before = lists_before
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or(&[][..], |(_, l)| l.as_slice());
         if let Some(Value::Array(list)) = original.get_mut(field) {
-            reorder(list, order, strategy);
+            let key = match strategy {
+                ListStrategy::MergeKey(key) => Some(key),
+                _ => None,
+            };
+            *list = normalize_order(std::mem::take(list), order, before, key);
         }
     }
     Ok(Some(original))
@@ -200,6 +217,12 @@ fn merge_list(
             Ok(merged)
         }
         ListStrategy::MergeKey(merge_key) => {
+            let server_order = original.clone();
+            let patch_order: Vec<Value> = patch
+                .iter()
+                .filter(|item| item.get(PATCH_DIRECTIVE).is_none())
+                .cloned()
+                .collect();
             let mut merged = original;
             for item in patch {
                 let Value::Object(item_map) = item else {
@@ -243,24 +266,60 @@ fn merge_list(
                     None => merged.push(strip_directives(item)),
                 }
             }
-            Ok(merged)
+            Ok(normalize_order(
+                merged,
+                &patch_order,
+                &server_order,
+                Some(merge_key),
+            ))
         }
     }
 }
 
-/// Orders `list` as `order` says; elements not named keep their relative
-/// order after the named ones.
-fn reorder(list: &mut [Value], order: &[Value], strategy: ListStrategy) {
-    let rank = |item: &Value| -> usize {
-        let probe = match strategy {
-            ListStrategy::MergeKey(key) => order
-                .iter()
-                .position(|o| o.get(key).is_some() && o.get(key) == item.get(key)),
-            _ => order.iter().position(|o| o == item),
+/// What identifies a list element: its merge key's value, or itself.
+fn identity(item: &Value, key: Option<&str>) -> Value {
+    match key {
+        Some(key) => item.get(key).cloned().unwrap_or(Value::Null),
+        None => item.clone(),
+    }
+}
+
+fn position_in(list: &[Value], item: &Value, key: Option<&str>) -> Option<usize> {
+    let id = identity(item, key);
+    list.iter().position(|other| identity(other, key) == id)
+}
+
+/// Upstream's normalizeElementOrder: elements named by `patch_order` take
+/// that order, the others keep the server's (`server_order`) order, and the
+/// two runs interleave by their places in the server's list.
+fn normalize_order(
+    merged: Vec<Value>,
+    patch_order: &[Value],
+    server_order: &[Value],
+    key: Option<&str>,
+) -> Vec<Value> {
+    let (mut patch_items, mut server_only): (Vec<Value>, Vec<Value>) = merged
+        .into_iter()
+        .partition(|item| position_in(patch_order, item, key).is_some());
+    patch_items.sort_by_key(|item| position_in(patch_order, item, key).unwrap_or(usize::MAX));
+    server_only.sort_by_key(|item| position_in(server_order, item, key).unwrap_or(usize::MAX));
+    let mut out = Vec::with_capacity(patch_items.len() + server_only.len());
+    let mut left = server_only.into_iter().peekable();
+    let mut right = patch_items.into_iter().peekable();
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(l), Some(r)) => matches!(
+                (position_in(server_order, l, key), position_in(server_order, r, key)),
+                (Some(li), Some(ri)) if li < ri
+            ),
         };
-        probe.unwrap_or(usize::MAX)
-    };
-    list.sort_by_key(rank);
+        let next = if take_left { left.next() } else { right.next() };
+        out.extend(next);
+    }
+    out
 }
 
 fn strip_directives_map(map: &Map<String, Value>) -> Map<String, Value> {
@@ -291,5 +350,70 @@ fn value_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(containers: Value) -> Value {
+        json!({"spec": {"containers": containers}})
+    }
+
+    fn names(value: &Value) -> Vec<String> {
+        value["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["name"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn patch_list_order_wins_for_patched_items() {
+        let original = pod(json!([{"name": "a"}, {"name": "b"}]));
+        let patch = pod(json!([{"name": "b", "image": "x"}, {"name": "a", "image": "y"}]));
+        let out = apply(Kind::Pod, &original, &patch).expect("patch");
+        assert_eq!(names(&out), ["b", "a"]);
+    }
+
+    #[test]
+    fn server_only_items_keep_their_place() {
+        let original = pod(json!([{"name": "a"}, {"name": "b"}, {"name": "c"}]));
+        let patch = json!({"spec": {
+            "$setElementOrder/containers": [{"name": "c"}, {"name": "a"}],
+            "containers": [{"name": "a", "image": "z"}]
+        }});
+        let out = apply(Kind::Pod, &original, &patch).expect("patch");
+        assert_eq!(names(&out), ["b", "c", "a"]);
+        assert_eq!(
+            out["spec"]["containers"][2],
+            json!({"name": "a", "image": "z"})
+        );
+    }
+
+    #[test]
+    fn merge_keys_by_field() {
+        assert_eq!(
+            list_strategy(
+                Kind::Deployment,
+                &["spec", "template", "spec", "containers", "ports"]
+            ),
+            ListStrategy::MergeKey("containerPort")
+        );
+        assert_eq!(
+            list_strategy(Kind::Service, &["spec", "ports"]),
+            ListStrategy::MergeKey("port")
+        );
+        assert_eq!(
+            list_strategy(Kind::Pod, &["spec", "tolerations"]),
+            ListStrategy::Replace
+        );
+        assert_eq!(
+            list_strategy(Kind::Pod, &["metadata", "finalizers"]),
+            ListStrategy::MergePrimitives
+        );
     }
 }
