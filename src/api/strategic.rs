@@ -121,10 +121,10 @@ fn merge_map(
     // Lists as they were, for `$setElementOrder` to place server-only items.
     let mut lists_before: Vec<(&str, Vec<Value>)> = Vec::new();
     for key in patch.keys() {
-        if let Some(field) = key.strip_prefix(SET_ELEMENT_ORDER) {
-            if let Some(Value::Array(list)) = original.get(field) {
-                lists_before.push((field, list.clone()));
-            }
+        if let Some(field) = key.strip_prefix(SET_ELEMENT_ORDER)
+            && let Some(Value::Array(list)) = original.get(field)
+        {
+            lists_before.push((field, list.clone()));
         }
     }
     for (key, patch_value) in patch {
