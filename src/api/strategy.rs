@@ -45,6 +45,45 @@ pub fn prepare_for_create(object: &mut Object) {
     }
 }
 
+/// What upstream's strategies carry over from the stored object on an
+/// update (PrepareForUpdate): a Service keeps its allocated cluster IPs and
+/// node ports when the update leaves them unset; a Namespace's
+/// spec.finalizers change only through the finalize subresource.
+pub fn prepare_for_update(object: &mut Object, old: &Object) {
+    match (object, old) {
+        (Object::Service(new), Object::Service(old)) => {
+            let (Some(spec), Some(old_spec)) = (new.spec.as_mut(), old.spec.as_ref()) else {
+                return;
+            };
+            if spec.cluster_ip.as_deref().is_none_or(str::is_empty) {
+                spec.cluster_ip = old_spec.cluster_ip.clone();
+                spec.cluster_ips = old_spec.cluster_ips.clone();
+            }
+            if spec.health_check_node_port.is_none_or(|p| p == 0) {
+                spec.health_check_node_port = old_spec.health_check_node_port;
+            }
+            let old_ports = old_spec.ports.as_deref().unwrap_or(&[]);
+            for port in spec.ports.iter_mut().flatten() {
+                if port.node_port.is_some_and(|p| p != 0) {
+                    continue;
+                }
+                let protocol = port.protocol.as_deref().unwrap_or("TCP");
+                port.node_port = old_ports
+                    .iter()
+                    .find(|o| {
+                        o.port == port.port && o.protocol.as_deref().unwrap_or("TCP") == protocol
+                    })
+                    .and_then(|o| o.node_port);
+            }
+        }
+        (Object::Namespace(new), Object::Namespace(old)) => {
+            let finalizers = old.spec.as_ref().and_then(|s| s.finalizers.clone());
+            new.spec.get_or_insert_with(Default::default).finalizers = finalizers;
+        }
+        _ => {}
+    }
+}
+
 /// The pod's QoS class (pkg/apis/core/v1/helper/qos GetPodQOS), over cpu
 /// and memory: `BestEffort`, `Burstable` or `Guaranteed`.
 pub fn qos_class(spec: &PodSpec) -> &'static str {
@@ -107,6 +146,28 @@ mod tests {
         let mut burstable = pod(json!({"requests": {"cpu": "100m"}}));
         prepare_for_create(&mut burstable);
         assert_eq!(burstable.to_json()["status"]["qosClass"], "Burstable");
+    }
+
+    #[test]
+    fn service_update_keeps_allocations() {
+        let old = Object::from_json(
+            Kind::Service,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                   "spec": {"type": "NodePort", "clusterIP": "10.96.0.7", "clusterIPs": ["10.96.0.7"],
+                            "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}]}}),
+        )
+        .expect("service");
+        let mut new = Object::from_json(
+            Kind::Service,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                   "spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}, {"port": 81}]}}),
+        )
+        .expect("service");
+        prepare_for_update(&mut new, &old);
+        let spec = new.to_json()["spec"].clone();
+        assert_eq!(spec["clusterIP"], "10.96.0.7");
+        assert_eq!(spec["ports"][0]["nodePort"], 30080);
+        assert!(spec["ports"][1].get("nodePort").is_none());
     }
 
     #[test]
