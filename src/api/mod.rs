@@ -8,6 +8,7 @@ pub mod naming;
 pub mod object;
 pub mod patch;
 pub mod quantity;
+pub mod scale;
 pub mod selector;
 pub mod strategic;
 pub mod strategy;
