@@ -329,15 +329,20 @@ fn strip_directives_map(map: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// A patch value taken as it is: directives go, and list elements that
+/// only delete (or only carry a directive) have nothing to add.
 fn strip_directives(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(strip_directives_map(map)),
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .filter(|item| {
-                    item.get(PATCH_DIRECTIVE).is_none()
-                        || item.as_object().is_some_and(|m| m.len() > 1)
+                .filter(|item| match item.get(PATCH_DIRECTIVE) {
+                    None => true,
+                    Some(directive) => {
+                        directive.as_str() != Some("delete")
+                            && item.as_object().is_some_and(|m| m.len() > 1)
+                    }
                 })
                 .map(strip_directives)
                 .collect(),
