@@ -51,6 +51,18 @@ pub fn validate_service(service: &Service, old: Option<&Service>) -> Vec<FieldEr
             }
         }
     }
+    if service_type == "ExternalName" && !cluster_ip.is_empty() {
+        errors.push(FieldError::forbidden(
+            "spec.clusterIPs",
+            "may not be set for ExternalName services",
+        ));
+    } else if headless && service_type != "ClusterIP" {
+        errors.push(FieldError::invalid(
+            "spec.clusterIPs[0]",
+            quote(cluster_ip),
+            &format!("may not be set to 'None' for {service_type} services"),
+        ));
+    }
     if !cluster_ip.is_empty() && !headless && cluster_ip.parse::<IpAddr>().is_err() {
         errors.push(FieldError::invalid(
             "spec.clusterIPs[0]",

@@ -307,6 +307,14 @@ fn service_rules() {
         vec!["spec.ports: Required value"]
     );
     assert!(messages(&service(json!({"clusterIP": "None"})), None).is_empty());
+    let headless_node_port =
+        service(json!({"type": "NodePort", "clusterIP": "None", "ports": [{"port": 80}]}));
+    assert_eq!(
+        messages(&headless_node_port, None),
+        vec![
+            "spec.clusterIPs[0]: Invalid value: \"None\": may not be set to 'None' for NodePort services"
+        ]
+    );
     let two = service(json!({"ports": [{"port": 80}, {"port": 443, "name": "https"}]}));
     assert_eq!(
         messages(&two, None),
