@@ -55,9 +55,11 @@ pub fn unknown_fields_in_version(kind: Kind, api_version: &str, value: &Value) -
 }
 
 /// Upstream's texts, `unknown field "spec.bogus"`, one per field. Under
-/// Strict the API server rejects the request with
-/// [`strict_decoding_message`]; under Warn it sends one `Warning` header
-/// (`299 - "unknown field \"spec.bogus\""`) per message.
+/// Strict the API server rejects a create or update with
+/// [`strict_decoding_message`] (400) and a patch with
+/// [`strict_patch_message`] (422, checked on the patched object, never on
+/// the patch with its directives); under Warn it sends one `Warning`
+/// header (`299 - "unknown field \"spec.bogus\""`) per message.
 pub fn unknown_field_messages(kind: Kind, value: &Value) -> Vec<String> {
     messages(unknown_fields(kind, value))
 }
@@ -80,6 +82,18 @@ pub fn strict_decoding_message(kind: Kind, api_version: &str, messages: &[String
     let version = api_version.rsplit('/').next().unwrap_or(api_version);
     format!(
         "{kind_name} in version \"{version}\" cannot be handled as a {kind_name}: strict decoding error: {}",
+        messages.join(", ")
+    )
+}
+
+/// The 422 Invalid message upstream answers a PATCH with under Strict, for
+/// unknown fields in the patched object (`patched_json` as serialized):
+/// ` "" is invalid: patch: Invalid value: "{...}": strict decoding error: unknown field "spec.bogus"`
+/// (its Status has one cause, field `patch`; kind and name are empty).
+pub fn strict_patch_message(patched_json: &str, messages: &[String]) -> String {
+    let quoted = serde_json::to_string(patched_json).unwrap_or_default();
+    format!(
+        " \"\" is invalid: patch: Invalid value: {quoted}: strict decoding error: {}",
         messages.join(", ")
     )
 }
@@ -190,6 +204,15 @@ mod tests {
         assert_eq!(
             strict_decoding_message(Kind::Deployment, "apps/v1", &messages),
             "Deployment in version \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \"spec.bogus\""
+        );
+    }
+
+    #[test]
+    fn strict_patch_error_reads_like_upstream() {
+        let messages = vec!["unknown field \"spec.bogus\"".to_string()];
+        assert_eq!(
+            strict_patch_message(r#"{"spec":{"bogus":1}}"#, &messages),
+            r#" "" is invalid: patch: Invalid value: "{\"spec\":{\"bogus\":1}}": strict decoding error: unknown field "spec.bogus""#
         );
     }
 
