@@ -80,13 +80,13 @@ impl EventRecorder {
 
         let existing = self.seen.lock().get(&key).cloned();
         if let Some((namespace, name)) = existing {
-            let bumped =
-                self.store
-                    .mutate::<Event>(&namespace, &name, UpdateScope::Main, |event| {
-                        event.count = Some(event.count.unwrap_or(1) + 1);
-                        event.last_timestamp = Some(now.clone());
-                        true
-                    });
+            let bumped = self
+                .store
+                .mutate::<Event>(&namespace, &name, UpdateScope::Main, |event| {
+                    event.count = Some(event.count.unwrap_or(1) + 1);
+                    event.last_timestamp = Some(now.clone());
+                    true
+                });
             match bumped {
                 Ok(Some(_)) => return,
                 Ok(None) => {} // expired or deleted: start a new one

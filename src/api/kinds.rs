@@ -278,19 +278,13 @@ mod tests {
 
     #[test]
     fn lookups() {
-        assert_eq!(
-            Kind::from_plural("apps", "deployments"),
-            Some(Kind::Deployment)
-        );
+        assert_eq!(Kind::from_plural("apps", "deployments"), Some(Kind::Deployment));
         assert_eq!(Kind::from_plural("", "deployments"), None);
         assert_eq!(
             Kind::from_type_meta("networking.k8s.io/v1beta1", "Ingress"),
             Some(Kind::Ingress)
         );
         assert_eq!(Kind::from_type_meta("v1", "Pod"), Some(Kind::Pod));
-        assert_eq!(
-            Kind::Deployment.info().qualified_plural(),
-            "deployments.apps"
-        );
+        assert_eq!(Kind::Deployment.info().qualified_plural(), "deployments.apps");
     }
 }

@@ -94,8 +94,8 @@ macro_rules! kube_object {
 }
 
 kube_object!(
-    Namespace, Node, Pod, ReplicaSet, Deployment, Service, Endpoints, Ingress, ConfigMap, Secret,
-    Event
+    Namespace, Node, Pod, ReplicaSet, Deployment, Service, Endpoints, Ingress, ConfigMap,
+    Secret, Event
 );
 
 impl Object {

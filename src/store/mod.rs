@@ -716,11 +716,7 @@ fn pod_grace_seconds(object: &Object, requested: Option<i64>) -> Option<i64> {
     let Object::Pod(pod) = object else {
         return None;
     };
-    let bound = pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.node_name.as_ref())
-        .is_some();
+    let bound = pod.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
     let finished = pod
         .status
         .as_ref()

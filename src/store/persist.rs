@@ -168,9 +168,7 @@ impl Wal {
     /// (the state at `rv`) in the background; older files are removed once
     /// the snapshot is in place.
     pub fn compact(&mut self, rv: u64, objects: Vec<Arc<Object>>) -> Result<(), StoreError> {
-        let next = self
-            .dir
-            .join(format!("{SEGMENT_PREFIX}{:020}{SUFFIX}", rv + 1));
+        let next = self.dir.join(format!("{SEGMENT_PREFIX}{:020}{SUFFIX}", rv + 1));
         let file = OpenOptions::new()
             .create(true)
             .append(true)
