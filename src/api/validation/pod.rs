@@ -2,11 +2,12 @@
 
 use std::collections::HashSet;
 
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Probe};
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Probe, Toleration};
 
 use super::super::defaults::default_pod;
 use super::super::naming;
 use super::super::quantity::parse_quantity;
+use super::meta::validate_labels;
 use super::{FieldError, quote};
 
 const RESTART_POLICIES: &[&str] = &["Always", "Never", "OnFailure"];
@@ -104,6 +105,16 @@ pub fn validate_pod_spec(spec: &PodSpec, path: &str) -> Vec<FieldError> {
             &format!("{path}.activeDeadlineSeconds"),
             seconds,
             "must be between 1 and 2147483647, inclusive",
+        ));
+    }
+    errors.extend(validate_labels(
+        spec.node_selector.as_ref(),
+        &format!("{path}.nodeSelector"),
+    ));
+    for (i, toleration) in spec.tolerations.iter().flatten().enumerate() {
+        errors.extend(validate_toleration(
+            toleration,
+            &format!("{path}.tolerations[{i}]"),
         ));
     }
     if let Some(account) = spec
@@ -287,6 +298,72 @@ fn validate_resources(container: &Container, path: &str) -> Vec<FieldError> {
                 &format!("must be less than or equal to {name} limit of {}", limit.0),
             ));
         }
+    }
+    errors
+}
+
+/// One toleration (validateTolerations).
+fn validate_toleration(toleration: &Toleration, path: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let key = toleration.key.as_deref().unwrap_or("");
+    let operator = toleration.operator.as_deref().unwrap_or("Equal");
+    let value = toleration.value.as_deref().unwrap_or("");
+    if key.is_empty() {
+        if operator != "Exists" {
+            errors.push(FieldError::invalid(
+                &format!("{path}.operator"),
+                quote(operator),
+                "operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+            ));
+        }
+    } else {
+        for msg in naming::qualified_name(key) {
+            errors.push(FieldError::invalid(
+                &format!("{path}.key"),
+                quote(key),
+                &msg,
+            ));
+        }
+    }
+    match operator {
+        "Equal" => {
+            for msg in naming::label_value(value) {
+                errors.push(FieldError::invalid(
+                    &format!("{path}.value"),
+                    quote(value),
+                    &msg,
+                ));
+            }
+        }
+        "Exists" => {
+            if !value.is_empty() {
+                errors.push(FieldError::invalid(
+                    &format!("{path}.operator"),
+                    quote(operator),
+                    "value must be empty when `operator` is 'Exists'",
+                ));
+            }
+        }
+        other => errors.push(FieldError::not_supported(
+            &format!("{path}.operator"),
+            quote(other),
+            &["Equal", "Exists"],
+        )),
+    }
+    let effect = toleration.effect.as_deref().unwrap_or("");
+    if toleration.toleration_seconds.is_some() && effect != "NoExecute" {
+        errors.push(FieldError::invalid(
+            &format!("{path}.effect"),
+            quote(effect),
+            "effect must be 'NoExecute' when `tolerationSeconds` is set",
+        ));
+    }
+    if !effect.is_empty() && !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
+        errors.push(FieldError::not_supported(
+            &format!("{path}.effect"),
+            quote(effect),
+            &["NoExecute", "NoSchedule", "PreferNoSchedule"],
+        ));
     }
     errors
 }

@@ -216,6 +216,23 @@ fn requests_may_not_exceed_limits() {
 }
 
 #[test]
+fn toleration_rules() {
+    let object = pod(
+        json!({"containers": [{"name": "c", "image": "x"}], "tolerations": [
+            {"operator": "Equal", "value": "x"},
+            {"key": "k", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 5}
+        ]}),
+    );
+    assert_eq!(
+        messages(&object, None),
+        vec![
+            "spec.tolerations[0].operator: Invalid value: \"Equal\": operator must be Exists when `key` is empty, which means \"match all values and all keys\"",
+            "spec.tolerations[1].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
+        ]
+    );
+}
+
+#[test]
 fn probe_with_two_handlers() {
     let object = pod(
         json!({"containers": [{"name": "c", "image": "x", "livenessProbe": {
