@@ -4,11 +4,19 @@
 pub mod convert;
 pub mod defaults;
 pub mod kinds;
+pub mod naming;
 pub mod object;
 pub mod patch;
+pub mod quantity;
+pub mod scale;
 pub mod selector;
+pub mod strategic;
+pub mod strategy;
 pub mod strict;
 pub mod validation;
+
+#[cfg(test)]
+mod walkthrough_tests;
 
 pub use kinds::{KINDS, Kind, KindInfo};
 pub use object::{KubeObject, Object};

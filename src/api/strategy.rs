@@ -1,0 +1,201 @@
+//! What upstream's registry strategies do to a new object before it is
+//! stored (PrepareForCreate): a client cannot set status on create, a
+//! pod starts Pending with its QoS class, a namespace gets the `kubernetes`
+//! finalizer.
+
+use k8s_openapi::api::core::v1::{LoadBalancerStatus, PodSpec, PodStatus, ServiceStatus};
+use k8s_openapi::api::networking::v1::{IngressLoadBalancerStatus, IngressStatus};
+
+use super::object::Object;
+
+/// Resets the status of a new object as upstream's strategies do.
+pub fn prepare_for_create(object: &mut Object) {
+    match object {
+        Object::Pod(pod) => {
+            let qos = pod.spec.as_ref().map_or("BestEffort", qos_class);
+            pod.status = Some(PodStatus {
+                phase: Some("Pending".to_string()),
+                qos_class: Some(qos.to_string()),
+                ..Default::default()
+            });
+        }
+        Object::Deployment(deployment) => deployment.status = Some(Default::default()),
+        Object::ReplicaSet(replica_set) => replica_set.status = Some(Default::default()),
+        Object::Service(service) => {
+            service.status = Some(ServiceStatus {
+                load_balancer: Some(LoadBalancerStatus::default()),
+                conditions: None,
+            });
+        }
+        Object::Ingress(ingress) => {
+            ingress.status = Some(IngressStatus {
+                load_balancer: Some(IngressLoadBalancerStatus::default()),
+            });
+        }
+        Object::Namespace(namespace) => {
+            // Only the finalize subresource changes these later.
+            let spec = namespace.spec.get_or_insert_with(Default::default);
+            spec.finalizers = Some(vec!["kubernetes".to_string()]);
+        }
+        Object::Node(_)
+        | Object::Endpoints(_)
+        | Object::ConfigMap(_)
+        | Object::Secret(_)
+        | Object::Event(_) => {}
+    }
+}
+
+/// What upstream's strategies carry over from the stored object on an
+/// update (PrepareForUpdate): a Service keeps its allocated cluster IPs and
+/// node ports when the update leaves them unset; a Namespace's
+/// spec.finalizers change only through the finalize subresource.
+pub fn prepare_for_update(object: &mut Object, old: &Object) {
+    match (object, old) {
+        (Object::Service(new), Object::Service(old)) => {
+            let (Some(spec), Some(old_spec)) = (new.spec.as_mut(), old.spec.as_ref()) else {
+                return;
+            };
+            if spec.cluster_ip.as_deref().is_none_or(str::is_empty) {
+                spec.cluster_ip = old_spec.cluster_ip.clone();
+                spec.cluster_ips = old_spec.cluster_ips.clone();
+            }
+            if spec.health_check_node_port.is_none_or(|p| p == 0) {
+                spec.health_check_node_port = old_spec.health_check_node_port;
+            }
+            let old_ports = old_spec.ports.as_deref().unwrap_or(&[]);
+            for port in spec.ports.iter_mut().flatten() {
+                if port.node_port.is_some_and(|p| p != 0) {
+                    continue;
+                }
+                let protocol = port.protocol.as_deref().unwrap_or("TCP");
+                port.node_port = old_ports
+                    .iter()
+                    .find(|o| {
+                        o.port == port.port && o.protocol.as_deref().unwrap_or("TCP") == protocol
+                    })
+                    .and_then(|o| o.node_port);
+            }
+        }
+        (Object::Namespace(new), Object::Namespace(old)) => {
+            let finalizers = old.spec.as_ref().and_then(|s| s.finalizers.clone());
+            new.spec.get_or_insert_with(Default::default).finalizers = finalizers;
+        }
+        _ => {}
+    }
+}
+
+/// The pod's QoS class (pkg/apis/core/v1/helper/qos GetPodQOS), over cpu
+/// and memory: `BestEffort`, `Burstable` or `Guaranteed`.
+pub fn qos_class(spec: &PodSpec) -> &'static str {
+    const TRACKED: [&str; 2] = ["cpu", "memory"];
+    let mut any_request_or_limit = false;
+    let mut guaranteed = true;
+    let init = spec.init_containers.iter().flatten();
+    for container in spec.containers.iter().chain(init) {
+        let resources = container.resources.as_ref();
+        let requests = resources.and_then(|r| r.requests.as_ref());
+        let limits = resources.and_then(|r| r.limits.as_ref());
+        for name in TRACKED {
+            let request = requests.and_then(|r| r.get(name)).filter(|q| q.0 != "0");
+            let limit = limits.and_then(|l| l.get(name)).filter(|q| q.0 != "0");
+            any_request_or_limit |= request.is_some() || limit.is_some();
+            match (request, limit) {
+                (_, None) => guaranteed = false,
+                (Some(r), Some(l)) if r != l => guaranteed = false,
+                _ => {}
+            }
+        }
+    }
+    if !any_request_or_limit {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::kinds::Kind;
+    use serde_json::json;
+
+    fn pod(resources: serde_json::Value) -> Object {
+        let value = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "x", "resources": resources}]},
+            "status": {"phase": "Running"}});
+        Object::from_json(Kind::Pod, value).expect("pod")
+    }
+
+    #[test]
+    fn new_pods_are_pending_with_qos() {
+        let mut best_effort = pod(json!({}));
+        prepare_for_create(&mut best_effort);
+        assert_eq!(
+            best_effort.to_json()["status"],
+            json!({"phase": "Pending", "qosClass": "BestEffort"})
+        );
+
+        let mut guaranteed = pod(
+            json!({"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}),
+        );
+        prepare_for_create(&mut guaranteed);
+        assert_eq!(guaranteed.to_json()["status"]["qosClass"], "Guaranteed");
+
+        let mut burstable = pod(json!({"requests": {"cpu": "100m"}}));
+        prepare_for_create(&mut burstable);
+        assert_eq!(burstable.to_json()["status"]["qosClass"], "Burstable");
+    }
+
+    #[test]
+    fn service_update_keeps_allocations() {
+        let old = Object::from_json(
+            Kind::Service,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                   "spec": {"type": "NodePort", "clusterIP": "10.96.0.7", "clusterIPs": ["10.96.0.7"],
+                            "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080}]}}),
+        )
+        .expect("service");
+        let mut new = Object::from_json(
+            Kind::Service,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                   "spec": {"type": "NodePort", "ports": [{"port": 80, "protocol": "TCP"}, {"port": 81}]}}),
+        )
+        .expect("service");
+        prepare_for_update(&mut new, &old);
+        let spec = new.to_json()["spec"].clone();
+        assert_eq!(spec["clusterIP"], "10.96.0.7");
+        assert_eq!(spec["ports"][0]["nodePort"], 30080);
+        assert!(spec["ports"][1].get("nodePort").is_none());
+    }
+
+    #[test]
+    fn workload_and_service_status_reset() {
+        let mut deployment = Object::from_json(
+            Kind::Deployment,
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                   "status": {"replicas": 4}}),
+        )
+        .expect("deployment");
+        prepare_for_create(&mut deployment);
+        assert_eq!(deployment.to_json()["status"], json!({}));
+        let mut service = Object::from_json(
+            Kind::Service,
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
+        )
+        .expect("service");
+        prepare_for_create(&mut service);
+        assert_eq!(service.to_json()["status"], json!({"loadBalancer": {}}));
+        let mut namespace = Object::from_json(
+            Kind::Namespace,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev"}}),
+        )
+        .expect("namespace");
+        prepare_for_create(&mut namespace);
+        assert_eq!(
+            namespace.to_json()["spec"],
+            json!({"finalizers": ["kubernetes"]})
+        );
+    }
+}
