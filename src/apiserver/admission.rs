@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::routes::ResourcePath;
 use super::status::ApiError;
 use crate::api::validation::FieldError;
-use crate::api::{Kind, KubeObject, Object, convert, defaults, strict, validation};
+use crate::api::{Kind, KubeObject, Object, convert, defaults, strategy, strict, validation};
 
 /// The `fieldValidation` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,11 @@ pub fn admit(
     }
     value["apiVersion"] = json!(api_version);
     value["kind"] = json!(kind_name);
+    // Unknown fields are named as the client sent them, before conversion.
+    let unknown = match field_validation {
+        FieldValidation::Ignore => Vec::new(),
+        _ => strict::unknown_field_messages_in_version(path.kind, &api_version, &value),
+    };
     let mut value = convert::to_storage_version(path.kind, &api_version, value)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     // From here on the body is in the storage version, whatever the URL said.
@@ -107,23 +112,14 @@ pub fn admit(
         ))
     };
 
-    let mut warnings = Vec::new();
-    if field_validation != FieldValidation::Ignore {
-        let unknown = strict::unknown_fields(path.kind, &value);
-        if !unknown.is_empty() {
-            let messages: Vec<String> = unknown
-                .iter()
-                .map(|f| format!("unknown field \"{f}\""))
-                .collect();
-            if field_validation == FieldValidation::Strict {
-                return Err(cannot_handle(format!(
-                    "strict decoding error: {}",
-                    messages.join(", ")
-                )));
-            }
-            warnings = messages;
-        }
+    if field_validation == FieldValidation::Strict && !unknown.is_empty() {
+        return Err(ApiError::bad_request(strict::strict_decoding_message(
+            path.kind,
+            &api_version,
+            &unknown,
+        )));
     }
+    let mut warnings = unknown;
 
     if version != info.version {
         warnings.push(format!(
@@ -136,6 +132,10 @@ pub fn admit(
     reconcile_namespace(path, &mut object)?;
     reconcile_name(path, &mut object)?;
     defaults::apply_defaults(&mut object);
+    match old {
+        None => strategy::prepare_for_create(&mut object),
+        Some(old) => strategy::prepare_for_update(&mut object, old),
+    }
     let errors = validation::validate(&object, old);
     if !errors.is_empty() {
         return Err(invalid(path.kind, object.name(), &errors));
@@ -228,23 +228,9 @@ fn reconcile_name(path: &ResourcePath, object: &mut Object) -> Result<(), ApiErr
 /// `Deployment.apps "x" is invalid: spec.replicas: Invalid value: ...`.
 pub fn invalid(kind: Kind, name: &str, errors: &[FieldError]) -> ApiError {
     let info = kind.info();
-    let qualified_kind = if info.group.is_empty() {
-        info.kind_name.to_string()
-    } else {
-        format!("{}.{}", info.kind_name, info.group)
-    };
-    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-    let summary = match messages.as_slice() {
-        [one] => one.to_string(),
-        many => format!("[{}]", many.join(", ")),
-    };
     let causes: Vec<Value> = errors
         .iter()
-        .map(|e| {
-            let prefix = format!("{}: ", e.field);
-            let detail = e.message.strip_prefix(&prefix).unwrap_or(&e.message);
-            json!({"reason": e.reason.cause_type(), "message": detail, "field": e.field})
-        })
+        .map(|e| json!({"reason": e.reason.cause_type(), "message": e.body(), "field": e.field}))
         .collect();
     let mut details = json!({"name": name, "kind": info.kind_name, "causes": causes});
     if !info.group.is_empty() {
@@ -253,7 +239,7 @@ pub fn invalid(kind: Kind, name: &str, errors: &[FieldError]) -> ApiError {
     ApiError {
         code: 422,
         reason: "Invalid",
-        message: format!("{qualified_kind} \"{name}\" is invalid: {summary}"),
+        message: validation::invalid_message(kind, name, errors),
         details: Some(details),
     }
 }
@@ -292,11 +278,16 @@ mod tests {
 
     #[test]
     fn namespace_comes_from_the_url_and_must_match() {
-        let body = json!({"metadata": {"name": "x"}});
+        let spec = json!({
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {"metadata": {"labels": {"app": "x"}},
+                         "spec": {"containers": [{"name": "x", "image": "x:1"}]}},
+        });
+        let body = json!({"metadata": {"name": "x"}, "spec": spec});
         let ok =
             admit(&deployments_path(None), body, None, FieldValidation::Strict).expect("admitted");
         assert_eq!(ok.object.namespace(), "default");
-        let body = json!({"metadata": {"name": "x", "namespace": "other"}});
+        let body = json!({"metadata": {"name": "x", "namespace": "other"}, "spec": spec});
         let err = admit(&deployments_path(None), body, None, FieldValidation::Strict)
             .expect_err("rejected");
         assert_eq!(err.code, 400);
