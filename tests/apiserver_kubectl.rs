@@ -153,25 +153,19 @@ fn walkthrough_create_scale_set_image_pause_delete() {
         out.contains("deployment.apps/nginx-dep image updated"),
         "{out}"
     );
-    let image = patches_apply().then(|| {
-        server
-            .deployment("nginx-dep")
-            .spec
-            .and_then(|s| s.template.spec)
-            .and_then(|s| s.containers.first().and_then(|c| c.image.clone()))
-    });
-    if let Some(image) = image {
-        assert_eq!(image.as_deref(), Some("library/nginx:1.18-alpine"));
-    }
+    let image = server
+        .deployment("nginx-dep")
+        .spec
+        .and_then(|s| s.template.spec)
+        .and_then(|s| s.containers.first().and_then(|c| c.image.clone()));
+    assert_eq!(image.as_deref(), Some("library/nginx:1.18-alpine"));
 
     let out = server.ok(&["rollout", "pause", "deployment/nginx-dep"]);
     assert!(out.contains("deployment.apps/nginx-dep paused"), "{out}");
-    if patches_apply() {
-        assert_eq!(
-            server.deployment("nginx-dep").spec.and_then(|s| s.paused),
-            Some(true)
-        );
-    }
+    assert_eq!(
+        server.deployment("nginx-dep").spec.and_then(|s| s.paused),
+        Some(true)
+    );
 
     let out = server.ok(&["delete", "service", "--all"]);
     assert!(out.contains("service \"nginx-service\" deleted"), "{out}");
@@ -188,10 +182,8 @@ fn apply_creates_then_configures() {
     assert!(out.contains("configmap/settings created"), "{out}");
     let out = server.apply_stdin(&["apply", "-f", "-"], &manifest.replace("\"1\"", "\"2\""));
     assert!(out.contains("configmap/settings configured"), "{out}");
-    if patches_apply() {
-        let data = server.ok(&["get", "configmap", "settings", "-o", "jsonpath={.data.a}"]);
-        assert_eq!(data, "2");
-    }
+    let data = server.ok(&["get", "configmap", "settings", "-o", "jsonpath={.data.a}"]);
+    assert_eq!(data, "2");
 }
 
 #[test]
@@ -258,21 +250,16 @@ fn unknown_fields_are_refused_under_strict_validation() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    if strict_checks_fields() {
-        assert!(!out.status.success(), "{text}");
-        assert!(text.contains("Error from server (BadRequest)"), "{text}");
-        assert!(text.contains("unknown field \"spec.bogus\""), "{text}");
-        let out = server.kubectl_with_stdin(
-            &["create", "--validate=warn", "-f", "-"],
-            Some(BOGUS_DEPLOYMENT),
-        );
-        let text = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "{text}");
-        assert!(text.contains("unknown field \"spec.bogus\""), "{text}");
-    } else {
-        // kubectl left validation to the server (no client-side failure).
-        assert!(text.contains("deployment.apps/bogus created"), "{text}");
-    }
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("Error from server (BadRequest)"), "{text}");
+    assert!(text.contains("unknown field \"spec.bogus\""), "{text}");
+    let out = server.kubectl_with_stdin(
+        &["create", "--validate=warn", "-f", "-"],
+        Some(BOGUS_DEPLOYMENT),
+    );
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("unknown field \"spec.bogus\""), "{text}");
 }
 
 #[test]

@@ -241,9 +241,11 @@ impl ReplicaSetController {
         while batch > 0 {
             let mut failure = None;
             for _ in 0..batch {
-                // As the API server would on a create: upstream defaults.
+                // As the API server would on a create: upstream defaults,
+                // then a fresh Pending status with its QoS class.
                 let mut pod: Object = pod_from_template(rs, rs_object).into();
                 crate::api::defaults::apply_defaults(&mut pod);
+                crate::api::strategy::prepare_for_create(&mut pod);
                 match self.store.create(pod) {
                     Ok(pod) => self.recorder.record(
                         rs_object,

@@ -199,29 +199,6 @@ impl Drop for TestServer {
 
 pub mod client;
 
-/// Whether the api module's strict field checks have landed (the seam
-/// stub reports no unknown fields).
-pub fn strict_checks_fields() -> bool {
-    let value = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "bogus": 1});
-    !podium::api::strict::unknown_fields(podium::api::Kind::ConfigMap, &value).is_empty()
-}
-
-/// Whether the api module's patch implementation has landed (the seam
-/// stub returns the original unchanged); stored-value checks after
-/// strategic-merge/merge patches run only then.
-pub fn patches_apply() -> bool {
-    use podium::api::patch::{PatchType, apply_patch};
-    let original = serde_json::json!({"data": {"a": "1"}});
-    let patch = serde_json::json!({"data": {"a": "2"}});
-    apply_patch(
-        podium::api::Kind::ConfigMap,
-        PatchType::Merge,
-        &original,
-        &patch,
-    )
-    .is_ok_and(|patched| patched != original)
-}
-
 pub fn create_pod(store: &Store, name: &str) {
     store
         .create(Pod {
