@@ -625,29 +625,7 @@ fn check_preconditions(
 /// Builds the object an update stores: identity from `existing`, the part
 /// `scope` allows from `incoming`, generation bumped on spec changes.
 fn merge_for_update(existing: &Object, incoming: Object, scope: UpdateScope) -> Object {
-    let kind = existing.kind();
-    let has_status_subresource = kind.info().subresources.contains(&"status");
-    let old_json = existing.to_json();
-    let mut new_json = incoming.to_json();
-    match scope {
-        UpdateScope::Main if has_status_subresource => {
-            copy_field(&old_json, &mut new_json, "status");
-        }
-        UpdateScope::Main => {}
-        UpdateScope::Status => {
-            let status = new_json.get("status").cloned();
-            new_json = old_json.clone();
-            match status {
-                Some(s) => new_json["status"] = s,
-                None => {
-                    if let Some(map) = new_json.as_object_mut() {
-                        map.remove("status");
-                    }
-                }
-            }
-        }
-    }
-    let mut merged = Object::from_json(kind, new_json.clone()).unwrap_or_else(|_| existing.clone());
+    let (mut merged, spec_changed) = take_allowed_part(existing, incoming, scope);
     let old_meta = existing.meta();
     let meta = merged.meta_mut();
     meta.name = old_meta.name.clone();
@@ -659,7 +637,6 @@ fn merge_for_update(existing: &Object, incoming: Object, scope: UpdateScope) -> 
     meta.resource_version = old_meta.resource_version.clone();
     meta.generate_name = old_meta.generate_name.clone();
     meta.managed_fields = None;
-    let spec_changed = spec_of(&old_json) != spec_of(&new_json);
     let generation = old_meta.generation.unwrap_or(1);
     meta.generation = Some(if spec_changed && scope == UpdateScope::Main {
         generation + 1
@@ -669,27 +646,55 @@ fn merge_for_update(existing: &Object, incoming: Object, scope: UpdateScope) -> 
     merged
 }
 
-/// Everything but metadata and status: what `generation` tracks.
-fn spec_of(json: &serde_json::Value) -> serde_json::Value {
-    let mut json = json.clone();
-    if let Some(map) = json.as_object_mut() {
-        map.remove("metadata");
-        map.remove("status");
+/// The incoming object with the stored status (Main) or the stored object
+/// with the incoming status (Status), for kinds with a status subresource;
+/// and whether the spec changed. Typed, so that the hot path of status
+/// updates never goes through JSON.
+fn take_allowed_part(existing: &Object, incoming: Object, scope: UpdateScope) -> (Object, bool) {
+    macro_rules! with_status {
+        ($variant:ident, $old:expr, $new:expr) => {{
+            let (old, mut new) = ($old, $new);
+            let spec_changed = old.spec != new.spec;
+            match scope {
+                UpdateScope::Main => new.status = old.status.clone(),
+                UpdateScope::Status => {
+                    let status = new.status.take();
+                    new = old.clone();
+                    new.status = status;
+                }
+            }
+            (Object::$variant(new), spec_changed)
+        }};
     }
-    json
-}
-
-fn copy_field(from: &serde_json::Value, to: &mut serde_json::Value, field: &str) {
-    let Some(map) = to.as_object_mut() else {
-        return;
-    };
-    match from.get(field) {
-        Some(v) => {
-            map.insert(field.to_string(), v.clone());
+    macro_rules! without_status {
+        ($variant:ident, $old:expr, $new:expr, $($data:ident),+) => {{
+            let (old, new) = ($old, $new);
+            let changed = false $(|| old.$data != new.$data)+;
+            match scope {
+                UpdateScope::Main => (Object::$variant(new), changed),
+                // No status to change: the stored object stays as it is.
+                UpdateScope::Status => (Object::$variant(old.clone()), false),
+            }
+        }};
+    }
+    match (existing, incoming) {
+        (Object::Namespace(o), Object::Namespace(n)) => with_status!(Namespace, o, n),
+        (Object::Node(o), Object::Node(n)) => with_status!(Node, o, n),
+        (Object::Pod(o), Object::Pod(n)) => with_status!(Pod, o, n),
+        (Object::ReplicaSet(o), Object::ReplicaSet(n)) => with_status!(ReplicaSet, o, n),
+        (Object::Deployment(o), Object::Deployment(n)) => with_status!(Deployment, o, n),
+        (Object::Service(o), Object::Service(n)) => with_status!(Service, o, n),
+        (Object::Ingress(o), Object::Ingress(n)) => with_status!(Ingress, o, n),
+        (Object::Endpoints(o), Object::Endpoints(n)) => without_status!(Endpoints, o, n, subsets),
+        (Object::ConfigMap(o), Object::ConfigMap(n)) => {
+            without_status!(ConfigMap, o, n, data, binary_data, immutable)
         }
-        None => {
-            map.remove(field);
+        (Object::Secret(o), Object::Secret(n)) => {
+            without_status!(Secret, o, n, data, string_data, type_, immutable)
         }
+        (Object::Event(o), Object::Event(n)) => without_status!(Event, o, n, message, count),
+        // Keys carry the kind, so the two always agree.
+        (existing, _) => (existing.clone(), false),
     }
 }
 
