@@ -1,7 +1,8 @@
 //! Controllers end to end on an in-memory store, with a small test-only
 //! "pod driver" playing kubelet: it binds pods, makes them Running (and
 //! Ready unless their image says "bad") after a delay, and completes
-//! graceful deletions.
+//! graceful deletions. One test runs the walkthrough's rollout on the real
+//! scheduler, kubelet and simulated runtime instead.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
@@ -1072,4 +1073,124 @@ async fn rollout_completes_on_a_multi_threaded_runtime() {
     })
     .await;
     assert_eq!(replica_sets(&store, NS).len(), 2);
+}
+
+/// The walkthrough's rollout on the real scheduler, kubelet and simulated
+/// runtime (readiness probes, minReadySeconds 10), paused time: at every pod
+/// change at most 6 live pods and, once the first rollout is done, at least
+/// 4 available (Ready for 10 s).
+#[tokio::test(start_paused = true)]
+async fn walkthrough_rollout_on_the_sim_kubelet_keeps_the_bounds() {
+    use podium::cluster::SimOptions;
+    use podium::kubelet::{Kubelet, NodeConfig, Runtime, SimRuntime};
+
+    let store = Store::in_memory();
+    store.create(namespace(NS)).unwrap();
+    let cancel = CancellationToken::new();
+    let _controllers = controllers::start(store.clone(), cancel.clone());
+    podium::scheduler::start(store.clone(), cancel.clone());
+    let runtime: Arc<dyn Runtime> = Arc::new(SimRuntime::new(SimOptions::default()));
+    Kubelet::start(
+        store.clone(),
+        runtime,
+        NodeConfig::new("podium", 0),
+        cancel.clone(),
+    );
+
+    let probe =
+        json!({"httpGet": {"path": "/", "port": 80}, "initialDelaySeconds": 5, "periodSeconds": 1});
+    let mut deployment =
+        deployment_with("nginx-dep", 5, "library/nginx:1.14-alpine", rolling(1, 1));
+    let spec = deployment.spec.as_mut().unwrap();
+    spec.min_ready_seconds = Some(10);
+    let container = &mut spec.template.spec.as_mut().unwrap().containers[0];
+    container.name = "nginx".into();
+    container.ports = Some(vec![
+        serde_json::from_value(json!({"containerPort": 80})).unwrap(),
+    ]);
+    container.readiness_probe = Some(serde_json::from_value(probe.clone()).unwrap());
+    container.liveness_probe = Some(serde_json::from_value(probe).unwrap());
+    // As the API server would.
+    let mut object = Object::from(deployment);
+    podium::api::defaults::apply_defaults(&mut object);
+    store.create(object).unwrap();
+    wait_for("first rollout", || complete(&store, "nginx-dep")).await;
+
+    let violations = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut watch = store.watch(Some(Kind::Pod), None).unwrap();
+    let checker = {
+        let (store, violations) = (store.clone(), violations.clone());
+        tokio::spawn(async move {
+            while let Some(WatchItem::Event(_)) = watch.next().await {
+                let live: Vec<Pod> = pods(&store, NS)
+                    .into_iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_none())
+                    .collect();
+                let available = live.iter().filter(|p| ready_for(p, 10)).count();
+                if live.len() > 6 || available < 4 {
+                    violations
+                        .lock()
+                        .push(format!("{} live, {available} available", live.len()));
+                }
+            }
+        })
+    };
+    set_image(&store, "nginx-dep", "library/nginx:1.18-alpine");
+    wait_for("rollout to 1.18", || {
+        complete(&store, "nginx-dep")
+            && get_deployment(&store, "nginx-dep")
+                .spec
+                .and_then(|s| s.template.spec)
+                .is_some_and(|s| {
+                    s.containers[0].image.as_deref() == Some("library/nginx:1.18-alpine")
+                })
+    })
+    .await;
+    checker.abort();
+    assert_eq!(*violations.lock(), Vec::<String>::new());
+    let mut sizes: Vec<(i32, String)> = replica_sets(&store, NS)
+        .iter()
+        .map(|rs| {
+            let image = rs
+                .spec
+                .as_ref()
+                .unwrap()
+                .template
+                .as_ref()
+                .unwrap()
+                .spec
+                .as_ref()
+                .unwrap()
+                .containers[0]
+                .image
+                .clone()
+                .unwrap();
+            (rs.spec.as_ref().unwrap().replicas.unwrap(), image)
+        })
+        .collect();
+    sizes.sort();
+    assert_eq!(
+        sizes,
+        [
+            (0, "library/nginx:1.14-alpine".to_string()),
+            (5, "library/nginx:1.18-alpine".to_string())
+        ]
+    );
+    let live = pods(&store, NS);
+    assert_eq!(live.len(), 5, "old pods are gone");
+    assert!(
+        live.iter()
+            .all(|p| image_of(p) == "library/nginx:1.18-alpine")
+    );
+    cancel.cancel();
+}
+
+/// Ready, and Ready for at least `seconds` (upstream's IsPodAvailable).
+fn ready_for(pod: &Pod, seconds: i64) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| c.iter().find(|c| c.type_ == "Ready" && c.status == "True"))
+        .and_then(|c| c.last_transition_time.as_ref())
+        .is_some_and(|since| podium::clock::seconds_since(since) >= seconds)
 }
