@@ -379,7 +379,9 @@ fn compaction_keeps_every_object() {
         for i in 0..records {
             store
                 .mutate::<Deployment>("default", "counter", UpdateScope::Main, |d| {
-                    d.spec.as_mut().map(|s| s.replicas = Some(i as i32 % 7 + 1));
+                    if let Some(spec) = d.spec.as_mut() {
+                        spec.replicas = Some(i as i32 % 7 + 1);
+                    }
                     true
                 })
                 .expect("mutate");
