@@ -12,6 +12,9 @@ use serde::de::DeserializeOwned;
 
 use super::kinds::Kind;
 
+/// A JSON body that does not fit the kind, with the path of the field.
+pub type ParseError = serde_path_to_error::Error<serde_json::Error>;
+
 /// A typed Kubernetes object. Serialises exactly as Kubernetes does,
 /// including `apiVersion` and `kind`.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,10 +152,11 @@ impl Object {
     }
 
     /// Parses JSON of the given kind. `apiVersion`/`kind` in the value are
-    /// not checked here; callers resolve the kind first.
-    pub fn from_json(kind: Kind, value: serde_json::Value) -> Result<Object, serde_json::Error> {
-        fn parse<T: KubeObject>(value: serde_json::Value) -> Result<Object, serde_json::Error> {
-            serde_json::from_value::<T>(value).map(T::into_object)
+    /// not checked here; callers resolve the kind first. An error names the
+    /// field it is about (`spec.replicas: invalid type: ...`).
+    pub fn from_json(kind: Kind, value: serde_json::Value) -> Result<Object, ParseError> {
+        fn parse<T: KubeObject>(value: serde_json::Value) -> Result<Object, ParseError> {
+            serde_path_to_error::deserialize::<_, T>(value).map(T::into_object)
         }
         match kind {
             Kind::Namespace => parse::<Namespace>(value),

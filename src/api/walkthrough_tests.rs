@@ -11,61 +11,8 @@ use super::strategy::prepare_for_create;
 use super::strict::unknown_fields_in_version;
 use super::validation::validate;
 
-const NGINX_YAML: &str = r#"
-apiVersion: apps/v1
-kind: Deployment  # this is the deployment object
-metadata:
-  name: nginx-dep  # name of our deployment
-spec:
-  replicas: 5
-  selector:
-    matchLabels:
-      app: server
-  minReadySeconds: 10
-  strategy:
-    type: RollingUpdate
-    rollingUpdate:
-      maxUnavailable: 1
-      maxSurge: 1
-  template:
-    metadata:
-      labels:
-        app: server  # it will identify all replicas of the app with `matchLabels`
-    spec:
-      containers:
-      - name: nginx
-        image: library/nginx:1.14-alpine
-        ports:
-        - containerPort: 80
-        readinessProbe: # check that our containers are ready
-          httpGet: {path: /, port: 80}
-          initialDelaySeconds: 5
-          periodSeconds: 1
-        livenessProbe: # check that our containers are alive
-          httpGet: {path: /, port: 80}
-          initialDelaySeconds: 5
-          periodSeconds: 1
----
-apiVersion: v1
-kind: Service  # this is the service object, easy, right?
-metadata:
-  name: nginx-service
-spec:
-  ports:
-  - port: 8080
-    targetPort: 80
-  selector:
-    app: server  # to find the right replicas for the app
----
-apiVersion: networking.k8s.io/v1beta1
-kind: Ingress  # yep, the ingress is in the house
-metadata:
-  name: nginx-ingress
-spec:
-  backend:
-    serviceName: nginx-service
-    servicePort: 8080
-"#;
+/// The walkthrough's manifest, unchanged.
+const NGINX_YAML: &str = include_str!("../../samples/nginx.yaml");
 
 fn admit(body: Value) -> Object {
     let api_version = body["apiVersion"].as_str().unwrap_or("").to_string();

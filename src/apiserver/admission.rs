@@ -2,17 +2,12 @@
 //! convert to the storage version, check unknown fields, parse the typed
 //! object, reconcile namespace and name with the URL, default, validate.
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Secret, Service,
-};
-use k8s_openapi::api::networking::v1::Ingress;
 use serde_json::{Value, json};
 
 use super::routes::ResourcePath;
 use super::status::ApiError;
 use crate::api::validation::FieldError;
-use crate::api::{Kind, KubeObject, Object, convert, defaults, strategy, strict, validation};
+use crate::api::{Kind, Object, convert, defaults, strategy, strict, validation};
 
 /// The `fieldValidation` query parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +123,8 @@ pub fn admit(
             preferred = info.api_version()
         ));
     }
-    let mut object = parse_typed(path.kind, value).map_err(cannot_handle)?;
+    let mut object =
+        Object::from_json(path.kind, value).map_err(|e| cannot_handle(e.to_string()))?;
     reconcile_namespace(path, &mut object)?;
     reconcile_name(path, &mut object)?;
     defaults::apply_defaults(&mut object);
@@ -141,35 +137,6 @@ pub fn admit(
         return Err(invalid(path.kind, object.name(), &errors));
     }
     Ok(Admitted { object, warnings })
-}
-
-/// Parses the typed object, naming the field path of a type error.
-fn parse_typed(kind: Kind, value: Value) -> Result<Object, String> {
-    fn parse<T: KubeObject>(value: Value) -> Result<Object, String> {
-        serde_path_to_error::deserialize::<_, T>(value)
-            .map(T::into_object)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                if path == "." || path.is_empty() {
-                    e.inner().to_string()
-                } else {
-                    format!("{path}: {}", e.inner())
-                }
-            })
-    }
-    match kind {
-        Kind::Namespace => parse::<Namespace>(value),
-        Kind::Node => parse::<Node>(value),
-        Kind::Pod => parse::<Pod>(value),
-        Kind::ReplicaSet => parse::<ReplicaSet>(value),
-        Kind::Deployment => parse::<Deployment>(value),
-        Kind::Service => parse::<Service>(value),
-        Kind::Endpoints => parse::<Endpoints>(value),
-        Kind::Ingress => parse::<Ingress>(value),
-        Kind::ConfigMap => parse::<ConfigMap>(value),
-        Kind::Secret => parse::<Secret>(value),
-        Kind::Event => parse::<Event>(value),
-    }
 }
 
 fn reconcile_namespace(path: &ResourcePath, object: &mut Object) -> Result<(), ApiError> {

@@ -1,5 +1,6 @@
 //! Resource quantities ("100m", "0.5", "128Mi", "1G") as the numbers the
-//! scheduler and kubelet compare: CPU in millicores, memory in bytes.
+//! scheduler and kubelet compare: CPU in millicores, memory in bytes. The
+//! parsing itself is the api module's.
 
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
@@ -14,35 +15,7 @@ pub fn value(quantity: &Quantity) -> Option<i64> {
 }
 
 fn parse(text: &str) -> Option<f64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
-        .unwrap_or(text.len());
-    let (number, suffix) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor = match suffix {
-        "" => 1.0,
-        "n" => 1e-9,
-        "u" => 1e-6,
-        "m" => 1e-3,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        "P" => 1e15,
-        "E" => 1e18,
-        "Ki" => 1024.0,
-        "Mi" => 1024.0 * 1024.0,
-        "Gi" => 1024.0 * 1024.0 * 1024.0,
-        "Ti" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        "Pi" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        "Ei" => 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        exponent if exponent.starts_with(['e', 'E']) => {
-            10f64.powi(exponent[1..].parse::<i32>().ok()?)
-        }
-        _ => return None,
-    };
-    Some(number * factor)
+    crate::api::quantity::parse_quantity(text)
 }
 
 #[cfg(test)]
