@@ -12,6 +12,9 @@ use parking_lot::Mutex;
 use crate::api::Object;
 use crate::store::{Store, UpdateScope};
 
+/// Event keys remembered for aggregation, as upstream's LRU size.
+const MAX_AGGREGATION_KEYS: usize = 4096;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
     Normal,
@@ -130,7 +133,13 @@ impl EventRecorder {
         };
         match self.store.create(event) {
             Ok(_) => {
-                self.seen.lock().insert(key, (namespace, name));
+                let mut seen = self.seen.lock();
+                // Upstream's correlator remembers 4,096 keys; past that a
+                // repeat starts a new Event instead of counting on.
+                if seen.len() >= MAX_AGGREGATION_KEYS {
+                    seen.clear();
+                }
+                seen.insert(key, (namespace, name));
             }
             Err(error) => tracing::debug!(%error, reason, "could not record an event"),
         }
