@@ -1,9 +1,10 @@
-//! The controllers: ReplicaSet, Deployment, Endpoints, garbage collector and
-//! Namespace. Each is a [`runner::Reconciler`] driven by store watches; all
+//! The controllers: ReplicaSet, Deployment, Endpoints, garbage collector,
+//! Namespace, and the expiry of old Events. Each is a [`runner::Reconciler`] driven by store watches; all
 //! of them read and write only through the [`Store`].
 
 pub mod deployment;
 pub mod endpoints;
+pub mod event_ttl;
 pub mod garbage_collector;
 pub mod namespace;
 pub mod pod_ranking;
@@ -65,9 +66,10 @@ pub fn start(store: Store, cancel: CancellationToken) -> Controllers {
         ),
         runner::spawn(
             store.clone(),
-            namespace::NamespaceController::new(store),
-            cancel,
+            namespace::NamespaceController::new(store.clone()),
+            cancel.clone(),
         ),
+        event_ttl::spawn(store, cancel),
     ];
     Controllers { handles }
 }
