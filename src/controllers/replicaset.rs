@@ -3,6 +3,7 @@
 //! longer match, and reports replicas/ready/available in status.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
@@ -76,15 +77,21 @@ impl Reconciler for ReplicaSetController {
         let Some(rs) = self.store.get_as::<ReplicaSet>(&key.namespace, &key.name) else {
             return Ok(None);
         };
-        let pods: Vec<Pod> = self
+        // The store's shared objects, borrowed: a sync never copies the
+        // namespace's pods (10k of them at scale).
+        let listed = self
             .store
-            .list_as::<Pod>(Some(&key.namespace), &ListFilter::default())
-            .into_iter()
-            .filter(is_pod_active)
+            .list(Kind::Pod, Some(&key.namespace), &ListFilter::default())
+            .items;
+        let pods: Vec<&Arc<Object>> = listed
+            .iter()
+            .filter(|o| o.as_typed::<Pod>().is_some_and(is_pod_active))
             .collect();
         let claimed = self.claim_pods(&rs, &pods)?;
+        let claimed: Vec<&Pod> = claimed.iter().filter_map(|o| o.as_typed()).collect();
         let managed = if rs.metadata.deletion_timestamp.is_none() {
-            self.manage_replicas(&rs, &claimed, &pods)
+            let all_active: Vec<&Pod> = pods.iter().filter_map(|o| o.as_typed()).collect();
+            self.manage_replicas(&rs, &claimed, &all_active)
         } else {
             Ok(())
         };
@@ -132,19 +139,26 @@ fn none_if_zero(value: i32) -> Option<i32> {
 impl ReplicaSetController {
     /// Adopts matching orphans and releases owned pods that stopped matching
     /// (ClaimPods); returns the pods this ReplicaSet controls.
-    fn claim_pods(&self, rs: &ReplicaSet, pods: &[Pod]) -> Result<Vec<Pod>, ControllerError> {
+    fn claim_pods(
+        &self,
+        rs: &ReplicaSet,
+        pods: &[&Arc<Object>],
+    ) -> Result<Vec<Arc<Object>>, ControllerError> {
         let uid = rs.metadata.uid.clone().unwrap_or_default();
         let deleting = rs.metadata.deletion_timestamp.is_some();
         let rs_object: Object = rs.clone().into();
         let mut claimed = Vec::new();
-        for pod in pods {
+        for object in pods {
+            let Some(pod) = object.as_typed::<Pod>() else {
+                continue;
+            };
             let matches = rs_selects(rs, pod);
             let ns = pod.metadata.namespace.as_deref().unwrap_or("");
             let name = pod.metadata.name.as_deref().unwrap_or("");
             match controller_of(&pod.metadata) {
                 Some(owner) if owner.uid == uid => {
                     if matches || deleting {
-                        claimed.push(pod.clone());
+                        claimed.push(Arc::clone(object));
                         continue;
                     }
                     self.store.mutate::<Pod>(ns, name, UpdateScope::Main, |p| {
@@ -167,11 +181,8 @@ impl ReplicaSetController {
                             .push(controller_ref(&rs_object));
                         true
                     })?;
-                    let adopted = adopted
-                        .as_deref()
-                        .and_then(|o| o.as_typed::<Pod>().cloned());
-                    if let Some(pod) =
-                        adopted.filter(|p| controller_of(&p.metadata).is_some_and(|o| o.uid == uid))
+                    if let Some(pod) = adopted
+                        .filter(|o| controller_of(o.meta()).is_some_and(|owner| owner.uid == uid))
                     {
                         claimed.push(pod);
                     }
@@ -186,8 +197,8 @@ impl ReplicaSetController {
     fn manage_replicas(
         &self,
         rs: &ReplicaSet,
-        claimed: &[Pod],
-        all_active: &[Pod],
+        claimed: &[&Pod],
+        all_active: &[&Pod],
     ) -> Result<(), ControllerError> {
         let desired = usize::try_from(spec_replicas(rs)).unwrap_or(0);
         let rs_object: Object = rs.clone().into();
@@ -308,7 +319,7 @@ pub fn pod_from_template(rs: &ReplicaSet, rs_object: &Object) -> Pod {
 
 /// Active pods controlled by this ReplicaSet or its sibling ReplicaSets
 /// (same controller): what "doubled up on a node" counts.
-fn related_pods(rs: &ReplicaSet, all_active: &[Pod], store: &Store) -> Vec<Pod> {
+fn related_pods<'a>(rs: &ReplicaSet, all_active: &[&'a Pod], store: &Store) -> Vec<&'a Pod> {
     let mut rs_uids = vec![rs.metadata.uid.clone().unwrap_or_default()];
     if let Some(owner) = controller_of(&rs.metadata) {
         let siblings =
@@ -323,17 +334,17 @@ fn related_pods(rs: &ReplicaSet, all_active: &[Pod], store: &Store) -> Vec<Pod> 
     all_active
         .iter()
         .filter(|p| controller_of(&p.metadata).is_some_and(|o| rs_uids.contains(&o.uid)))
-        .cloned()
+        .copied()
         .collect()
 }
 
 /// The `count` pods to delete first (getPodsToDelete).
-pub fn pods_to_delete(
-    pods: &[Pod],
-    related: &[Pod],
+pub fn pods_to_delete<'a>(
+    pods: &[&'a Pod],
+    related: &[&Pod],
     count: usize,
     now: k8s_openapi::jiff::Timestamp,
-) -> Vec<Pod> {
+) -> Vec<&'a Pod> {
     let mut per_node: HashMap<&str, usize> = HashMap::new();
     for pod in related {
         let node = pod_node_name(pod);
@@ -341,9 +352,9 @@ pub fn pods_to_delete(
             *per_node.entry(node).or_default() += 1;
         }
     }
-    let mut ranked: Vec<RankedPod<'_>> = pods
+    let mut ranked: Vec<RankedPod<'a>> = pods
         .iter()
-        .map(|pod| RankedPod {
+        .map(|&pod| RankedPod {
             pod,
             rank: per_node.get(pod_node_name(pod)).copied().unwrap_or(0),
         })
@@ -351,7 +362,7 @@ pub fn pods_to_delete(
     if count < pods.len() {
         sort_for_deletion(&mut ranked, now);
     }
-    ranked.iter().take(count).map(|r| r.pod.clone()).collect()
+    ranked.iter().take(count).map(|r| r.pod).collect()
 }
 
 fn template_labels_present(rs: &ReplicaSet, pod: &Pod) -> bool {
@@ -371,7 +382,7 @@ fn template_labels_present(rs: &ReplicaSet, pod: &Pod) -> bool {
 /// The status the ReplicaSet should report (calculateStatus).
 fn calculate_status(
     rs: &ReplicaSet,
-    claimed: &[Pod],
+    claimed: &[&Pod],
     manage_error: Option<&ControllerError>,
     now: k8s_openapi::jiff::Timestamp,
 ) -> ReplicaSetStatus {
@@ -421,7 +432,7 @@ fn calculate_status(
 /// become available.
 fn availability_requeue(
     rs: &ReplicaSet,
-    claimed: &[Pod],
+    claimed: &[&Pod],
     now: k8s_openapi::jiff::Timestamp,
 ) -> Option<Duration> {
     let min_ready = i64::from(min_ready_seconds(rs));
@@ -431,7 +442,7 @@ fn availability_requeue(
     claimed
         .iter()
         .filter(|p| !is_pod_available(p, min_ready_seconds(rs), now))
-        .filter_map(pod_ready_since)
+        .filter_map(|p| pod_ready_since(p))
         .map(|since| {
             let due_ms = (since.as_millisecond() + (min_ready + 1) * 1000) - now.as_millisecond();
             Duration::from_millis(u64::try_from(due_ms.max(0)).unwrap_or(0))
