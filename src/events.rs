@@ -182,20 +182,11 @@ mod tests {
     use super::*;
     use crate::api::Kind;
     use crate::store::ListFilter;
-    use k8s_openapi::api::core::v1::{Namespace, Pod};
+    use k8s_openapi::api::core::v1::Pod;
 
     #[test]
     fn repeats_aggregate_into_one_event() {
-        let store = Store::in_memory();
-        store
-            .create(Namespace {
-                metadata: ObjectMeta {
-                    name: Some("default".into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .expect("namespace");
+        let store = Store::in_memory_with_default_namespace();
         let pod = store
             .create(Pod {
                 metadata: ObjectMeta {

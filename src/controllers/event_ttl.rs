@@ -61,21 +61,12 @@ pub fn sweep(store: &Store) -> Result<usize, StoreError> {
 mod tests {
     use super::*;
     use crate::events::{EventRecorder, EventType};
-    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+    use k8s_openapi::api::core::v1::ConfigMap;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
     #[tokio::test(start_paused = true)]
     async fn events_expire_an_hour_after_they_were_last_seen() {
-        let store = Store::in_memory();
-        store
-            .create(Namespace {
-                metadata: ObjectMeta {
-                    name: Some("default".into()),
-                    ..Default::default()
-                },
-                ..Default::default()
-            })
-            .expect("namespace");
+        let store = Store::in_memory_with_default_namespace();
         let object = store
             .create(ConfigMap {
                 metadata: ObjectMeta {

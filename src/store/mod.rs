@@ -166,6 +166,27 @@ impl Store {
         Store::from_state(State::default())
     }
 
+    /// An in-memory store holding the `default` namespace, for tests.
+    #[cfg(test)]
+    pub(crate) fn in_memory_with_default_namespace() -> Store {
+        use k8s_openapi::api::core::v1::{Namespace, NamespaceSpec};
+        let store = Store::in_memory();
+        let namespace = Namespace {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("default".into()),
+                ..Default::default()
+            },
+            spec: Some(NamespaceSpec {
+                finalizers: Some(vec!["kubernetes".into()]),
+            }),
+            ..Default::default()
+        };
+        if let Err(error) = store.create(namespace) {
+            panic!("a fresh store takes the default namespace: {error}");
+        }
+        store
+    }
+
     /// Opens (or creates) the store under `dir`, replaying its log.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let (wal, loaded) = persist::Wal::open(dir)?;

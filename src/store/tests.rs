@@ -25,9 +25,7 @@ fn namespace(name: &str) -> Namespace {
 }
 
 fn store_with_default() -> Store {
-    let store = Store::in_memory();
-    store.create(namespace("default")).expect("namespace");
-    store
+    Store::in_memory_with_default_namespace()
 }
 
 fn deployment(name: &str, replicas: i32) -> Deployment {

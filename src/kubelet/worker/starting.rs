@@ -37,6 +37,21 @@ fn to_millis(duration: Duration) -> Duration {
 }
 
 impl PodWorker {
+    /// Shows the container waiting with `reason`, records a Warning event,
+    /// and tries the start again after [`CREATE_RETRY`].
+    fn wait_to_retry(
+        &mut self,
+        index: usize,
+        reason: &str,
+        message: String,
+        event_reason: &str,
+        event_message: &str,
+    ) {
+        self.slots[index].shown = Shown::waiting(reason, Some(message));
+        self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
+        self.event(Some(index), EventType::Warning, event_reason, event_message);
+    }
+
     /// Awaits `work`, writing the status first if it takes a while, so a
     /// slow pull or create shows as ContainerCreating.
     async fn showing_progress<T>(&mut self, work: impl std::future::Future<Output = T>) -> T {
@@ -62,11 +77,10 @@ impl PodWorker {
         if policy == "Never" && present.is_none() {
             let message =
                 format!("Container image \"{image}\" is not present with pull policy of Never");
-            self.slots[index].shown = Shown::waiting("ErrImageNeverPull", Some(message.clone()));
-            self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
-            self.event(
-                Some(index),
-                EventType::Warning,
+            self.wait_to_retry(
+                index,
+                "ErrImageNeverPull",
+                message.clone(),
                 "ErrImageNeverPull",
                 &message,
             );
@@ -165,14 +179,13 @@ impl PodWorker {
                 spec.env = env;
             }
             Err(message) => {
-                self.slots[index].shown =
-                    Shown::waiting("CreateContainerConfigError", Some(message.clone()));
-                self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
-                self.event(
-                    Some(index),
-                    EventType::Warning,
+                let event = format!("Error: {message}");
+                self.wait_to_retry(
+                    index,
+                    "CreateContainerConfigError",
+                    message,
                     "Failed",
-                    &format!("Error: {message}"),
+                    &event,
                 );
                 return;
             }
@@ -185,15 +198,8 @@ impl PodWorker {
             Ok(id) => id,
             Err(error) => {
                 let message = error.to_string();
-                self.slots[index].shown =
-                    Shown::waiting("CreateContainerError", Some(message.clone()));
-                self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
-                self.event(
-                    Some(index),
-                    EventType::Warning,
-                    "Failed",
-                    &format!("Error: {message}"),
-                );
+                let event = format!("Error: {message}");
+                self.wait_to_retry(index, "CreateContainerError", message, "Failed", &event);
                 return;
             }
         };
