@@ -11,6 +11,7 @@
 
 mod access;
 mod backoff;
+pub mod docker;
 mod env;
 mod format;
 pub mod ipam;
@@ -30,8 +31,8 @@ pub use manager::Kubelet;
 pub use node::{KUBELET_VERSION, NodeConfig};
 pub use runtime::{
     ContainerId, ContainerInfo, ContainerRunState, ContainerSpec, ExecChunk, ExecOutput,
-    ExecRequest, ExecSession, ImageInfo, LogRequest, PortSpec, PullProgress, PullProgressFn,
-    ResourceLimits, Runtime, RuntimeError, RuntimeEvent, RuntimeEventKind,
+    ExecRequest, ExecSession, ImageInfo, LogRequest, Mount, PortSpec, PullProgress, PullProgressFn,
+    ResourceLimits, Runtime, RuntimeError, RuntimeEvent, RuntimeEventKind, Sandbox, SandboxSpec,
 };
 pub use sim::SimRuntime;
 

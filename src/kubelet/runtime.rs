@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -23,6 +24,13 @@ pub const LABEL_POD_NAME: &str = "podium.dev/pod-name";
 pub const LABEL_CONTAINER_NAME: &str = "podium.dev/container-name";
 pub const LABEL_RESTART_COUNT: &str = "podium.dev/restart-count";
 pub const LABEL_NODE: &str = "podium.dev/node";
+/// Which podium (one per data directory) owns the object; a runtime only
+/// lists, watches and removes what carries its own cluster id.
+pub const LABEL_CLUSTER: &str = "podium.dev/cluster";
+/// `sandbox` on a pod's sandbox, `container` on its containers.
+pub const LABEL_ROLE: &str = "podium.dev/role";
+pub const ROLE_SANDBOX: &str = "sandbox";
+pub const ROLE_CONTAINER: &str = "container";
 
 /// A runtime's id for one container (without the `scheme://` prefix).
 pub type ContainerId = String;
@@ -34,6 +42,10 @@ pub enum RuntimeError {
     ImagePull(String),
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    /// The engine does not answer (stopped, socket gone): the node turns
+    /// NotReady until it is back.
+    #[error("the container engine is not reachable: {0}")]
+    Unavailable(String),
     #[error("{operation} is not supported by this runtime")]
     Unsupported { operation: &'static str },
     #[error("{operation} failed: {message}")]
@@ -59,6 +71,39 @@ pub struct ResourceLimits {
     pub memory_bytes: Option<i64>,
 }
 
+/// A directory the kubelet prepared on the host, mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub host_path: PathBuf,
+    pub container_path: String,
+    pub read_only: bool,
+}
+
+/// A pod's sandbox: the container that holds the pod's network namespace
+/// (its IP and published ports), so that app containers can restart
+/// without the pod changing address.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxSpec {
+    pub pod_uid: String,
+    pub pod_namespace: String,
+    pub pod_name: String,
+    /// The pod's hostname (the pod name unless spec.hostname says otherwise).
+    pub hostname: String,
+    /// Every port any container of the pod declares; Docker publishes them
+    /// on 127.0.0.1 ephemeral ports from the sandbox.
+    pub ports: Vec<PortSpec>,
+    /// The podium labels (`LABEL_*`, with `LABEL_ROLE` = `ROLE_SANDBOX`).
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A running sandbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    pub id: ContainerId,
+    /// The pod's IP: the sandbox's address on podium's network.
+    pub ip: String,
+}
+
 /// Everything needed to create one container of a pod.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerSpec {
@@ -71,6 +116,13 @@ pub struct ContainerSpec {
     pub command: Vec<String>,
     /// Overrides the image's cmd when not empty.
     pub args: Vec<String>,
+    /// Overrides the image's working directory.
+    pub working_dir: Option<String>,
+    /// Volumes, prepared on the host by the kubelet.
+    pub mounts: Vec<Mount>,
+    /// The sandbox whose network namespace the container joins; `None`
+    /// with runtimes that have no sandboxes (the simulated one).
+    pub sandbox: Option<ContainerId>,
     pub env: Vec<(String, String)>,
     pub ports: Vec<PortSpec>,
     pub limits: ResourceLimits,
@@ -108,11 +160,17 @@ pub struct ContainerInfo {
     pub finished_at: Option<Timestamp>,
     /// Set when the engine could not start the process.
     pub error: Option<String>,
+    /// A sandbox's address on podium's network.
+    pub ip: Option<String>,
 }
 
 impl ContainerInfo {
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels.get(key).map(String::as_str)
+    }
+
+    pub fn is_sandbox(&self) -> bool {
+        self.label(LABEL_ROLE) == Some(ROLE_SANDBOX)
     }
 }
 
@@ -214,7 +272,11 @@ pub struct ExecSession {
 /// - containers carry `ContainerSpec::labels` so that `list_containers`
 ///   finds them again after podium restarts (several kubelets may share one
 ///   engine; `LABEL_NODE` tells whose a container is);
-/// - `stop_container` sends SIGTERM, waits at most `grace`, then SIGKILLs.
+/// - `stop_container` sends SIGTERM, waits at most `grace`, then SIGKILLs;
+/// - a sandbox is listed by `list_containers` (with `LABEL_ROLE` =
+///   `ROLE_SANDBOX` and its `ip`) and its end is reported as `Died` too;
+/// - when the engine stops answering, `events()` ends and operations fail
+///   with `RuntimeError::Unavailable`; `ping` tells when it is back.
 #[async_trait::async_trait]
 pub trait Runtime: Send + Sync {
     /// Short name, used as the containerID scheme (`sim`, `docker`).
@@ -231,13 +293,29 @@ pub trait Runtime: Send + Sync {
         progress: &PullProgressFn,
     ) -> Result<ImageInfo, RuntimeError>;
 
+    /// Answers when the engine is reachable.
+    async fn ping(&self) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+
+    /// Creates and starts a pod's sandbox. `None` from runtimes without
+    /// sandboxes: the kubelet then gives the pod an IP from its own pool.
+    async fn run_sandbox(&self, _spec: &SandboxSpec) -> Result<Option<Sandbox>, RuntimeError> {
+        Ok(None)
+    }
+
+    /// Stops (at once) and removes a sandbox.
+    async fn remove_sandbox(&self, _id: &str) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+
     async fn create_container(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError>;
     async fn start_container(&self, id: &str) -> Result<(), RuntimeError>;
     /// SIGTERM, then SIGKILL after `grace`. Returns once the process ended.
     async fn stop_container(&self, id: &str, grace: Duration) -> Result<(), RuntimeError>;
     async fn remove_container(&self, id: &str) -> Result<(), RuntimeError>;
     async fn inspect_container(&self, id: &str) -> Result<ContainerInfo, RuntimeError>;
-    /// All containers carrying `LABEL_MANAGED`, running or not.
+    /// All containers (and sandboxes) of this cluster, running or not.
     async fn list_containers(&self) -> Result<Vec<ContainerInfo>, RuntimeError>;
 
     async fn logs(

@@ -469,6 +469,9 @@ impl PodWorker {
             image: container.image.clone().unwrap_or_default(),
             command: container.command.clone().unwrap_or_default(),
             args: container.args.clone().unwrap_or_default(),
+            working_dir: container.working_dir.clone().filter(|d| !d.is_empty()),
+            mounts: Vec::new(),
+            sandbox: None,
             // Filled by `env::resolve` when the container is created.
             env: Vec::new(),
             ports: container

@@ -309,6 +309,7 @@ impl Runtime for SimRuntime {
             started_at: None,
             finished_at: None,
             error: None,
+            ip: None,
         };
         state.containers.insert(
             id.clone(),

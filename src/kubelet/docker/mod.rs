@@ -1,0 +1,1 @@
+//! The Docker runtime: the only module that names bollard.
