@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::engine::EngineWatch;
 use super::ipam::IpPool;
 use super::node::{self, NodeConfig};
 use super::runtime::{ContainerInfo, LABEL_NODE, LABEL_POD_UID, Runtime, RuntimeEvent};
@@ -22,10 +23,6 @@ use crate::store::{EventType, ListFilter, Store, WatchItem};
 
 /// How often the node's Ready condition is refreshed.
 const HEARTBEAT: Duration = Duration::from_secs(60);
-/// Back-off for resubscribing to a runtime whose event stream ended.
-const RESUBSCRIBE_MIN: Duration = Duration::from_secs(1);
-const RESUBSCRIBE_MAX: Duration = Duration::from_secs(30);
-
 /// A running kubelet. It stops when its cancellation token fires; the
 /// containers keep running (like a kubelet process that exits).
 pub struct Kubelet {
@@ -200,6 +197,12 @@ async fn run(
     }
     // Containers whose pod is gone are removed.
     for container in by_pod.into_values().flatten() {
+        if container.is_sandbox() {
+            if let Err(error) = runtime.remove_sandbox(&container.id).await {
+                tracing::debug!(%error, "removing an orphaned sandbox");
+            }
+            continue;
+        }
         let _ = runtime
             .stop_container(&container.id, Duration::from_secs(2))
             .await;
@@ -209,8 +212,7 @@ async fn run(
     }
 
     let mut since = list.resource_version;
-    let mut resubscribe_at: Option<tokio::time::Instant> = None;
-    let mut resubscribe_delay = RESUBSCRIBE_MIN;
+    let mut engine = EngineWatch::new(runtime.clone(), store.clone(), config.clone());
     let mut heartbeat =
         tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -238,32 +240,25 @@ async fn run(
                 },
                 event = runtime_events.next() => match event {
                     Some(event) => {
-                        resubscribe_delay = RESUBSCRIBE_MIN;
+                        engine.answered();
                         dispatcher.runtime_event(event);
                     }
                     None => {
-                        tracing::warn!(
-                            "the runtime's event stream ended; resubscribing in {:?}",
-                            resubscribe_delay
-                        );
                         runtime_events = futures::stream::pending().boxed();
-                        resubscribe_at = Some(tokio::time::Instant::now() + resubscribe_delay);
-                        resubscribe_delay = (resubscribe_delay * 2).min(RESUBSCRIBE_MAX);
+                        engine.stream_ended().await;
                     }
                 },
-                _ = async {
-                    match resubscribe_at {
-                        Some(at) => tokio::time::sleep_until(at).await,
-                        None => std::future::pending().await,
+                _ = engine.retry_due() => {
+                    if engine.reachable().await {
+                        runtime_events = runtime.events();
+                        // Exits during the gap were not reported: look again.
+                        dispatcher.recheck_all();
                     }
-                } => {
-                    resubscribe_at = None;
-                    runtime_events = runtime.events();
-                    // Exits during the gap were not reported: look again.
-                    dispatcher.recheck_all();
                 }
                 _ = heartbeat.tick() => {
-                    if let Err(error) = node::heartbeat(&store, &config, &runtime_version) {
+                    if let Err(error) =
+                        node::heartbeat(&store, &config, &runtime_version, engine.down())
+                    {
                         tracing::warn!(%error, "node heartbeat failed");
                     }
                 }

@@ -12,6 +12,7 @@
 mod access;
 mod backoff;
 pub mod docker;
+mod engine;
 mod env;
 mod format;
 pub mod ipam;

@@ -68,9 +68,34 @@ fn condition(type_: &str, status: &str, reason: &str, message: &str, now: &Time)
     }
 }
 
+/// The node's Ready condition: True while the container engine answers.
+fn ready_condition(runtime_down: Option<&str>, now: &Time) -> NodeCondition {
+    match runtime_down {
+        None => condition(
+            "Ready",
+            "True",
+            "KubeletReady",
+            "kubelet is posting ready status",
+            now,
+        ),
+        Some(error) => condition(
+            "Ready",
+            "False",
+            "KubeletNotReady",
+            &format!("container runtime is down: {error}"),
+            now,
+        ),
+    }
+}
+
 /// The status the kubelet reports; transition times are kept from `old`
 /// when a condition's status did not change.
-fn status(config: &NodeConfig, runtime: &str, old: Option<&NodeStatus>) -> NodeStatus {
+fn status(
+    config: &NodeConfig,
+    runtime: &str,
+    runtime_down: Option<&str>,
+    old: Option<&NodeStatus>,
+) -> NodeStatus {
     let now = crate::clock::now_time();
     let mut capacity = BTreeMap::new();
     capacity.insert("cpu".to_string(), Quantity(config.cpu.clone()));
@@ -102,13 +127,7 @@ fn status(config: &NodeConfig, runtime: &str, old: Option<&NodeStatus>) -> NodeS
             "kubelet has sufficient PID available",
             &now,
         ),
-        condition(
-            "Ready",
-            "True",
-            "KubeletReady",
-            "kubelet is posting ready status",
-            &now,
-        ),
+        ready_condition(runtime_down, &now),
     ];
     for condition in &mut conditions {
         let previous = old
@@ -169,7 +188,7 @@ pub fn register(store: &Store, config: &NodeConfig, runtime: &str) -> Result<(),
                 pod_cidrs: Some(vec![config.pod_cidr()]),
                 ..NodeSpec::default()
             }),
-            status: Some(status(config, runtime, None)),
+            status: Some(status(config, runtime, None, None)),
         };
         match store.create(node) {
             Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
@@ -182,7 +201,7 @@ pub fn register(store: &Store, config: &NodeConfig, runtime: &str) -> Result<(),
         current.extend(labels.clone());
         *current != before
     })?;
-    heartbeat(store, config, runtime)?;
+    heartbeat(store, config, runtime, None)?;
     record_start(store, config);
     Ok(())
 }
@@ -210,11 +229,33 @@ fn record_start(store: &Store, config: &NodeConfig) {
     }
 }
 
-/// Refreshes the node's conditions (lastHeartbeatTime).
-pub fn heartbeat(store: &Store, config: &NodeConfig, runtime: &str) -> Result<(), StoreError> {
+/// Refreshes the node's conditions (lastHeartbeatTime); `runtime_down`
+/// carries the engine's error while it does not answer.
+pub fn heartbeat(
+    store: &Store,
+    config: &NodeConfig,
+    runtime: &str,
+    runtime_down: Option<&str>,
+) -> Result<(), StoreError> {
     store.mutate::<Node>("", &config.name, UpdateScope::Status, |node| {
-        node.status = Some(status(config, runtime, node.status.as_ref()));
+        node.status = Some(status(config, runtime, runtime_down, node.status.as_ref()));
         true
     })?;
     Ok(())
+}
+
+/// Records the node's Ready transition, as upstream's kubelet does.
+pub fn record_readiness(store: &Store, config: &NodeConfig, ready: bool) {
+    let Some(node) = store.get(crate::api::Kind::Node, "", &config.name) else {
+        return;
+    };
+    let recorder = EventRecorder::new(store.clone(), "kubelet", Some(&config.name));
+    let reason = if ready { "NodeReady" } else { "NodeNotReady" };
+    // Upstream records both as Normal events.
+    recorder.record(
+        &node,
+        EventType::Normal,
+        reason,
+        &format!("Node {} status is now: {reason}", config.name),
+    );
 }

@@ -298,6 +298,11 @@ pub trait Runtime: Send + Sync {
         Ok(())
     }
 
+    /// Whether pods get a sandbox (`run_sandbox` returns one).
+    fn uses_sandboxes(&self) -> bool {
+        false
+    }
+
     /// Creates and starts a pod's sandbox. `None` from runtimes without
     /// sandboxes: the kubelet then gives the pod an IP from its own pool.
     async fn run_sandbox(&self, _spec: &SandboxSpec) -> Result<Option<Sandbox>, RuntimeError> {

@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 use super::ipam::IpPool;
 use super::runtime::{
     ContainerInfo, ContainerRunState, ContainerSpec, LABEL_CONTAINER_NAME, LABEL_NODE,
-    LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, PortSpec,
-    ResourceLimits, Runtime, RuntimeEvent, RuntimeEventKind,
+    LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT, LABEL_ROLE, PortSpec,
+    ROLE_CONTAINER, ResourceLimits, Runtime, RuntimeEvent, RuntimeEventKind,
 };
 use super::slot::{Plan, Shown, Slot};
 use crate::api::{Kind, Object};
@@ -27,6 +27,7 @@ use crate::store::{DeleteOptions, Store};
 mod adoption;
 mod probing;
 mod report;
+mod sandbox;
 mod starting;
 
 /// What every pod worker of one kubelet shares.
@@ -77,6 +78,8 @@ struct PodWorker {
     ctx: Arc<NodeContext>,
     pod: Pod,
     slots: Vec<Slot>,
+    network: sandbox::PodNetwork,
+    /// Empty until the pod has its network.
     pod_ip: String,
     start_time: Time,
     written: Option<PodStatus>,
@@ -89,8 +92,6 @@ struct PodWorker {
 impl PodWorker {
     fn new(ctx: Arc<NodeContext>, pod: Pod) -> PodWorker {
         let old = pod.status.clone();
-        let preferred = old.as_ref().and_then(|s| s.pod_ip.clone());
-        let pod_ip = ctx.ips.allocate(preferred.as_deref());
         let spec = pod.spec.clone().unwrap_or_default();
         let inits = spec.init_containers.unwrap_or_default();
         let app_reason = if inits.is_empty() {
@@ -115,7 +116,8 @@ impl PodWorker {
             ctx,
             pod,
             slots,
-            pod_ip,
+            network: sandbox::PodNetwork::default(),
+            pod_ip: String::new(),
             start_time,
             written: None,
             gone: false,
@@ -184,7 +186,12 @@ impl PodWorker {
                 self.sync().await;
                 self.flush_status();
             }
-            let deadline = self.slots.iter().filter_map(Slot::next_deadline).min();
+            let deadline = self
+                .slots
+                .iter()
+                .filter_map(Slot::next_deadline)
+                .chain(self.network.retry_at)
+                .min();
             let timer = async {
                 match deadline {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -328,6 +335,11 @@ impl PodWorker {
         let RuntimeEventKind::Died { .. } = event.kind else {
             return;
         };
+        if self.network.sandbox.as_deref() == Some(event.container_id.as_str()) {
+            self.sandbox_died().await;
+            self.flush_status();
+            return;
+        }
         let Some(index) = self
             .slots
             .iter()
@@ -389,6 +401,9 @@ impl PodWorker {
             {
                 self.enter_crash_loop_backoff(index, delay, until);
                 continue;
+            }
+            if !self.ensure_network().await {
+                return;
             }
             self.start(index).await;
         }
@@ -458,6 +473,7 @@ impl PodWorker {
         labels.insert(LABEL_POD_NAME.to_string(), self.name().to_string());
         labels.insert(LABEL_CONTAINER_NAME.to_string(), container.name.clone());
         labels.insert(LABEL_NODE.to_string(), self.ctx.node.clone());
+        labels.insert(LABEL_ROLE.to_string(), ROLE_CONTAINER.to_string());
         let restart_count = slot.restart_count + i32::from(slot.last_exit.is_some());
         labels.insert(LABEL_RESTART_COUNT.to_string(), restart_count.to_string());
         let limits = container.resources.as_ref().and_then(|r| r.limits.as_ref());
@@ -471,7 +487,7 @@ impl PodWorker {
             args: container.args.clone().unwrap_or_default(),
             working_dir: container.working_dir.clone().filter(|d| !d.is_empty()),
             mounts: Vec::new(),
-            sandbox: None,
+            sandbox: self.network.sandbox.clone(),
             // Filled by `env::resolve` when the container is created.
             env: Vec::new(),
             ports: container
@@ -531,7 +547,7 @@ impl PodWorker {
                 let _ = self.ctx.runtime.remove_container(id).await;
             }
         }
-        self.ctx.ips.release(&self.pod_ip);
+        self.release_network().await;
         if self.gone {
             return;
         }

@@ -15,7 +15,8 @@ impl PodWorker {
     /// Takes over containers the runtime kept across a restart of podium;
     /// a container that vanished counts as ended (upstream's
     /// ContainerStatusUnknown) and restarts under the pod's policy.
-    pub(super) async fn adopt(&mut self, mut adopted: Vec<ContainerInfo>) {
+    pub(super) async fn adopt(&mut self, adopted: Vec<ContainerInfo>) {
+        let mut adopted = self.adopt_network(adopted).await;
         let old_statuses = self
             .pod
             .status

@@ -95,10 +95,12 @@ impl PodWorker {
             host_ips: Some(vec![HostIP {
                 ip: "127.0.0.1".to_string(),
             }]),
-            pod_ip: Some(self.pod_ip.clone()),
-            pod_ips: Some(vec![PodIP {
-                ip: self.pod_ip.clone(),
-            }]),
+            pod_ip: (!self.pod_ip.is_empty()).then(|| self.pod_ip.clone()),
+            pod_ips: (!self.pod_ip.is_empty()).then(|| {
+                vec![PodIP {
+                    ip: self.pod_ip.clone(),
+                }]
+            }),
             start_time: Some(self.start_time.clone()),
             container_statuses: Some(statuses),
             init_container_statuses: (!init_statuses.is_empty()).then_some(init_statuses),
