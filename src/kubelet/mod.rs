@@ -24,6 +24,7 @@ pub mod runtime;
 pub mod sim;
 mod slot;
 mod status;
+mod volumes;
 mod worker;
 
 pub use format::go_duration;

@@ -28,6 +28,9 @@ pub struct NodeConfig {
     /// This node's number among the cluster's nodes; picks its pod CIDR
     /// (node n gets 10.244.n.0/24 at the default pod count).
     pub index: u8,
+    /// Where pod volumes are prepared on the host (`<data dir>/pods`);
+    /// `None` with runtimes that mount nothing (the simulated one).
+    pub volumes_dir: Option<std::path::PathBuf>,
 }
 
 impl NodeConfig {
@@ -41,6 +44,7 @@ impl NodeConfig {
             pods: 110,
             labels: BTreeMap::new(),
             index,
+            volumes_dir: None,
         }
     }
 

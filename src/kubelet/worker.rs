@@ -37,6 +37,8 @@ pub struct NodeContext {
     pub recorder: EventRecorder,
     pub node: String,
     pub ips: IpPool,
+    /// Where pod volumes are prepared, with runtimes that mount them.
+    pub volumes_dir: Option<std::path::PathBuf>,
     pub cancel: CancellationToken,
     /// One image pull at a time on this node.
     pub image_pulls: tokio::sync::Mutex<()>,
@@ -548,6 +550,9 @@ impl PodWorker {
             }
         }
         self.release_network().await;
+        if let Some(root) = &self.ctx.volumes_dir {
+            crate::kubelet::volumes::remove_pod_dir(root, self.uid());
+        }
         if self.gone {
             return;
         }

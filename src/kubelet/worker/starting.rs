@@ -190,6 +190,24 @@ impl PodWorker {
                 return;
             }
         }
+        if let Some(root) = &self.ctx.volumes_dir {
+            let volumes = crate::kubelet::volumes::PodVolumes {
+                root,
+                store: &self.ctx.store,
+                pod: &self.pod,
+            };
+            match volumes.mounts_for(&container) {
+                Ok(mounts) => spec.mounts = mounts,
+                Err(error) => {
+                    // Upstream keeps the pod in ContainerCreating and
+                    // reports FailedMount on the pod until the volume works.
+                    self.slots[index].shown = Shown::waiting("ContainerCreating", None);
+                    self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
+                    self.event(None, EventType::Warning, "FailedMount", &error.to_string());
+                    return;
+                }
+            }
+        }
         let runtime = self.ctx.runtime.clone();
         let created = self
             .showing_progress(async move { runtime.create_container(&spec).await })
