@@ -23,6 +23,11 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot read or write {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The data directory to use: the explicit one, else the platform's.
@@ -92,6 +97,35 @@ pub const STORE_DIR: &str = "store";
 pub const PKI_DIR: &str = "pki";
 pub const KUBECONFIG_FILE: &str = "kubeconfig";
 pub const LOG_DIR: &str = "logs";
+/// Pod volumes (emptyDir, configMap and secret files) on the host.
+pub const PODS_DIR: &str = "pods";
+/// This cluster's id, the label on every container it creates.
+pub const CLUSTER_ID_FILE: &str = "cluster-id";
+
+/// The cluster's id, made on first start and kept in the data directory:
+/// the Docker runtime labels what it creates with it, so podiums with
+/// different data directories never touch each other's containers.
+pub fn cluster_id(dir: &Path) -> Result<String, ConfigError> {
+    let path = dir.join(CLUSTER_ID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_string()),
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => return Err(ConfigError::Io { path, source }),
+    }
+    let id = uuid::Uuid::new_v4().simple().to_string()[..12].to_string();
+    std::fs::write(&path, format!("{id}\n")).map_err(|source| ConfigError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(id)
+}
+
+/// The cluster's id if it ever started.
+pub fn existing_cluster_id(dir: &Path) -> Option<String> {
+    let id = std::fs::read_to_string(dir.join(CLUSTER_ID_FILE)).ok()?;
+    Some(id.trim().to_string()).filter(|id| !id.is_empty())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResetError {
@@ -118,7 +152,7 @@ pub fn reset(args: &crate::cli::ResetArgs) -> anyhow::Result<()> {
     if !args.yes && !confirm(&dir)? {
         return Err(ResetError::NotConfirmed.into());
     }
-    for name in [STORE_DIR, PKI_DIR, KUBECONFIG_FILE, LOG_DIR] {
+    for name in [STORE_DIR, PKI_DIR, KUBECONFIG_FILE, LOG_DIR, PODS_DIR] {
         let path = dir.join(name);
         let removed = if path.is_dir() {
             std::fs::remove_dir_all(&path)
