@@ -32,12 +32,27 @@ impl Podium {
 
     /// Starts podium on an existing data directory (for restarts).
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Podium {
+        Podium::launch(data_dir, "sim", extra, &[])
+    }
+
+    /// Starts `podium serve --runtime docker` on the local engine.
+    pub fn start_docker() -> Podium {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let mut podium = Podium::launch(&dir, "docker", &[], &[]);
+        podium._tmp = Some(tmp);
+        podium
+    }
+
+    /// Starts podium with `runtime` and extra environment (DOCKER_HOST …).
+    pub fn launch(data_dir: &Path, runtime: &str, extra: &[&str], env: &[(&str, &str)]) -> Podium {
         let mut child = Command::new(env!("CARGO_BIN_EXE_podium"))
-            .args(["serve", "--runtime", "sim", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--runtime", runtime, "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
             .env("PODIUM_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
