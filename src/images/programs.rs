@@ -143,14 +143,18 @@ pub enum Busybox {
 }
 
 pub fn find_busybox() -> Busybox {
-    let Some(path) = BUSYBOX_PATHS
+    find_busybox_in(BUSYBOX_PATHS)
+}
+
+fn find_busybox_in(candidates: &[&str]) -> Busybox {
+    let Some(path) = candidates
         .iter()
         .map(PathBuf::from)
         .find(|path| path.is_file())
     else {
         return Busybox::Missing(format!(
             "no busybox at {}: the images get no shell (`kubectl exec … -- sh` will not work); for one, install a static busybox: {INSTALL_BUSYBOX}",
-            BUSYBOX_PATHS.join(" or ")
+            candidates.join(" or ")
         ));
     };
     let bytes = match std::fs::read(&path) {
@@ -239,6 +243,30 @@ mod tests {
             error.to_string().contains("is not a Linux executable"),
             "{error}"
         );
+    }
+
+    fn missing_reason(busybox: Busybox) -> String {
+        match busybox {
+            Busybox::Missing(why) => why,
+            Busybox::Found { path, .. } => panic!("found {}", path.display()),
+        }
+    }
+
+    #[test]
+    fn no_busybox_means_no_shell_and_names_the_package() {
+        let why = missing_reason(find_busybox_in(&["/nonexistent/busybox"]));
+        assert_eq!(
+            why,
+            "no busybox at /nonexistent/busybox: the images get no shell (`kubectl exec … -- sh` will not work); for one, install a static busybox: apt-get install busybox-static"
+        );
+    }
+
+    #[test]
+    fn a_dynamic_busybox_is_not_used() {
+        let exe = std::env::current_exe().expect("test binary");
+        let exe = exe.to_str().expect("utf-8 path");
+        let why = missing_reason(find_busybox_in(&[exe]));
+        assert!(why.ends_with("is not statically linked, so it cannot run in the images, which get no shell; install the static build: apt-get install busybox-static"), "{why}");
     }
 
     #[test]
