@@ -32,6 +32,22 @@ pub enum Command {
     Serve(ClusterArgs),
     /// Wipe podium's state (objects, certificates, kubeconfig) in the data directory.
     Reset(ResetArgs),
+    /// Local images for tests and offline demos, without a registry.
+    #[command(subcommand)]
+    Images(ImagesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImagesCommand {
+    /// Build podium/echo:1.0 and podium/echo:2.0 (the echo workload, plus busybox when the host has a static one) and import them into the local Docker engine.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// A statically linked echo workload to put into the images [default: build it with cargo from podium's source tree].
+    #[arg(long)]
+    pub binary: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -117,6 +133,16 @@ mod tests {
         let error = Cli::try_parse_from(["podium", "serve", "--sim-latency", "fast"])
             .expect_err("rejected");
         assert!(error.to_string().contains("use e.g. 0, 0.5 or 1"));
+    }
+
+    #[test]
+    fn images_demo_takes_a_binary() {
+        let cli = Cli::try_parse_from(["podium", "images", "demo", "--binary", "/tmp/echo"])
+            .expect("parses");
+        let Some(Command::Images(ImagesCommand::Demo(args))) = cli.command else {
+            panic!("images demo expected");
+        };
+        assert_eq!(args.binary, Some(PathBuf::from("/tmp/echo")));
     }
 
     #[test]

@@ -12,6 +12,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Serve(args)) => run_async(podium::cluster::serve(args, false)),
         Some(Command::Reset(args)) => podium::config::reset(&args),
+        Some(Command::Images(command)) => run_async(podium::images::run(command)),
         // The console arrives with its own issue; until then `podium` serves
         // the control plane headless and says so.
         None => run_async(podium::cluster::serve(cli.cluster, true)),
