@@ -14,9 +14,10 @@ const DEFAULT_SOCKET: &str = "unix:///var/run/docker.sock";
 /// How long connecting may take before podium says the engine is not there.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// A connected engine.
+/// A connected engine and its version (e.g. `20.10.24+dfsg1`).
 pub(super) struct Engine {
     pub docker: Docker,
+    pub version: String,
 }
 
 /// What podium tries to reach: the `DOCKER_HOST` value when set, else the
@@ -37,8 +38,8 @@ pub(super) async fn connect_engine() -> Result<Engine, DockerError> {
     };
     let handshake = async {
         let docker = Docker::connect_with_defaults()?.negotiate_version().await?;
-        docker.ping().await?;
-        Ok::<_, bollard::errors::Error>(Engine { docker })
+        let version = docker.version().await?.version.unwrap_or_default();
+        Ok::<_, bollard::errors::Error>(Engine { docker, version })
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, handshake).await {
         Ok(result) => result.map_err(unreachable),

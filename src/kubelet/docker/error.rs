@@ -1,5 +1,7 @@
 //! Errors of the Docker runtime: what went wrong, where, and what to do.
 
+use super::super::runtime::RuntimeError;
+
 /// Why the Docker runtime could not start or do its own work.
 #[derive(Debug, thiserror::Error)]
 pub enum DockerError {
@@ -22,12 +24,32 @@ pub enum DockerError {
          (supported: x86_64, aarch64); use `--runtime sim` on this machine"
     )]
     UnsupportedArchitecture { arch: String },
+    #[error(
+        "Docker reported podium's network `podium` without an id; remove it with `docker network rm podium` and start again"
+    )]
+    NetworkWithoutId,
     #[error("Docker {operation} failed: {source}")]
     Engine {
         operation: &'static str,
         #[source]
         source: bollard::errors::Error,
     },
+    #[error("{operation}: {source}")]
+    Runtime {
+        operation: &'static str,
+        #[source]
+        source: RuntimeError,
+    },
+}
+
+impl DockerError {
+    pub(super) fn engine(operation: &'static str) -> impl FnOnce(bollard::errors::Error) -> Self {
+        move |source| DockerError::Engine { operation, source }
+    }
+
+    pub(super) fn runtime(operation: &'static str) -> impl FnOnce(RuntimeError) -> Self {
+        move |source| DockerError::Runtime { operation, source }
+    }
 }
 
 /// True when the error means the engine did not answer at all (socket
@@ -45,11 +67,55 @@ pub(super) fn is_unreachable(error: &bollard::errors::Error) -> bool {
     )
 }
 
+/// The status code of a request the engine refused.
+pub(super) fn status_code(error: &bollard::errors::Error) -> Option<u16> {
+    match error {
+        bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    }
+}
+
 /// The engine's own message, without bollard's "Docker responded with…".
 pub(super) fn engine_message(error: &bollard::errors::Error) -> String {
     match error {
         bollard::errors::Error::DockerResponseServerError { message, .. } => message.clone(),
         bollard::errors::Error::DockerStreamError { error } => error.clone(),
         other => other.to_string(),
+    }
+}
+
+/// Maps a bollard error to the kubelet's view: unreachable engine,
+/// a missing container (404), or a failed operation with Docker's message.
+pub(super) fn runtime_error<'a>(
+    operation: &'static str,
+    id: &'a str,
+) -> impl FnOnce(bollard::errors::Error) -> RuntimeError + 'a {
+    move |error| {
+        if is_unreachable(&error) {
+            RuntimeError::Unavailable(error.to_string())
+        } else if status_code(&error) == Some(404) {
+            RuntimeError::NoSuchContainer(id.to_string())
+        } else {
+            RuntimeError::Failed {
+                operation,
+                message: engine_message(&error),
+            }
+        }
+    }
+}
+
+/// Maps a bollard error for operations where a 404 is not about a container.
+pub(super) fn failed(
+    operation: &'static str,
+) -> impl FnOnce(bollard::errors::Error) -> RuntimeError {
+    move |error| {
+        if is_unreachable(&error) {
+            RuntimeError::Unavailable(error.to_string())
+        } else {
+            RuntimeError::Failed {
+                operation,
+                message: engine_message(&error),
+            }
+        }
     }
 }
