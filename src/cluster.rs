@@ -45,7 +45,8 @@ pub struct ClusterConfig {
     pub in_memory: bool,
     /// The API server's address; port 0 picks a free one.
     pub listen: SocketAddr,
-    pub runtime: RuntimeChoice,
+    /// `None`: Docker when the engine answers, else the simulated runtime.
+    pub runtime: Option<RuntimeChoice>,
     pub sim: SimOptions,
     /// Number of nodes (virtual nodes on one machine).
     pub nodes: usize,
@@ -61,10 +62,8 @@ pub enum ClusterError {
     Store(#[from] StoreError),
     #[error(transparent)]
     ApiServer(#[from] apiserver::ApiServerError),
-    #[error(
-        "the Docker runtime is not part of podium yet; run with `--runtime sim` (the simulated runtime) for now"
-    )]
-    DockerNotYet,
+    #[error(transparent)]
+    Docker(#[from] kubelet::docker::DockerError),
     #[error(
         "{nodes} nodes of {max_pods} pods do not fit in the pod network 10.244.0.0/16 (at most {fit} nodes of that size); use fewer --nodes or a smaller --max-pods"
     )]
@@ -80,6 +79,11 @@ pub struct Cluster {
     pub store: Store,
     pub api_addr: SocketAddr,
     pub kubeconfig: PathBuf,
+    /// What runs the pods, e.g. `docker://20.10.24` or `sim://0.1`.
+    pub runtime: String,
+    /// Said once at start: e.g. that Docker was not there and the
+    /// simulated runtime runs the pods instead.
+    pub warnings: Vec<String>,
     cancel: CancellationToken,
     _lock: DataDirLock,
 }
@@ -89,9 +93,6 @@ const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "
 
 impl Cluster {
     pub async fn start(config: ClusterConfig) -> Result<Cluster, ClusterError> {
-        if config.runtime == RuntimeChoice::Docker {
-            return Err(ClusterError::DockerNotYet);
-        }
         let fit = kubelet::ipam::max_nodes(config.max_pods);
         if config.nodes > fit as usize {
             return Err(ClusterError::PodNetworkTooSmall {
@@ -107,18 +108,23 @@ impl Cluster {
             Store::open(&config.data_dir.join(config::STORE_DIR))?
         };
         bootstrap_namespaces(&store)?;
+        let cluster_id = config::cluster_id(&config.data_dir)?;
+        let (runtime, warnings) = choose_runtime(&config, &cluster_id).await?;
+        let runtime_version = format!("{}://{}", runtime.name(), runtime.version());
+        // Docker mounts volumes from the host; the sim mounts nothing.
+        let volumes_dir =
+            (runtime.name() == "docker").then(|| config.data_dir.join(config::PODS_DIR));
 
         let cancel = CancellationToken::new();
         controllers::start(store.clone(), cancel.child_token());
         scheduler::start(store.clone(), cancel.child_token());
-        // One runtime serves every node, as one Docker engine would; each
+        // One runtime serves every node, as one Docker engine does; each
         // kubelet only touches containers labelled with its node.
-        let runtime: Arc<dyn kubelet::Runtime> =
-            Arc::new(kubelet::SimRuntime::new(config.sim.clone()));
         let logs = Arc::new(kubelet::NodeLogs::new(store.clone()));
         for index in 0..config.nodes.clamp(1, usize::from(u8::MAX) + 1) {
             let mut node = kubelet::NodeConfig::new(&node_name(index), index as u8);
             node.pods = config.max_pods;
+            node.volumes_dir = volumes_dir.clone();
             logs.add_node(&node.name, runtime.clone());
             kubelet::Kubelet::start(store.clone(), runtime.clone(), node, cancel.child_token());
         }
@@ -136,6 +142,8 @@ impl Cluster {
             store,
             api_addr: api.addr,
             kubeconfig: api.kubeconfig,
+            runtime: runtime_version,
+            warnings,
             cancel,
             _lock: lock,
         })
@@ -150,6 +158,36 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         self.cancel.cancel();
+    }
+}
+
+/// The runtime asked for; without a choice, Docker when its engine
+/// answers and otherwise the simulated runtime, with a warning that says
+/// why and how to fix it.
+async fn choose_runtime(
+    config: &ClusterConfig,
+    cluster_id: &str,
+) -> Result<(Arc<dyn kubelet::Runtime>, Vec<String>), ClusterError> {
+    let sim =
+        || Arc::new(kubelet::SimRuntime::new(config.sim.clone())) as Arc<dyn kubelet::Runtime>;
+    let options = || kubelet::docker::DockerOptions {
+        cluster_id: cluster_id.to_string(),
+    };
+    match config.runtime {
+        Some(RuntimeChoice::Sim) => Ok((sim(), Vec::new())),
+        Some(RuntimeChoice::Docker) => {
+            let docker = kubelet::docker::DockerRuntime::connect(options()).await?;
+            Ok((Arc::new(docker), Vec::new()))
+        }
+        None => match kubelet::docker::DockerRuntime::connect(options()).await {
+            Ok(docker) => Ok((Arc::new(docker), Vec::new())),
+            Err(error) => Ok((
+                sim(),
+                vec![format!(
+                    "{error}\npodium: running pods on the simulated runtime instead"
+                )],
+            )),
+        },
     }
 }
 
@@ -194,12 +232,11 @@ fn bootstrap_namespaces(store: &Store) -> Result<(), StoreError> {
 /// plane until Ctrl-C or SIGTERM.
 pub async fn serve(args: crate::cli::ClusterArgs, console_requested: bool) -> anyhow::Result<()> {
     let data_dir = config::data_dir(args.data_dir.as_deref())?;
-    let runtime = args.runtime.unwrap_or(RuntimeChoice::Sim);
     let cluster = Cluster::start(ClusterConfig {
         data_dir,
         in_memory: false,
         listen: args.listen,
-        runtime,
+        runtime: args.runtime,
         sim: SimOptions {
             latency_factor: args.sim_latency,
         },
@@ -207,6 +244,9 @@ pub async fn serve(args: crate::cli::ClusterArgs, console_requested: bool) -> an
         max_pods: args.max_pods,
     })
     .await?;
+    for warning in &cluster.warnings {
+        eprintln!("podium: {warning}");
+    }
     if console_requested {
         eprintln!(
             "podium: the console is not built yet; serving the control plane without it (Ctrl-C stops it)"

@@ -14,5 +14,6 @@ pub mod controllers;
 pub mod events;
 pub mod images;
 pub mod kubelet;
+pub mod reset;
 pub mod scheduler;
 pub mod store;

@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Some(Command::Serve(args)) => run_async(podium::cluster::serve(args, false)),
-        Some(Command::Reset(args)) => podium::config::reset(&args),
+        Some(Command::Reset(args)) => run_async(podium::reset::reset(&args)),
         Some(Command::Images(command)) => run_async(podium::images::run(command)),
         // The console arrives with its own issue; until then `podium` serves
         // the control plane headless and says so.

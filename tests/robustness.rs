@@ -219,26 +219,6 @@ fn reset_asks_first_and_wipes_with_yes() {
 }
 
 #[test]
-fn docker_runtime_says_it_is_not_there_yet() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_podium"))
-        .args([
-            "serve",
-            "--runtime",
-            "docker",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(tmp.path())
-        .output()
-        .expect("runs");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--runtime sim"), "{stderr}");
-}
-
-#[test]
 fn bad_input_gets_a_status_and_the_server_keeps_serving() {
     let podium = Podium::start();
     let tmp = tempfile::tempdir().expect("tempdir");

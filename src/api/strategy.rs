@@ -1,9 +1,10 @@
 //! What upstream's registry strategies do to a new object before it is
 //! stored (PrepareForCreate): a client cannot set status on create, a
 //! pod starts Pending with its QoS class, a namespace gets the `kubernetes`
-//! finalizer.
+//! finalizer, a secret's stringData lands in data.
 
-use k8s_openapi::api::core::v1::{LoadBalancerStatus, PodSpec, PodStatus, ServiceStatus};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::{LoadBalancerStatus, PodSpec, PodStatus, Secret, ServiceStatus};
 use k8s_openapi::api::networking::v1::{IngressLoadBalancerStatus, IngressStatus};
 
 use super::object::Object;
@@ -37,11 +38,20 @@ pub fn prepare_for_create(object: &mut Object) {
             let spec = namespace.spec.get_or_insert_with(Default::default);
             spec.finalizers = Some(vec!["kubernetes".to_string()]);
         }
-        Object::Node(_)
-        | Object::Endpoints(_)
-        | Object::ConfigMap(_)
-        | Object::Secret(_)
-        | Object::Event(_) => {}
+        Object::Secret(secret) => fold_string_data(secret),
+        Object::Node(_) | Object::Endpoints(_) | Object::ConfigMap(_) | Object::Event(_) => {}
+    }
+}
+
+/// A Secret's `stringData` is write-only: upstream folds it into `data`
+/// (its keys win) and never stores it.
+fn fold_string_data(secret: &mut Secret) {
+    let Some(strings) = secret.string_data.take() else {
+        return;
+    };
+    let data = secret.data.get_or_insert_with(Default::default);
+    for (key, value) in strings {
+        data.insert(key, ByteString(value.into_bytes()));
     }
 }
 
@@ -51,6 +61,7 @@ pub fn prepare_for_create(object: &mut Object) {
 /// spec.finalizers change only through the finalize subresource.
 pub fn prepare_for_update(object: &mut Object, old: &Object) {
     match (object, old) {
+        (Object::Secret(new), _) => fold_string_data(new),
         (Object::Service(new), Object::Service(old)) => {
             let (Some(spec), Some(old_spec)) = (new.spec.as_mut(), old.spec.as_ref()) else {
                 return;
@@ -197,5 +208,23 @@ mod tests {
             namespace.to_json()["spec"],
             json!({"finalizers": ["kubernetes"]})
         );
+    }
+
+    #[test]
+    fn string_data_is_folded_into_data_and_wins() {
+        let mut secret = Object::from_json(
+            Kind::Secret,
+            json!({"metadata": {"name": "s"}, "data": {"a": "b2xk", "keep": "eA=="},
+                   "stringData": {"a": "new"}}),
+        )
+        .expect("secret");
+        prepare_for_create(&mut secret);
+        let Object::Secret(secret) = secret else {
+            panic!("a secret");
+        };
+        assert!(secret.string_data.is_none());
+        let data = secret.data.expect("data");
+        assert_eq!(data["a"].0, b"new");
+        assert_eq!(data["keep"].0, b"x");
     }
 }

@@ -140,19 +140,17 @@ pub enum ResetError {
     },
 }
 
-/// `podium reset`: asks (unless `--yes`), then removes podium's state.
-pub fn reset(args: &crate::cli::ResetArgs) -> anyhow::Result<()> {
-    let dir = data_dir(args.data_dir.as_deref())?;
-    if !dir.exists() {
-        println!("nothing to reset: {} does not exist", dir.display());
-        return Ok(());
-    }
-    // Holding the lock makes sure no podium is using the directory.
-    let _lock = lock_data_dir(&dir)?;
-    if !args.yes && !confirm(&dir)? {
-        return Err(ResetError::NotConfirmed.into());
-    }
-    for name in [STORE_DIR, PKI_DIR, KUBECONFIG_FILE, LOG_DIR, PODS_DIR] {
+/// Removes podium's state from `dir` (the caller holds its lock):
+/// exactly the entries podium keeps there, nothing else the directory holds.
+pub fn remove_state(dir: &Path) -> Result<(), ResetError> {
+    for name in [
+        STORE_DIR,
+        PKI_DIR,
+        KUBECONFIG_FILE,
+        LOG_DIR,
+        PODS_DIR,
+        CLUSTER_ID_FILE,
+    ] {
         let path = dir.join(name);
         let removed = if path.is_dir() {
             std::fs::remove_dir_all(&path)
@@ -162,14 +160,14 @@ pub fn reset(args: &crate::cli::ResetArgs) -> anyhow::Result<()> {
         match removed {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(source) => return Err(ResetError::Remove { path, source }.into()),
+            Err(source) => return Err(ResetError::Remove { path, source }),
         }
     }
-    println!("podium state in {} removed", dir.display());
     Ok(())
 }
 
-fn confirm(dir: &Path) -> anyhow::Result<bool> {
+/// Asks on the terminal before wiping `dir`; false unless answered yes.
+pub fn confirm(dir: &Path) -> anyhow::Result<bool> {
     use std::io::Write;
     eprint!(
         "This removes every object podium stores in {} (and its certificates and kubeconfig). Continue? [y/N] ",

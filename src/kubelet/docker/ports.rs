@@ -2,6 +2,11 @@
 //! Docker published for it — on the pod's sandbox when the container
 //! joined one. What is learnt is kept until the container is removed
 //! (published ports do not change while a container runs).
+//!
+//! A port the pod does not declare (a probe on an undeclared port is
+//! common) is not published: it is reached at the pod's address on
+//! podium's bridge network, which the host routes to on Linux, as
+//! upstream's kubelet probes the pod IP.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -20,6 +25,8 @@ struct Published {
     /// or itself).
     holder: ContainerId,
     addresses: HashMap<u16, SocketAddr>,
+    /// The holder's address on podium's network.
+    pod_address: Option<IpAddr>,
 }
 
 #[derive(Default)]
@@ -29,12 +36,7 @@ pub(super) struct PortCache {
 
 impl PortCache {
     fn get(&self, id: &str, port: u16) -> Option<SocketAddr> {
-        self.by_container
-            .lock()
-            .get(id)?
-            .addresses
-            .get(&port)
-            .copied()
+        self.by_container.lock().get(id)?.address(port)
     }
 
     fn keep(&self, id: &str, published: Published) {
@@ -71,6 +73,13 @@ fn tcp_addresses(ports: &PortMap) -> HashMap<u16, SocketAddr> {
         }
     }
     addresses
+}
+
+impl Published {
+    fn address(&self, port: u16) -> Option<SocketAddr> {
+        let published = self.addresses.get(&port).copied();
+        published.or_else(|| Some(SocketAddr::new(self.pod_address?, port)))
+    }
 }
 
 fn is_running(response: &ContainerInspectResponse) -> bool {
@@ -114,12 +123,15 @@ impl DockerRuntime {
         if !is_running(&holder) {
             return None;
         }
-        let ports = holder.network_settings.as_ref()?.ports.as_ref()?;
+        let pod_address = super::inspect::address_on(&holder, &self.inner.network_id)
+            .and_then(|ip| ip.parse::<IpAddr>().ok());
+        let ports = holder.network_settings.as_ref()?.ports.as_ref();
         let published = Published {
             holder: holder.id.clone().unwrap_or_default(),
-            addresses: tcp_addresses(ports),
+            addresses: ports.map(tcp_addresses).unwrap_or_default(),
+            pod_address,
         };
-        let address = published.addresses.get(&port).copied();
+        let address = published.address(port);
         self.inner.ports.keep(id, published);
         address
     }
@@ -161,6 +173,7 @@ mod tests {
         let published = |holder: &str| Published {
             holder: holder.to_string(),
             addresses: HashMap::from([(80, SocketAddr::from(([127, 0, 0, 1], 1)))]),
+            pod_address: None,
         };
         cache.keep("app", published("sandbox"));
         cache.keep("other", published("other"));

@@ -1,0 +1,347 @@
+//! The Docker runtime's speed against Docker itself, in the same run, on
+//! the local engine with the local image (`podium images demo`). Prints a
+//! table.
+//!
+//!     cargo bench --bench docker_runtime
+//!
+//! Targets (issue: Docker runtime):
+//! - scale 0 → 50 pods, against a raw bollard program that creates and
+//!   starts 50 containers in parallel: ratio ≤ 1.15;
+//! - a rollout of 5 replicas (surge 1, unavailable 1, readiness period
+//!   1 s) against the bound waves × (container start + first ready probe),
+//!   the latter measured as one pod's time from creation to Ready: ≤ 1.10.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bollard::Docker;
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder, StartContainerOptions,
+};
+
+const IMAGE: &str = "podium/echo:1.0";
+const SCALE: usize = 50;
+const RUNS: usize = 3;
+
+struct Podium {
+    child: Child,
+    kubeconfig: PathBuf,
+    cluster_id: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Podium {
+    fn start() -> Podium {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_podium"))
+            .args(["serve", "--runtime", "docker", "--listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("podium starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let _ready = lines.next().expect("ready line").expect("utf-8");
+        std::thread::spawn(move || for _ in lines {});
+        let cluster_id = std::fs::read_to_string(dir.path().join("cluster-id"))
+            .expect("cluster id")
+            .trim()
+            .to_string();
+        Podium {
+            child,
+            kubeconfig: dir.path().join("kubeconfig"),
+            cluster_id,
+            _dir: dir,
+        }
+    }
+
+    fn kubectl(&self, args: &[&str]) -> String {
+        let out = Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn apply(&self, yaml: &str) {
+        use std::io::Write;
+        let mut child = Command::new("kubectl")
+            .args(["apply", "-f", "-"])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("kubectl apply");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(yaml.as_bytes())
+            .expect("write");
+        assert!(child.wait().expect("apply ends").success());
+    }
+}
+
+impl Drop for Podium {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let ids = Command::new("docker")
+            .args(["ps", "-aq", "--filter"])
+            .arg(format!("label=podium.dev/cluster={}", self.cluster_id))
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            let _ = Command::new("docker")
+                .args(["rm", "-f"])
+                .args(&ids)
+                .output();
+        }
+    }
+}
+
+/// Scale 0 → 50 with podium: from `kubectl scale` to 50 pods ready
+/// (no probe: ready as soon as the container started).
+fn podium_scale(podium: &Podium, run: usize) -> Duration {
+    let name = format!("scale{run}");
+    podium.kubectl(&[
+        "create",
+        "deployment",
+        &name,
+        &format!("--image={IMAGE}"),
+        "--replicas=0",
+    ]);
+    let began = Instant::now();
+    podium.kubectl(&[
+        "scale",
+        &format!("deployment/{name}"),
+        &format!("--replicas={SCALE}"),
+    ]);
+    podium.kubectl(&[
+        "wait",
+        &format!("deployment/{name}"),
+        &format!("--for=jsonpath={{.status.readyReplicas}}={SCALE}"),
+        "--timeout=300s",
+    ]);
+    let took = began.elapsed();
+    podium.kubectl(&["delete", "deployment", &name, "--wait=false"]);
+    wait_for_no_pods(podium);
+    took
+}
+
+fn wait_for_no_pods(podium: &Podium) {
+    let start = Instant::now();
+    while !podium
+        .kubectl(&["get", "pods", "-o", "name"])
+        .trim()
+        .is_empty()
+    {
+        assert!(start.elapsed() < Duration::from_secs(300), "pods not gone");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// 50 containers created and started in parallel straight through bollard.
+async fn raw_scale(docker: &Docker, run: usize) -> Duration {
+    let began = Instant::now();
+    let starts = (0..SCALE).map(|i| {
+        let docker = docker.clone();
+        async move {
+            let name = format!("podium-bench-raw-{}-{run}-{i}", std::process::id());
+            let options = CreateContainerOptionsBuilder::default().name(&name).build();
+            let body = ContainerCreateBody {
+                image: Some(IMAGE.to_string()),
+                ..ContainerCreateBody::default()
+            };
+            let created = docker
+                .create_container(Some(options), body)
+                .await
+                .expect("create");
+            docker
+                .start_container(&created.id, None::<StartContainerOptions>)
+                .await
+                .expect("start");
+            created.id
+        }
+    });
+    let ids = futures::future::join_all(starts).await;
+    let took = began.elapsed();
+    let removals = ids.iter().map(|id| {
+        let options = RemoveContainerOptionsBuilder::default().force(true).build();
+        docker.remove_container(id, Some(options))
+    });
+    for removed in futures::future::join_all(removals).await {
+        removed.expect("remove");
+    }
+    took
+}
+
+const PROBED_POD: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: NAME, labels: {bench: single}}
+spec:
+  containers:
+  - name: echo
+    image: podium/echo:1.0
+    ports: [{containerPort: 8080}]
+    readinessProbe:
+      httpGet: {path: /, port: 8080}
+      periodSeconds: 1
+"#;
+
+const ROLLING: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: roll}
+spec:
+  replicas: 5
+  selector: {matchLabels: {app: roll}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
+  template:
+    metadata: {labels: {app: roll}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: echo
+        image: podium/echo:1.0
+        ports: [{containerPort: 8080}]
+        readinessProbe:
+          httpGet: {path: /, port: 8080}
+          periodSeconds: 1
+"#;
+
+/// One pod's time from creation to Ready: container start + first probe.
+fn single_pod_ready(podium: &Podium, run: usize) -> Duration {
+    let name = format!("single{run}");
+    let began = Instant::now();
+    podium.apply(&PROBED_POD.replace("NAME", &name));
+    podium.kubectl(&[
+        "wait",
+        &format!("pod/{name}"),
+        "--for=condition=Ready",
+        "--timeout=120s",
+    ]);
+    let took = began.elapsed();
+    podium.kubectl(&["delete", "pod", &name, "--wait=false"]);
+    took
+}
+
+/// The rollout 1.0 → 2.0 (and back on odd runs), timed by rollout status.
+fn rollout(podium: &Podium, run: usize) -> Duration {
+    let image = if run.is_multiple_of(2) {
+        "podium/echo:2.0"
+    } else {
+        IMAGE
+    };
+    let began = Instant::now();
+    podium.kubectl(&["set", "image", "deployment/roll", &format!("echo={image}")]);
+    podium.kubectl(&["rollout", "status", "deployment/roll", "--timeout=300s"]);
+    began.elapsed()
+}
+
+/// Waves of a rolling update: each wave starts as many new pods as the
+/// surge and unavailability budget allows (upstream's arithmetic).
+fn waves(replicas: i64, surge: i64, unavailable: i64) -> usize {
+    let (mut new, mut old_ready) = (0, replicas);
+    let mut waves = 0;
+    while new < replicas {
+        let room = (replicas + surge - new - old_ready).max(0);
+        let started = room.min(replicas - new);
+        new += started;
+        // Old pods go as far as availability allows (new ones not ready yet).
+        old_ready = (replicas - unavailable)
+            .max(0)
+            .min(old_ready)
+            .min(replicas - new);
+        waves += 1;
+        if started == 0 && old_ready == 0 {
+            break;
+        }
+    }
+    waves
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn main() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    let docker = runtime
+        .block_on(async {
+            Docker::connect_with_local_defaults()?
+                .negotiate_version()
+                .await
+        })
+        .expect("the Docker engine answers");
+    let podium = Podium::start();
+
+    let mut raw = Vec::new();
+    let mut ours = Vec::new();
+    for run in 0..RUNS {
+        raw.push(runtime.block_on(raw_scale(&docker, run)));
+        ours.push(podium_scale(&podium, run));
+    }
+    let (raw, ours) = (median(raw), median(ours));
+
+    let mut single = Vec::new();
+    for run in 0..RUNS {
+        single.push(single_pod_ready(&podium, run));
+    }
+    let single = median(single);
+    podium.apply(ROLLING);
+    podium.kubectl(&["rollout", "status", "deployment/roll", "--timeout=300s"]);
+    let mut rollouts = Vec::new();
+    for run in 0..RUNS {
+        rollouts.push(rollout(&podium, run));
+    }
+    let rolled = median(rollouts);
+    let wave_count = waves(5, 1, 1);
+    let bound = single * u32::try_from(wave_count).unwrap_or(1);
+
+    let scale_ratio = ours.as_secs_f64() / raw.as_secs_f64();
+    let rollout_ratio = rolled.as_secs_f64() / bound.as_secs_f64();
+    println!("\nDocker runtime (median of {RUNS} runs; engine and podium on this machine)\n");
+    println!("| measure | podium | baseline | ratio | target |");
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| scale 0 → {SCALE} pods vs raw bollard create+start of {SCALE} | {} | {} | {scale_ratio:.2} | ≤ 1.15 |",
+        secs(ours),
+        secs(raw)
+    );
+    println!(
+        "| rollout of 5 (surge 1, unavailable 1) vs {wave_count} waves × one pod to Ready ({}) | {} | {} | {rollout_ratio:.2} | ≤ 1.10 |",
+        secs(single),
+        secs(rolled),
+        secs(bound)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn five_replicas_with_surge_and_unavailable_one_take_three_waves() {
+        assert_eq!(super::waves(5, 1, 1), 3);
+    }
+}

@@ -1,0 +1,193 @@
+//! Container lifecycle on Docker: crash loops with growing back-off, and a
+//! rolling update whose invariants hold on real containers.
+
+use std::collections::HashMap;
+use std::io::BufReader;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cluster::{DockerPodium, pod_field};
+
+const CRASHER: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  containers:
+  - name: echo
+    image: podium/echo:1.0
+    env:
+    - {name: CRASH_AFTER_SECONDS, value: "1"}
+    - {name: EXIT_CODE, value: "1"}
+"#;
+
+#[test]
+fn a_container_exiting_1_goes_error_then_crash_loop_back_off_growing() {
+    let podium = DockerPodium::start();
+    podium.kubectl_stdin(&["apply", "-f", "-"], CRASHER);
+    let last = ".status.containerStatuses[0]";
+    podium.wait_for(
+        &[
+            "get",
+            "pod",
+            "crasher",
+            "-o",
+            &format!("jsonpath={{{last}.lastState.terminated.reason}}/{{{last}.lastState.terminated.exitCode}}"),
+        ],
+        Duration::from_secs(60),
+        |out| out == "Error/1",
+    );
+    podium.wait_for(
+        &["get", "pod", "crasher", "--no-headers"],
+        Duration::from_secs(30),
+        |out| out.contains("CrashLoopBackOff"),
+    );
+    // 10 s, then 20 s: the second back-off is twice the first.
+    let message = podium.wait_for(
+        &[
+            "get",
+            "pod",
+            "crasher",
+            "-o",
+            &format!("jsonpath={{{last}.state.waiting.message}}"),
+        ],
+        Duration::from_secs(60),
+        |out| out.contains("back-off 20s"),
+    );
+    assert!(message.contains("restarting failed container=echo pod=crasher_default"));
+    let restarts: i32 = pod_field(&podium, "crasher", &format!("{last}.restartCount"))
+        .parse()
+        .expect("restartCount");
+    assert!(restarts >= 2, "restart count grows: {restarts}");
+    let described = podium.ok(&["describe", "pod", "crasher"]);
+    assert!(
+        described.contains("Back-off restarting failed container echo in pod crasher_default"),
+        "{described}"
+    );
+    // Docker holds the current container and the previous one, no more.
+    assert!(
+        podium.all_containers().len() <= 3,
+        "{:?}",
+        podium.all_containers()
+    );
+    let previous = podium.ok(&["logs", "crasher", "--previous"]);
+    assert!(
+        !previous.is_empty(),
+        "logs --previous shows the crashed run"
+    );
+}
+
+const WEB: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 5
+  selector:
+    matchLabels: {app: web}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: echo
+        image: podium/echo:1.0
+        ports:
+        - containerPort: 8080
+        readinessProbe:
+          httpGet: {path: /, port: 8080}
+          periodSeconds: 1
+"#;
+
+/// Follows `kubectl get pods -w` and checks, at every change, that at most
+/// 6 pods exist (not terminating) and at least 4 are ready.
+struct InvariantWatch {
+    child: std::process::Child,
+    result: std::sync::mpsc::Receiver<Result<usize, String>>,
+}
+
+impl InvariantWatch {
+    fn start(podium: &DockerPodium) -> InvariantWatch {
+        let mut child = Command::new("kubectl")
+            .args(["get", "pods", "-l", "app=web", "-w", "-o", "json"])
+            .env("KUBECONFIG", &podium.kubeconfig)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("kubectl watch");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, result) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut pods: HashMap<String, (bool, bool)> = HashMap::new();
+            let mut changes = 0;
+            let stream = serde_json::Deserializer::from_reader(BufReader::new(stdout))
+                .into_iter::<serde_json::Value>();
+            for pod in stream.flatten() {
+                let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+                let terminating = pod["metadata"]["deletionTimestamp"].is_string();
+                let ready = pod["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| c["type"] == "Ready" && c["status"] == "True");
+                pods.insert(name, (terminating, ready));
+                changes += 1;
+                let live = pods.values().filter(|(t, _)| !t).count();
+                let ready = pods.values().filter(|(t, r)| !t && *r).count();
+                // Only once all five were ready does the invariant apply.
+                if changes > 5 && live > 6 {
+                    let _ = tx.send(Err(format!("{live} pods at once: {pods:?}")));
+                    return;
+                }
+                if changes > 5 && ready < 4 && pods.len() >= 5 {
+                    let _ = tx.send(Err(format!("only {ready} ready: {pods:?}")));
+                    return;
+                }
+                let _ = tx.send(Ok(changes));
+            }
+        });
+        InvariantWatch { child, result }
+    }
+
+    /// The first violation seen, if any.
+    fn violation(&self) -> Option<String> {
+        self.result.try_iter().find_map(Result::err)
+    }
+}
+
+impl Drop for InvariantWatch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_rolling_update_keeps_its_budget_on_real_containers() {
+    let podium = DockerPodium::start();
+    podium.kubectl_stdin(&["apply", "-f", "-"], WEB);
+    podium.ok(&["rollout", "status", "deployment/web", "--timeout=120s"]);
+    podium.wait_containers(Duration::from_secs(10), |c| c.len() == 5);
+
+    let watch = InvariantWatch::start(&podium);
+    std::thread::sleep(Duration::from_millis(500));
+    let began = Instant::now();
+    podium.ok(&["set", "image", "deployment/web", "echo=podium/echo:2.0"]);
+    podium.ok(&["rollout", "status", "deployment/web", "--timeout=180s"]);
+    let took = began.elapsed();
+    if let Some(violation) = watch.violation() {
+        panic!("the rollout broke its budget: {violation}");
+    }
+    // Exactly five containers run afterwards, all of the new version.
+    podium.wait_containers(Duration::from_secs(30), |c| {
+        c.len() == 5 && c.iter().all(|line| line.contains("podium/echo:2.0"))
+    });
+    let history = podium.ok(&["rollout", "history", "deployment/web"]);
+    assert!(history.contains('2'), "{history}");
+    eprintln!("rollout of 5 real containers took {took:?}");
+}

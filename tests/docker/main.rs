@@ -1,0 +1,13 @@
+//! Pods as real Docker containers: `podium serve --runtime docker` on the
+//! local engine, driven by the real kubectl, checked with the docker CLI.
+//! The images are the local workload (`podium images demo`, which
+//! `./scripts/test` runs first); nothing is pulled.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cluster;
+mod engine;
+mod lifecycle;
+mod restart;
+mod walkthrough;
