@@ -25,6 +25,7 @@ use crate::events::{EventRecorder, EventType};
 use crate::store::{DeleteOptions, Store};
 
 mod adoption;
+mod hooks;
 mod probing;
 mod report;
 mod sandbox;
@@ -256,11 +257,8 @@ impl PodWorker {
                 "Killing",
                 &format!("Container {name} definition changed, will be restarted"),
             );
-            if let Some(id) = id {
-                let grace = self.grace();
-                if let Err(error) = self.ctx.runtime.stop_container(&id, grace).await {
-                    tracing::debug!(%error, "stopping a changed container");
-                }
+            if id.is_some() {
+                self.stop_slot(index).await;
             }
         }
     }
@@ -522,7 +520,6 @@ impl PodWorker {
     /// Stops the containers with the pod's grace, removes them, and lets
     /// the store finish the deletion.
     async fn terminate(&mut self) {
-        let grace = self.grace();
         let mut stops = Vec::new();
         for index in 0..self.slots.len() {
             if self.slots[index].plan == Plan::Running {
@@ -533,16 +530,16 @@ impl PodWorker {
                     "Killing",
                     &format!("Stopping container {name}"),
                 );
-                if let Some(id) = self.slots[index].current.clone() {
-                    let runtime = self.ctx.runtime.clone();
-                    stops.push(async move { runtime.stop_container(&id, grace).await });
+                if let Some(stop) = self.stop_of(index) {
+                    stops.push(async move { (index, stop.run().await) });
                 }
             }
         }
-        for result in futures::future::join_all(stops).await {
-            if let Err(error) = result {
+        for (index, (stopped, hook_failure)) in futures::future::join_all(stops).await {
+            if let Err(error) = stopped {
                 tracing::debug!(%error, "stopping a container");
             }
+            self.report_hook_failure(index, hook_failure);
         }
         for slot in &self.slots {
             for id in slot.current.iter().chain(slot.previous.iter()) {

@@ -191,3 +191,58 @@ fn a_rolling_update_keeps_its_budget_on_real_containers() {
     assert!(history.contains('2'), "{history}");
     eprintln!("rollout of 5 real containers took {took:?}");
 }
+
+#[test]
+fn delete_runs_the_pre_stop_hook_then_stops_gracefully() {
+    let podium = DockerPodium::start();
+    let out = tempfile::tempdir().expect("tempdir");
+    let pod = format!(
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {{name: hooked}}
+spec:
+  terminationGracePeriodSeconds: 20
+  volumes:
+  - {{name: out, hostPath: {{path: "{}", type: Directory}}}}
+  containers:
+  - name: echo
+    image: podium/echo:1.0
+    env:
+    - {{name: TERM_DELAY_SECONDS, value: "1"}}
+    volumeMounts:
+    - {{name: out, mountPath: /out}}
+    lifecycle:
+      preStop:
+        exec:
+          command: ["/bin/sh", "-c", "echo hook-ran > /out/hook"]
+"#,
+        out.path().display()
+    );
+    podium.kubectl_stdin(&["apply", "-f", "-"], &pod);
+    podium.wait_for(
+        &["get", "pod", "hooked", "--no-headers"],
+        Duration::from_secs(60),
+        |out| out.contains("Running"),
+    );
+    let began = Instant::now();
+    podium.ok(&["delete", "pod", "hooked", "--timeout=60s"]);
+    let took = began.elapsed();
+    let written = std::fs::read_to_string(out.path().join("hook")).unwrap_or_default();
+    assert_eq!(
+        written.trim(),
+        "hook-ran",
+        "the preStop hook ran in the container"
+    );
+    // The workload keeps serving TERM_DELAY_SECONDS after SIGTERM: a
+    // graceful stop, not an immediate kill, and well within the grace.
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(15),
+        "graceful stop took {took:?}"
+    );
+    assert!(
+        podium.all_containers().is_empty(),
+        "{:?}",
+        podium.all_containers()
+    );
+}

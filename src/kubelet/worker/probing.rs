@@ -83,12 +83,7 @@ impl PodWorker {
                 for probe in &mut self.slots[index].probes {
                     probe.next_at = None;
                 }
-                if let Some(id) = self.slots[index].current.clone() {
-                    let grace = self.grace();
-                    if let Err(error) = self.ctx.runtime.stop_container(&id, grace).await {
-                        tracing::debug!(%error, "stopping an unhealthy container");
-                    }
-                }
+                self.stop_slot(index).await;
             }
         }
     }
