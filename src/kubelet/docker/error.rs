@@ -25,9 +25,9 @@ pub enum DockerError {
     )]
     UnsupportedArchitecture { arch: String },
     #[error(
-        "Docker reported podium's network `podium` without an id; remove it with `docker network rm podium` and start again"
+        "podium's Docker network `podium` vanished while podium created it; start podium again"
     )]
-    NetworkWithoutId,
+    NetworkMissing,
     #[error("Docker {operation} failed: {source}")]
     Engine {
         operation: &'static str,
