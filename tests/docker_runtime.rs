@@ -12,6 +12,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use podium::kubelet::docker::{DockerOptions, DockerRuntime, PAUSE_IMAGE, import_image};
+use podium::kubelet::probe::{ProbeAction, ProbeKind, ProbeOutcome};
 use podium::kubelet::runtime::{
     ContainerRunState, ContainerSpec, ExecChunk, ExecRequest, LABEL_CLUSTER, LABEL_CONTAINER_NAME,
     LABEL_NODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT,
@@ -289,45 +290,14 @@ async fn import_image_applies_changes_and_returns_the_id() {
     docker_cli(&["image", "rm", &reference]);
 }
 
-/// Without an engine, `connect` says what it tried and what to do. Run in
-/// a child process: DOCKER_HOST is process-wide and other tests connect.
-#[test]
-fn connect_without_engine_says_what_was_tried_and_how_to_fix_it() {
-    const CHILD: &str = "PODIUM_TEST_NO_ENGINE_CHILD";
-    let missing = format!(
-        "unix:///tmp/podium-test-no-engine-{}.sock",
-        std::process::id()
-    );
-    if std::env::var(CHILD).is_ok() {
-        let runtime = tokio::runtime::Runtime::new().expect("tokio");
-        let error = runtime
-            .block_on(DockerRuntime::connect(DockerOptions {
-                cluster_id: "no-engine".to_string(),
-            }))
-            .err()
-            .expect("no engine there");
-        let message = error.to_string();
-        let host = std::env::var("DOCKER_HOST").expect("set by the parent");
-        for part in [
-            format!("DOCKER_HOST={host}"),
-            "Socket not found".to_string(),
-            "sudo systemctl start docker".to_string(),
-            "dockerd".to_string(),
-            "--runtime sim".to_string(),
-        ] {
-            assert!(message.contains(&part), "{part:?} missing in: {message}");
-        }
-        assert!(!message.contains('\n'), "one line: {message}");
-        return;
-    }
+/// Runs one test of this binary again in a child process with `env`
+/// (DOCKER_HOST is process-wide and the other tests connect meanwhile);
+/// the child knows itself by `marker`.
+fn run_in_child(test: &str, marker: &str, env: &[(&str, &str)]) {
     let output = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "connect_without_engine_says_what_was_tried_and_how_to_fix_it",
-            "--nocapture",
-        ])
-        .env(CHILD, "1")
-        .env("DOCKER_HOST", &missing)
+        .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+        .env(marker, "1")
+        .envs(env.iter().copied())
         .output()
         .expect("run the child test");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -336,6 +306,164 @@ fn connect_without_engine_says_what_was_tried_and_how_to_fix_it() {
         "child failed: {stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Without an engine, `connect` says what it tried and what to do.
+#[test]
+fn connect_without_engine_says_what_was_tried_and_how_to_fix_it() {
+    const CHILD: &str = "PODIUM_TEST_NO_ENGINE_CHILD";
+    if std::env::var(CHILD).is_err() {
+        let missing = format!(
+            "unix:///tmp/podium-test-no-engine-{}.sock",
+            std::process::id()
+        );
+        run_in_child(
+            "connect_without_engine_says_what_was_tried_and_how_to_fix_it",
+            CHILD,
+            &[("DOCKER_HOST", &missing)],
+        );
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    let error = runtime
+        .block_on(DockerRuntime::connect(DockerOptions {
+            cluster_id: "no-engine".to_string(),
+        }))
+        .err()
+        .expect("no engine there");
+    let message = error.to_string();
+    let host = std::env::var("DOCKER_HOST").expect("set by the parent");
+    for part in [
+        format!("DOCKER_HOST={host}"),
+        "Socket not found".to_string(),
+        "sudo systemctl start docker".to_string(),
+        "dockerd".to_string(),
+        "--runtime sim".to_string(),
+    ] {
+        assert!(message.contains(&part), "{part:?} missing in: {message}");
+    }
+    assert!(!message.contains('\n'), "one line: {message}");
+}
+
+/// A Unix socket in front of the real engine that the test can cut: it
+/// closes every connection and its socket, as a stopped engine would.
+struct EngineProxy {
+    path: std::path::PathBuf,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl EngineProxy {
+    fn start(path: &std::path::Path) -> EngineProxy {
+        let _ = std::fs::remove_file(path);
+        let listener = tokio::net::UnixListener::bind(path).expect("bind the proxy socket");
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                connections.spawn(async move {
+                    if let Ok(mut engine) =
+                        tokio::net::UnixStream::connect("/var/run/docker.sock").await
+                    {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut engine).await;
+                    }
+                });
+            }
+        });
+        EngineProxy {
+            path: path.to_path_buf(),
+            tasks,
+        }
+    }
+
+    /// Ends every connection (dropping the inner set aborts them).
+    async fn cut(mut self) {
+        self.tasks.shutdown().await;
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// When the engine goes away, the event stream ends and operations fail
+/// as Unavailable; when it is back, ping answers and a new subscription
+/// sees events again.
+#[test]
+fn engine_going_away_ends_events_and_makes_operations_unavailable() {
+    const CHILD: &str = "PODIUM_TEST_ENGINE_PROXY_CHILD";
+    let socket =
+        std::env::temp_dir().join(format!("podium-test-proxy-{}.sock", std::process::id()));
+    if std::env::var(CHILD).is_err() {
+        let host = format!("unix://{}", socket.display());
+        run_in_child(
+            "engine_going_away_ends_events_and_makes_operations_unavailable",
+            CHILD,
+            &[("DOCKER_HOST", &host)],
+        );
+        return;
+    }
+    let socket = std::path::PathBuf::from(
+        std::env::var("DOCKER_HOST")
+            .expect("set by the parent")
+            .trim_start_matches("unix://"),
+    );
+    let tokio = tokio::runtime::Runtime::new().expect("tokio");
+    tokio.block_on(async {
+        let proxy = EngineProxy::start(&socket);
+        let cluster = Cluster::new("away").await;
+        let runtime = &cluster.runtime;
+        let mut events = runtime.events();
+        let id = cluster
+            .run(
+                &pod("steady"),
+                "main",
+                strings(&["/bin/busybox", "sleep", "3600"]),
+            )
+            .await;
+        assert_eq!(
+            next_event(&mut events, &id).await.kind,
+            RuntimeEventKind::Created
+        );
+
+        proxy.cut().await;
+        let ended =
+            tokio::time::timeout(WAIT, async { while events.next().await.is_some() {} }).await;
+        assert!(ended.is_ok(), "the event stream outlived the engine");
+        assert!(matches!(
+            runtime.ping().await,
+            Err(RuntimeError::Unavailable(_))
+        ));
+        assert!(matches!(
+            runtime.inspect_container(&id).await,
+            Err(RuntimeError::Unavailable(_))
+        ));
+        assert!(matches!(
+            runtime.list_containers().await,
+            Err(RuntimeError::Unavailable(_))
+        ));
+        let mut gone = runtime.events();
+        let nothing = tokio::time::timeout(WAIT, gone.next()).await;
+        assert!(
+            matches!(nothing, Ok(None)),
+            "subscribing without an engine ends at once"
+        );
+
+        let _proxy = EngineProxy::start(&socket);
+        runtime.ping().await.expect("the engine is back");
+        let mut events = runtime.events();
+        let info = runtime.inspect_container(&id).await.expect("inspect");
+        assert_eq!(
+            info.state,
+            ContainerRunState::Running,
+            "the container kept running"
+        );
+        runtime
+            .stop_container(&id, Duration::from_secs(1))
+            .await
+            .expect("stop");
+        assert!(matches!(
+            next_event(&mut events, &id).await.kind,
+            RuntimeEventKind::Died { .. }
+        ));
+        cluster.finish().await;
+    });
 }
 
 #[tokio::test]
@@ -916,4 +1044,79 @@ async fn images_present_or_not() {
         docker_cli(&["version", "--format", "{{.Server.Version}}"])
     );
     cluster.runtime.ping().await.expect("ping");
+}
+
+#[tokio::test]
+async fn probes_reach_the_pod_through_its_loopback_ports() {
+    let cluster = Cluster::new("probes").await;
+    let runtime = &cluster.runtime;
+    let web = pod("probed");
+    let sandbox = runtime
+        .run_sandbox(&cluster.sandbox_spec(&web, &[8080, 9090]))
+        .await
+        .expect("run sandbox")
+        .expect("docker has sandboxes");
+    // Serves 8080 once /tmp/go exists; 9090 is declared but never served.
+    let serve = "while [ ! -f /tmp/go ]; do sleep 0.1; done; mkdir -p /www \
+                 && echo ok > /www/index.html && exec /bin/busybox httpd -f -p 8080 -h /www";
+    let mut spec = cluster.container_spec(&web, "app", shell(serve));
+    spec.sandbox = Some(sandbox.id.clone());
+    spec.ports = vec![tcp(8080), tcp(9090)];
+    let id = runtime.create_container(&spec).await.expect("create");
+    runtime.start_container(&id).await.expect("start");
+
+    let second = Duration::from_secs(1);
+    let http = ProbeAction::Http {
+        host: sandbox.ip.clone(),
+        port: 8080,
+        path: "/".to_string(),
+        scheme: "http".to_string(),
+        headers: Vec::new(),
+    };
+    let tcp_probe = |port: u16| ProbeAction::Tcp {
+        host: sandbox.ip.clone(),
+        port,
+    };
+    let id = id.as_str();
+    let probe = |action: ProbeAction| async move {
+        runtime
+            .probe(id, ProbeKind::Readiness, &action, second)
+            .await
+    };
+    // Docker's proxy accepts on a published port even when nothing
+    // listens behind it: the probes must still fail.
+    let refused = format!("dial tcp {}:9090: connect: connection refused", sandbox.ip);
+    assert_eq!(probe(tcp_probe(9090)).await, ProbeOutcome::Failure(refused));
+    assert!(matches!(
+        probe(tcp_probe(8080)).await,
+        ProbeOutcome::Failure(_)
+    ));
+    assert!(matches!(
+        probe(http.clone()).await,
+        ProbeOutcome::Failure(_)
+    ));
+
+    runtime
+        .exec(id, &strings(&["/bin/busybox", "touch", "/tmp/go"]))
+        .await
+        .expect("exec");
+    let deadline = Instant::now() + WAIT;
+    while probe(http.clone()).await != ProbeOutcome::Success {
+        assert!(Instant::now() < deadline, "the HTTP probe never passed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(probe(tcp_probe(8080)).await, ProbeOutcome::Success);
+    assert!(matches!(
+        probe(tcp_probe(9090)).await,
+        ProbeOutcome::Failure(_)
+    ));
+    let exec = |command: &str| ProbeAction::Exec {
+        command: shell(command),
+    };
+    assert_eq!(probe(exec("test -f /tmp/go")).await, ProbeOutcome::Success);
+    assert!(matches!(
+        probe(exec("exit 1")).await,
+        ProbeOutcome::Failure(_)
+    ));
+    cluster.finish().await;
 }
