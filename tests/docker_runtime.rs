@@ -16,7 +16,7 @@ use podium::kubelet::probe::{ProbeAction, ProbeKind, ProbeOutcome};
 use podium::kubelet::runtime::{
     ContainerRunState, ContainerSpec, ExecChunk, ExecRequest, LABEL_CLUSTER, LABEL_CONTAINER_NAME,
     LABEL_NODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID, LABEL_RESTART_COUNT,
-    LABEL_ROLE, LogRequest, PortSpec, ROLE_CONTAINER, ROLE_SANDBOX, ResourceLimits, Runtime,
+    LABEL_ROLE, LogRequest, Mount, PortSpec, ROLE_CONTAINER, ROLE_SANDBOX, ResourceLimits, Runtime,
     RuntimeError, RuntimeEvent, RuntimeEventKind, SandboxSpec,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -548,6 +548,17 @@ async fn sandbox_and_container_share_the_network_and_the_ip_survives_a_restart()
         .await
         .expect("removing twice is fine");
     runtime.remove_container(&second).await.expect("remove");
+    // The pause process ignores SIGTERM: a sandbox stops with SIGKILL at once.
+    let began = Instant::now();
+    runtime
+        .stop_container(&sandbox.id, Duration::from_secs(10))
+        .await
+        .expect("stop sandbox");
+    assert!(
+        began.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        began.elapsed()
+    );
     runtime
         .remove_sandbox(&sandbox.id)
         .await
@@ -691,7 +702,8 @@ async fn logs_tail_follow_and_timestamps() {
             "main",
             shell(
                 "echo one; echo two; sleep 0.3; echo three >&2; \
-                 while [ ! -f /tmp/go ]; do sleep 0.1; done; echo four; sleep 3600",
+                 while [ ! -f /tmp/go ]; do sleep 0.1; done; \
+                 while true; do echo tick; sleep 0.2; done",
             ),
         )
         .await;
@@ -734,7 +746,8 @@ async fn logs_tail_follow_and_timestamps() {
     let age = jiff::Timestamp::now().duration_since(stamp);
     assert!(age < jiff::SignedDuration::from_secs(60), "{stamp}");
 
-    // Following from now on: only what comes next.
+    // Following from now on: only what comes next (the ticks start once
+    // /tmp/go exists).
     let mut next = runtime
         .logs(
             &id,
@@ -750,8 +763,11 @@ async fn logs_tail_follow_and_timestamps() {
         .exec(&id, &strings(&["/bin/busybox", "touch", "/tmp/go"]))
         .await
         .expect("exec");
-    assert_eq!(read_until(&mut next, "four").await, "four\n");
-    read_until(&mut all, "four").await;
+    // (The request goes out when the stream is first read: the first tick
+    // may come before it, later ones after.)
+    let ticks = read_until(&mut next, "tick\ntick\n").await;
+    assert!(ticks.lines().all(|line| line == "tick"), "{ticks:?}");
+    read_until(&mut all, "tick").await;
 
     // A stream being followed ends when the container does.
     runtime
@@ -1119,4 +1135,69 @@ async fn probes_reach_the_pod_through_its_loopback_ports() {
         ProbeOutcome::Failure(_)
     ));
     cluster.finish().await;
+}
+
+#[tokio::test]
+async fn env_args_working_dir_and_read_only_mounts_reach_the_process() {
+    let cluster = Cluster::new("config").await;
+    let runtime = &cluster.runtime;
+    let data = tempfile::tempdir().expect("temp dir");
+    std::fs::write(data.path().join("hello.txt"), "hi from the host\n").expect("write");
+    let job = pod("configured");
+    let mut spec = cluster.container_spec(&job, "main", strings(&["/bin/busybox"]));
+    spec.args = strings(&[
+        "sh",
+        "-c",
+        "echo \"$GREETING\"; pwd; cat hello.txt; touch written 2>/dev/null || echo read-only",
+    ]);
+    spec.env = vec![("GREETING".to_string(), "hello $world".to_string())];
+    spec.working_dir = Some("/config".to_string());
+    spec.mounts = vec![Mount {
+        host_path: data.path().to_path_buf(),
+        container_path: "/config".to_string(),
+        read_only: true,
+    }];
+    let mut events = runtime.events();
+    let id = runtime.create_container(&spec).await.expect("create");
+    runtime.start_container(&id).await.expect("start");
+    while !matches!(
+        next_event(&mut events, &id).await.kind,
+        RuntimeEventKind::Died { exit_code: 0, .. }
+    ) {}
+    assert_eq!(
+        logs_text(runtime, &id, LogRequest::default()).await,
+        "hello $world\n/config\nhi from the host\nread-only\n"
+    );
+    assert!(!data.path().join("written").exists());
+
+    // The same name again (a retry with the same restart count) is a new
+    // container beside the old one, which stays untouched.
+    let again = runtime.create_container(&spec).await.expect("create again");
+    assert_ne!(again, id);
+    let names = docker_cli(&["inspect", "--format", "{{.Name}}", &id, &again]);
+    let (first, second) = names.split_once('\n').expect("two names");
+    assert_eq!(first, format!("/k8s_main_configured_default_{}_0", job.uid));
+    assert!(second.starts_with(&format!("{first}_")), "{second}");
+    cluster.finish().await;
+}
+
+/// The engine's own words reach the kubelet (a registry on a closed
+/// loopback port: nothing leaves the machine).
+#[tokio::test]
+async fn a_failed_pull_carries_the_engine_message() {
+    let cluster = Cluster::new("pull").await;
+    let error = cluster
+        .runtime
+        .pull_image("127.0.0.1:1/podium-test/nothing:1", &|_| {})
+        .await
+        .expect_err("nothing listens there");
+    let RuntimeError::ImagePull(message) = error else {
+        panic!("not an ImagePull error: {error:?}");
+    };
+    assert!(
+        message.starts_with("Error response from daemon: Get \"http")
+            && message.contains("127.0.0.1:1/v2/")
+            && message.ends_with("connect: connection refused"),
+        "{message}"
+    );
 }
