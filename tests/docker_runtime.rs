@@ -324,25 +324,37 @@ fn connect_without_engine_says_what_was_tried_and_how_to_fix_it() {
         );
         return;
     }
-    let runtime = tokio::runtime::Runtime::new().expect("tokio");
-    let error = runtime
-        .block_on(DockerRuntime::connect(DockerOptions {
-            cluster_id: "no-engine".to_string(),
-        }))
-        .err()
-        .expect("no engine there");
-    let message = error.to_string();
     let host = std::env::var("DOCKER_HOST").expect("set by the parent");
-    for part in [
-        format!("DOCKER_HOST={host}"),
-        "Socket not found".to_string(),
-        "sudo systemctl start docker".to_string(),
-        "dockerd".to_string(),
-        "--runtime sim".to_string(),
-    ] {
-        assert!(message.contains(&part), "{part:?} missing in: {message}");
-    }
-    assert!(!message.contains('\n'), "one line: {message}");
+    let tokio = tokio::runtime::Runtime::new().expect("tokio");
+    let connect = || {
+        tokio
+            .block_on(DockerRuntime::connect(DockerOptions {
+                cluster_id: "no-engine".to_string(),
+            }))
+            .err()
+            .expect("no engine there")
+            .to_string()
+    };
+    let check = |message: &str, cause: &str| {
+        for part in [
+            &format!("cannot reach the Docker engine at DOCKER_HOST={host}: "),
+            cause,
+            "sudo systemctl start docker",
+            "dockerd",
+            "--runtime sim",
+        ] {
+            assert!(message.contains(part), "{part:?} missing in: {message}");
+        }
+        assert!(!message.contains('\n'), "one line: {message}");
+    };
+    // No socket at all.
+    check(&connect(), "Socket not found");
+    // A socket left behind by an engine that is gone.
+    let path = host.trim_start_matches("unix://");
+    drop(std::os::unix::net::UnixListener::bind(path).expect("bind a stale socket"));
+    let message = connect();
+    let _ = std::fs::remove_file(path);
+    check(&message, "Connection refused");
 }
 
 /// A Unix socket in front of the real engine that the test can cut: it

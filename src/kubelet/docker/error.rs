@@ -7,9 +7,10 @@ use super::super::runtime::RuntimeError;
 pub enum DockerError {
     /// No engine answers where we looked.
     #[error(
-        "cannot reach the Docker engine at {target}: {source}; start it \
+        "cannot reach the Docker engine at {target}: {}; start it \
          (`sudo systemctl start docker`, or run `dockerd`) or point DOCKER_HOST at it, \
-         or run podium with `--runtime sim` for the simulated runtime"
+         or run podium with `--runtime sim` for the simulated runtime",
+        describe(source)
     )]
     Unreachable {
         /// The socket path or the `DOCKER_HOST` value that was tried.
@@ -52,6 +53,22 @@ impl DockerError {
     }
 }
 
+/// An error with its causes (`client error (Connect): Connection refused
+/// (os error 111)`): bollard's own message often leaves the cause out.
+pub(super) fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
 /// True when the error means the engine did not answer at all (socket
 /// missing, connection refused or cut, timeout) rather than refusing the
 /// request.
@@ -92,7 +109,7 @@ pub(super) fn runtime_error<'a>(
 ) -> impl FnOnce(bollard::errors::Error) -> RuntimeError + 'a {
     move |error| {
         if is_unreachable(&error) {
-            RuntimeError::Unavailable(error.to_string())
+            RuntimeError::Unavailable(describe(&error))
         } else if status_code(&error) == Some(404) {
             RuntimeError::NoSuchContainer(id.to_string())
         } else {
@@ -110,7 +127,7 @@ pub(super) fn failed(
 ) -> impl FnOnce(bollard::errors::Error) -> RuntimeError {
     move |error| {
         if is_unreachable(&error) {
-            RuntimeError::Unavailable(error.to_string())
+            RuntimeError::Unavailable(describe(&error))
         } else {
             RuntimeError::Failed {
                 operation,
