@@ -18,6 +18,18 @@ pub enum DockerError {
         #[source]
         source: bollard::errors::Error,
     },
+    /// The engine is there but this user may not talk to it.
+    #[error(
+        "the Docker engine at {target} refused this user: {}; add yourself to the \
+         `docker` group (`sudo usermod -aG docker $USER`, then log in again), \
+         or run podium with `--runtime sim` for the simulated runtime",
+        describe(source)
+    )]
+    PermissionDenied {
+        target: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
     #[error("importing image {reference} into Docker failed: {message}")]
     Import { reference: String, message: String },
     #[error(
@@ -48,6 +60,16 @@ impl DockerError {
         move |source| DockerError::Engine { operation, source }
     }
 
+    /// Connecting to `target` failed: a missing or stopped engine, or one
+    /// this user may not use.
+    pub(super) fn unreachable(target: String, source: bollard::errors::Error) -> Self {
+        if is_permission_denied(&source) {
+            DockerError::PermissionDenied { target, source }
+        } else {
+            DockerError::Unreachable { target, source }
+        }
+    }
+
     pub(super) fn runtime(operation: &'static str) -> impl FnOnce(RuntimeError) -> Self {
         move |source| DockerError::Runtime { operation, source }
     }
@@ -67,6 +89,25 @@ pub(super) fn describe(error: &(dyn std::error::Error + 'static)) -> String {
         cause = inner.source();
     }
     text
+}
+
+/// True when a cause of the error is an I/O permission error (the socket
+/// belongs to the `docker` group).
+fn is_permission_denied(error: &bollard::errors::Error) -> bool {
+    // bollard's I/O error is transparent: its source skips the I/O error.
+    if let bollard::errors::Error::IOError { err } = error {
+        return err.kind() == std::io::ErrorKind::PermissionDenied;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            return true;
+        }
+        cause = inner.source();
+    }
+    false
 }
 
 /// True when the error means the engine did not answer at all (socket
@@ -134,5 +175,28 @@ pub(super) fn failed(
                 message: engine_message(&error),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_this_user_may_not_use_gets_its_own_advice() {
+        let denied = bollard::errors::Error::IOError {
+            err: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let error = DockerError::unreachable("unix:///var/run/docker.sock".to_string(), denied);
+        let message = error.to_string();
+        assert!(
+            matches!(error, DockerError::PermissionDenied { .. }),
+            "{message}"
+        );
+        assert!(message.contains("usermod -aG docker"), "{message}");
+        assert!(message.contains("--runtime sim"), "{message}");
+        let missing = bollard::errors::Error::SocketNotFoundError("/x.sock".to_string());
+        let error = DockerError::unreachable("unix:///x.sock".to_string(), missing);
+        assert!(matches!(error, DockerError::Unreachable { .. }));
     }
 }
