@@ -32,10 +32,7 @@ pub(super) fn target() -> String {
 /// Connects, negotiates the API version and asks the engine's version.
 pub(super) async fn connect_engine() -> Result<Engine, DockerError> {
     let target = target();
-    let unreachable = |source| DockerError::Unreachable {
-        target: target.clone(),
-        source,
-    };
+    let unreachable = |source| DockerError::unreachable(target.clone(), source);
     let handshake = async {
         let docker = Docker::connect_with_defaults()?.negotiate_version().await?;
         let version = docker.version().await?.version.unwrap_or_default();

@@ -63,6 +63,23 @@ impl DockerRuntime {
     }
 
     pub(super) async fn start(&self, id: &str) -> Result<(), RuntimeError> {
+        match self.start_once(id).await {
+            Err(RuntimeError::Failed { message, .. }) if message.contains("is ambiguous") => {
+                // Another podium created a second network a moment after
+                // ours and has not removed it yet: do it for them.
+                super::network::remove_duplicates(&self.inner.docker)
+                    .await
+                    .map_err(|error| RuntimeError::Failed {
+                        operation: "start",
+                        message: error.to_string(),
+                    })?;
+                self.start_once(id).await
+            }
+            other => other,
+        }
+    }
+
+    async fn start_once(&self, id: &str) -> Result<(), RuntimeError> {
         match self.inner.docker.start_container(id, None).await {
             // 304: already running.
             Err(error) if status_code(&error) == Some(304) => Ok(()),

@@ -7,12 +7,25 @@ use super::super::runtime::RuntimeError;
 pub enum DockerError {
     /// No engine answers where we looked.
     #[error(
-        "cannot reach the Docker engine at {target}: {source}; start it \
+        "cannot reach the Docker engine at {target}: {}; start it \
          (`sudo systemctl start docker`, or run `dockerd`) or point DOCKER_HOST at it, \
-         or run podium with `--runtime sim` for the simulated runtime"
+         or run podium with `--runtime sim` for the simulated runtime",
+        describe(source)
     )]
     Unreachable {
         /// The socket path or the `DOCKER_HOST` value that was tried.
+        target: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// The engine is there but this user may not talk to it.
+    #[error(
+        "the Docker engine at {target} refused this user: {}; add yourself to the \
+         `docker` group (`sudo usermod -aG docker $USER`, then log in again), \
+         or run podium with `--runtime sim` for the simulated runtime",
+        describe(source)
+    )]
+    PermissionDenied {
         target: String,
         #[source]
         source: bollard::errors::Error,
@@ -25,9 +38,9 @@ pub enum DockerError {
     )]
     UnsupportedArchitecture { arch: String },
     #[error(
-        "Docker reported podium's network `podium` without an id; remove it with `docker network rm podium` and start again"
+        "podium's Docker network `podium` vanished while podium created it; start podium again"
     )]
-    NetworkWithoutId,
+    NetworkMissing,
     #[error("Docker {operation} failed: {source}")]
     Engine {
         operation: &'static str,
@@ -47,9 +60,54 @@ impl DockerError {
         move |source| DockerError::Engine { operation, source }
     }
 
+    /// Connecting to `target` failed: a missing or stopped engine, or one
+    /// this user may not use.
+    pub(super) fn unreachable(target: String, source: bollard::errors::Error) -> Self {
+        if is_permission_denied(&source) {
+            DockerError::PermissionDenied { target, source }
+        } else {
+            DockerError::Unreachable { target, source }
+        }
+    }
+
     pub(super) fn runtime(operation: &'static str) -> impl FnOnce(RuntimeError) -> Self {
         move |source| DockerError::Runtime { operation, source }
     }
+}
+
+/// An error with its causes (`client error (Connect): Connection refused
+/// (os error 111)`): bollard's own message often leaves the cause out.
+pub(super) fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
+}
+
+/// True when a cause of the error is an I/O permission error (the socket
+/// belongs to the `docker` group).
+fn is_permission_denied(error: &bollard::errors::Error) -> bool {
+    // bollard's I/O error is transparent: its source skips the I/O error.
+    if let bollard::errors::Error::IOError { err } = error {
+        return err.kind() == std::io::ErrorKind::PermissionDenied;
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(inner) = cause {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            return true;
+        }
+        cause = inner.source();
+    }
+    false
 }
 
 /// True when the error means the engine did not answer at all (socket
@@ -92,7 +150,7 @@ pub(super) fn runtime_error<'a>(
 ) -> impl FnOnce(bollard::errors::Error) -> RuntimeError + 'a {
     move |error| {
         if is_unreachable(&error) {
-            RuntimeError::Unavailable(error.to_string())
+            RuntimeError::Unavailable(describe(&error))
         } else if status_code(&error) == Some(404) {
             RuntimeError::NoSuchContainer(id.to_string())
         } else {
@@ -110,12 +168,35 @@ pub(super) fn failed(
 ) -> impl FnOnce(bollard::errors::Error) -> RuntimeError {
     move |error| {
         if is_unreachable(&error) {
-            RuntimeError::Unavailable(error.to_string())
+            RuntimeError::Unavailable(describe(&error))
         } else {
             RuntimeError::Failed {
                 operation,
                 message: engine_message(&error),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_this_user_may_not_use_gets_its_own_advice() {
+        let denied = bollard::errors::Error::IOError {
+            err: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        let error = DockerError::unreachable("unix:///var/run/docker.sock".to_string(), denied);
+        let message = error.to_string();
+        assert!(
+            matches!(error, DockerError::PermissionDenied { .. }),
+            "{message}"
+        );
+        assert!(message.contains("usermod -aG docker"), "{message}");
+        assert!(message.contains("--runtime sim"), "{message}");
+        let missing = bollard::errors::Error::SocketNotFoundError("/x.sock".to_string());
+        let error = DockerError::unreachable("unix:///x.sock".to_string(), missing);
+        assert!(matches!(error, DockerError::Unreachable { .. }));
     }
 }

@@ -77,10 +77,10 @@ impl DockerRuntime {
                 .inspect_exec(exec_id)
                 .await
                 .map_err(runtime_error("exec", exec_id))?;
-            if inspected.running != Some(true) {
-                if let Some(code) = inspected.exit_code {
-                    return Ok(i32::try_from(code).unwrap_or(-1));
-                }
+            if inspected.running != Some(true)
+                && let Some(code) = inspected.exit_code
+            {
+                return Ok(i32::try_from(code).unwrap_or(-1));
             }
             tokio::time::sleep(EXIT_CODE_RETRY).await;
         }

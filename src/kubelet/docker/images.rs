@@ -6,7 +6,7 @@ use bollard::query_parameters::CreateImageOptions;
 use futures::StreamExt;
 
 use super::DockerRuntime;
-use super::error::{engine_message, is_unreachable, status_code};
+use super::error::{describe, engine_message, is_unreachable, status_code};
 use crate::kubelet::runtime::{ImageInfo, PullProgress, PullProgressFn, RuntimeError};
 
 /// An image's id as the kubelet reports it: its first repo digest
@@ -44,7 +44,7 @@ fn pull_target(image: &str) -> (String, Option<String>) {
 
 fn pull_error(error: bollard::errors::Error) -> RuntimeError {
     if is_unreachable(&error) {
-        RuntimeError::Unavailable(error.to_string())
+        RuntimeError::Unavailable(describe(&error))
     } else {
         RuntimeError::ImagePull(format!(
             "Error response from daemon: {}",
@@ -59,7 +59,7 @@ impl DockerRuntime {
             Ok(inspected) => Ok(Some(image_info(&inspected))),
             Err(error) if status_code(&error) == Some(404) => Ok(None),
             Err(error) if is_unreachable(&error) => {
-                Err(RuntimeError::Unavailable(error.to_string()))
+                Err(RuntimeError::Unavailable(describe(&error)))
             }
             Err(error) => Err(RuntimeError::Failed {
                 operation: "inspect image",

@@ -50,10 +50,7 @@ pub(super) async fn import_with(
                 }
             }
             Err(error) if is_unreachable(&error) => {
-                return Err(DockerError::Unreachable {
-                    target: super::connect::target(),
-                    source: error,
-                });
+                return Err(DockerError::unreachable(super::connect::target(), error));
             }
             Err(error) => return Err(failed(engine_message(&error))),
         }

@@ -55,6 +55,11 @@ pub(super) fn container_info(
     let state = response.state.unwrap_or_default();
     let config = response.config.unwrap_or_default();
     let run_state = run_state(state.status);
+    let started_at = docker_time(state.started_at.as_deref());
+    // Docker stamps StartedAt after the process began: a process that ends
+    // at once can seem to finish before it started.
+    let finished_at = docker_time(state.finished_at.as_deref())
+        .map(|finished| started_at.map_or(finished, |started| finished.max(started)));
     ContainerInfo {
         id: response.id.unwrap_or_default(),
         labels: config.labels.unwrap_or_default().into_iter().collect(),
@@ -65,8 +70,8 @@ pub(super) fn container_info(
             .then(|| state.exit_code.and_then(|code| i32::try_from(code).ok()))
             .flatten(),
         oom_killed: state.oom_killed.unwrap_or(false),
-        started_at: docker_time(state.started_at.as_deref()),
-        finished_at: docker_time(state.finished_at.as_deref()),
+        started_at,
+        finished_at,
         error: state.error.filter(|error| !error.is_empty()),
         ip,
     }

@@ -30,6 +30,7 @@ mod pause;
 mod ports;
 mod sandbox;
 mod spec;
+mod tcp_probe;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -46,6 +47,7 @@ pub use import::import_image;
 pub use local_image::{LocalImage, local_image};
 pub use pause::PAUSE_IMAGE;
 
+use super::probe::{self, ProbeAction, ProbeKind, ProbeOutcome};
 use super::runtime::{
     ContainerId, ContainerInfo, ContainerSpec, ExecOutput, ExecRequest, ExecSession, ImageInfo,
     LogRequest, PullProgressFn, Runtime, RuntimeError, RuntimeEvent, Sandbox, SandboxSpec,
@@ -218,5 +220,22 @@ impl Runtime for DockerRuntime {
 
     async fn port_address(&self, id: &str, container_port: u16) -> Option<SocketAddr> {
         self.published_address(id, container_port).await
+    }
+
+    /// HTTP and exec probes as by default; TCP ones see through Docker's
+    /// port proxy (see [`tcp_probe`]).
+    async fn probe(
+        &self,
+        id: &str,
+        _kind: ProbeKind,
+        action: &ProbeAction,
+        timeout: Duration,
+    ) -> ProbeOutcome {
+        match action {
+            ProbeAction::Tcp { host, port } | ProbeAction::Grpc { host, port } => {
+                self.tcp_probe(id, host, *port, timeout).await
+            }
+            _ => probe::run_default(self, id, action, timeout).await,
+        }
     }
 }

@@ -1,9 +1,19 @@
 //! podium's bridge network, shared by every podium on the engine.
+//!
+//! Docker allows two networks of one name, and then refuses to start
+//! containers on either ("network podium is ambiguous"). Two podiums
+//! starting at once (tests run in parallel) could each create one, so:
+//! creation asks the engine to refuse a duplicate (`CheckDuplicate`, which
+//! bollard's request type no longer carries), and should two slip through
+//! anyway every podium settles on the oldest and removes the empty others.
+//! The chosen network is never removed: other podiums' pods may be on it.
 
 use std::collections::HashMap;
 
 use bollard::Docker;
 use bollard::models::NetworkCreateRequest;
+use bollard::query_parameters::ListNetworksOptions;
+use k8s_openapi::jiff::Timestamp;
 
 use super::error::{DockerError, status_code};
 use crate::kubelet::runtime::LABEL_MANAGED;
@@ -11,33 +21,96 @@ use crate::kubelet::runtime::LABEL_MANAGED;
 /// The one network pods get their addresses on.
 pub(super) const NETWORK: &str = "podium";
 
-/// Creates the network unless it exists; returns its id. Two podiums
-/// starting at once may both try: the engine refuses the second create
-/// (409), which then uses the first one's network. The network is never
-/// removed: other podiums' pods may be on it.
-pub(super) async fn ensure_network(docker: &Docker) -> Result<String, DockerError> {
-    if let Ok(network) = docker.inspect_network(NETWORK, None).await {
-        if let Some(id) = network.id {
-            return Ok(id);
-        }
-    }
+/// A network named [`NETWORK`], as the engine lists it.
+struct Candidate {
+    id: String,
+    created: Option<Timestamp>,
+    managed: bool,
+}
+
+/// The networks named exactly [`NETWORK`] (Docker's name filter matches
+/// parts of names).
+async fn candidates(docker: &Docker) -> Result<Vec<Candidate>, DockerError> {
+    let options = ListNetworksOptions {
+        filters: Some(HashMap::from([(
+            "name".to_string(),
+            vec![NETWORK.to_string()],
+        )])),
+    };
+    let networks = docker
+        .list_networks(Some(options))
+        .await
+        .map_err(DockerError::engine("list networks"))?;
+    Ok(networks
+        .into_iter()
+        .filter(|network| network.name.as_deref() == Some(NETWORK))
+        .filter_map(|network| {
+            Some(Candidate {
+                id: network.id?,
+                created: network.created.as_deref().and_then(|t| t.parse().ok()),
+                managed: network
+                    .labels
+                    .as_ref()
+                    .is_some_and(|labels| labels.contains_key(LABEL_MANAGED)),
+            })
+        })
+        .collect())
+}
+
+/// Creates the network, asking the engine to refuse if one of that name
+/// exists (a 409 then, which the caller treats as "use it").
+async fn create(docker: &Docker) -> Result<(), DockerError> {
+    let body = serde_json::json!({
+        "Name": NETWORK,
+        "Driver": "bridge",
+        "CheckDuplicate": true,
+        "Labels": { LABEL_MANAGED: "true" },
+    })
+    .to_string();
+    let with_check = docker.clone().with_request_modifier(move |mut request| {
+        *request.body_mut() = bollard::body_full(body.clone().into());
+        request
+    });
     let request = NetworkCreateRequest {
         name: NETWORK.to_string(),
-        driver: Some("bridge".to_string()),
-        labels: Some(HashMap::from([(
-            LABEL_MANAGED.to_string(),
-            "true".to_string(),
-        )])),
         ..Default::default()
     };
-    match docker.create_network(request).await {
-        Ok(created) => Ok(created.id),
-        Err(error) if status_code(&error) == Some(409) => docker
-            .inspect_network(NETWORK, None)
-            .await
-            .map_err(DockerError::engine("inspect network"))?
-            .id
-            .ok_or(DockerError::NetworkWithoutId),
+    match with_check.create_network(request).await {
+        Ok(_) => Ok(()),
+        Err(error) if status_code(&error) == Some(409) => Ok(()),
         Err(error) => Err(DockerError::engine("create network")(error)),
     }
+}
+
+/// Makes sure exactly one podium network is in use; returns its id.
+pub(super) async fn ensure_network(docker: &Docker) -> Result<String, DockerError> {
+    let mut found = candidates(docker).await?;
+    if found.is_empty() {
+        create(docker).await?;
+        found = candidates(docker).await?;
+    }
+    settle(docker, found).await
+}
+
+/// Removes the duplicates of podium's network that another podium made a
+/// moment after ours (they make the engine refuse to start containers
+/// until gone); returns the id of the one kept.
+pub(super) async fn remove_duplicates(docker: &Docker) -> Result<String, DockerError> {
+    let found = candidates(docker).await?;
+    settle(docker, found).await
+}
+
+/// Everyone keeps the oldest (the id breaks a tie) and removes the empty
+/// managed others.
+async fn settle(docker: &Docker, mut found: Vec<Candidate>) -> Result<String, DockerError> {
+    found.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    let mut found = found.into_iter();
+    let chosen = found.next().ok_or(DockerError::NetworkMissing)?;
+    for duplicate in found.filter(|network| network.managed) {
+        // The engine refuses while containers use it: then it stays.
+        if let Err(error) = docker.remove_network(&duplicate.id).await {
+            tracing::debug!(%error, network = duplicate.id, "a duplicate podium network stays");
+        }
+    }
+    Ok(chosen.id)
 }

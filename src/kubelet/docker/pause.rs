@@ -6,7 +6,8 @@
 //! descriptors on aarch64, which has no `pause`), packed into a root
 //! filesystem tar in memory and imported as [`PAUSE_IMAGE`] when the engine
 //! does not have it yet. As PID 1 in its container it ignores SIGTERM, so
-//! sandboxes are removed with a kill (`remove_sandbox`).
+//! sandboxes are stopped with SIGKILL (their stop signal) and removed with
+//! a kill (`remove_sandbox`).
 
 use bollard::Docker;
 use bytes::Bytes;

@@ -15,13 +15,27 @@ use bollard::query_parameters::InspectContainerOptions;
 
 use super::DockerRuntime;
 use super::error::runtime_error;
+use super::pause::ensure_pause_image;
 use super::spec::{sandbox_body, sandbox_name};
 use crate::kubelet::runtime::{RuntimeError, Sandbox, SandboxSpec};
 
 impl DockerRuntime {
     pub(super) async fn create_sandbox(&self, spec: &SandboxSpec) -> Result<Sandbox, RuntimeError> {
         let body = sandbox_body(spec, &self.inner.cluster_id, &self.inner.network_id);
-        let id = self.create_named(&sandbox_name(spec, 0), body).await?;
+        let name = sandbox_name(spec, 0);
+        let id = match self.create_named(&name, body.clone()).await {
+            // Someone pruned the pause image since podium started: make it again.
+            Err(RuntimeError::Failed { message, .. }) if message.contains("No such image") => {
+                ensure_pause_image(&self.inner.docker)
+                    .await
+                    .map_err(|error| RuntimeError::Failed {
+                        operation: "run sandbox",
+                        message: error.to_string(),
+                    })?;
+                self.create_named(&name, body).await?
+            }
+            other => other?,
+        };
         if let Err(error) = self.start(&id).await {
             // A sandbox that cannot start is of no use to anyone.
             let _ = self.remove(&id).await;

@@ -97,6 +97,9 @@ pub(super) fn sandbox_body(
         hostname: hostname(spec),
         labels: Some(labels(&spec.labels, cluster_id)),
         exposed_ports: Some(exposed),
+        // As PID 1 the pause program ignores SIGTERM: stopping a sandbox
+        // (the kubelet removing an orphan) need not wait out a grace.
+        stop_signal: Some("SIGKILL".to_string()),
         host_config: Some(HostConfig {
             network_mode: Some(network_id.to_string()),
             port_bindings: Some(bindings),
@@ -213,6 +216,7 @@ mod tests {
         assert_eq!(binding.host_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(binding.host_port.as_deref(), Some(""));
         assert_eq!(body.hostname.as_deref(), Some("web"));
+        assert_eq!(body.stop_signal.as_deref(), Some("SIGKILL"));
         let labels = body.labels.expect("labels");
         assert_eq!(labels[LABEL_CLUSTER], "c1");
         assert_eq!(labels[LABEL_MANAGED], "true");
