@@ -182,3 +182,42 @@ fn config_maps_secrets_env_and_working_dir_reach_the_container() {
     );
     assert_eq!(reason, "Completed");
 }
+
+#[test]
+fn kubectl_logs_follows_a_container_as_it_writes() {
+    let podium = DockerPodium::start();
+    podium.ok(&[
+        "run",
+        "chatty",
+        "--image=podium/echo:1.0",
+        "--env=LOG_LINES_PER_SECOND=10",
+    ]);
+    podium.wait_for(
+        &["get", "pod", "chatty", "--no-headers"],
+        Duration::from_secs(60),
+        |out| out.contains("Running"),
+    );
+    let mut follow = std::process::Command::new("kubectl")
+        .args(["logs", "-f", "chatty", "--tail=1", "--timestamps"])
+        .env("KUBECONFIG", &podium.kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl logs -f");
+    let stdout = follow.stdout.take().expect("stdout");
+    let lines: Vec<String> = std::io::BufRead::lines(std::io::BufReader::new(stdout))
+        .take(15)
+        .map(|l| l.expect("a line"))
+        .collect();
+    let _ = follow.kill();
+    let _ = follow.wait();
+    // More lines than the tail arrive: they were followed as written,
+    // each with its RFC 3339 timestamp first.
+    assert_eq!(lines.len(), 15, "{lines:?}");
+    for line in &lines {
+        let (stamp, _) = line.split_once(' ').expect("timestamp, then the line");
+        assert!(
+            stamp.len() > 20 && stamp.ends_with('Z') && stamp.contains('T'),
+            "{line}"
+        );
+    }
+}
