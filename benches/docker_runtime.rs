@@ -255,24 +255,22 @@ fn rollout(podium: &Podium, run: usize) -> Duration {
     began.elapsed()
 }
 
-/// Waves of a rolling update: each wave starts as many new pods as the
-/// surge and unavailability budget allows (upstream's arithmetic).
+/// Waves of a rolling update, by upstream's arithmetic: old pods go as far
+/// as availability allows (new pods count once ready), new pods fill up to
+/// replicas + surge, and a wave ends when the started pods are ready.
 fn waves(replicas: i64, surge: i64, unavailable: i64) -> usize {
-    let (mut new, mut old_ready) = (0, replicas);
+    let min_available = replicas - unavailable;
+    let (mut old, mut new_ready) = (replicas, 0);
     let mut waves = 0;
-    while new < replicas {
-        let room = (replicas + surge - new - old_ready).max(0);
-        let started = room.min(replicas - new);
-        new += started;
-        // Old pods go as far as availability allows (new ones not ready yet).
-        old_ready = (replicas - unavailable)
-            .max(0)
-            .min(old_ready)
-            .min(replicas - new);
-        waves += 1;
-        if started == 0 && old_ready == 0 {
+    while new_ready < replicas {
+        let available = old + new_ready;
+        old -= old.min((available - min_available).max(0));
+        let new_total = replicas.min(replicas + surge - old);
+        if new_total <= new_ready {
             break;
         }
+        new_ready = new_total;
+        waves += 1;
     }
     waves
 }
