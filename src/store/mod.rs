@@ -27,20 +27,6 @@ use watch::History;
 use crate::api::selector::{FieldSelector, LabelSelector};
 use crate::api::{Kind, KubeObject, Object};
 
-/// Changes kept for watches, as upstream's watch cache: a watch may start
-/// (or fall behind) this many changes back; older resourceVersions get 410
-/// Gone and the client lists again. The ring grows with the number of
-/// objects, so that a burst at scale (10k pods starting) does not push the
-/// in-process watchers (kubelets, controllers) out of it, and stays small
-/// in a small cluster: an old version of an object lives only as long as
-/// the ring holds it.
-const HISTORY_MIN: usize = 4_096;
-const HISTORY_MAX: usize = 100_000;
-
-fn history_capacity(live_objects: usize) -> usize {
-    live_objects.clamp(HISTORY_MIN, HISTORY_MAX)
-}
-
 /// The characters Kubernetes uses for generated name suffixes and hashes.
 pub const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
@@ -489,18 +475,19 @@ impl Store {
         let state = self.inner.state.lock();
         let current = state.resource_version;
         let since = since.unwrap_or(current).min(current);
-        let oldest_resumable = self.inner.history.oldest_resumable(current);
-        if since < oldest_resumable {
-            return Err(StoreError::Gone {
+        let position = self
+            .inner
+            .history
+            .reader(since, current)
+            .map_err(|oldest| StoreError::Gone {
                 requested: since,
-                oldest: oldest_resumable,
-            });
-        }
+                oldest,
+            })?;
         Ok(Watch::new(
             kind,
             self.inner.history.clone(),
             self.inner.changes.subscribe(),
-            since,
+            position,
         ))
     }
 }
@@ -529,14 +516,11 @@ impl State {
             EventType::Deleted => self.objects.remove(&key),
             _ => self.objects.insert(object.clone()),
         }
-        inner.history.push(
-            WatchEvent {
-                event_type,
-                object: object.clone(),
-                resource_version: rv,
-            },
-            history_capacity(self.objects.len()),
-        );
+        inner.history.push(WatchEvent {
+            event_type,
+            object: object.clone(),
+            resource_version: rv,
+        });
         inner.changes.send_replace(rv);
         self.maybe_compact();
         Ok(object)

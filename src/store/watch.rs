@@ -1,12 +1,16 @@
 //! Watch streams over the store's change history.
 //!
-//! The history is one ring of the latest changes (as upstream's watch
-//! cache): a watcher reads from it at its own pace, and one that falls
-//! further behind than the ring holds is told to list again (410 Gone).
-//! Nothing else keeps old versions of objects alive.
+//! The history is one ring of recent changes, as upstream's watch cache:
+//! each watcher reads from it at its own pace. The ring keeps the latest
+//! [`RESUMABLE`] changes (so that a client can list, then watch from the
+//! list's resourceVersion) and, beyond those, whatever a live watcher has
+//! yet to read, up to [`MAX_BEHIND`]; a watcher further behind than that
+//! is told to list again (410 Gone). Nothing else keeps old versions of
+//! objects alive, so once every watcher has caught up they are freed.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use tokio::sync::watch;
@@ -48,14 +52,73 @@ pub enum WatchItem {
     Gone,
 }
 
+/// Changes always kept for watches that start from an older
+/// resourceVersion (list, then watch from the list's version).
+pub(super) const RESUMABLE: usize = 2_048;
+/// Changes kept for a watcher that falls behind; past this it gets Gone.
+/// Upstream's watch cache grows to the same bound.
+pub(super) const MAX_BEHIND: usize = 100_000;
+
 /// Events copied out of the ring per visit, so a watcher takes the lock
 /// once per batch rather than once per event.
 const READ_BATCH: usize = 256;
 
-/// The latest changes, one per resourceVersion, oldest first.
-#[derive(Default)]
+/// The latest changes and where each live watcher has read up to.
 pub(super) struct History {
-    events: Mutex<VecDeque<WatchEvent>>,
+    ring: Mutex<Ring>,
+    resumable: usize,
+    max_behind: usize,
+}
+
+impl Default for History {
+    fn default() -> History {
+        History::with_limits(RESUMABLE, MAX_BEHIND)
+    }
+}
+
+#[derive(Default)]
+struct Ring {
+    /// One change per resourceVersion, oldest first, consecutive.
+    events: VecDeque<WatchEvent>,
+    /// Each live watcher's position (the last resourceVersion it read);
+    /// the ring drops a reader whose `Watch` is gone.
+    readers: Vec<Arc<AtomicU64>>,
+}
+
+impl Ring {
+    fn oldest_resumable(&self, current: u64) -> u64 {
+        self.events
+            .front()
+            .map_or(current, |e| e.resource_version.saturating_sub(1))
+    }
+
+    /// The position of the slowest live watcher (`u64::MAX` when none).
+    fn slowest_reader(&mut self) -> u64 {
+        self.readers.retain(|r| Arc::strong_count(r) > 1);
+        self.readers
+            .iter()
+            .map(|r| r.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(u64::MAX)
+    }
+
+    /// Drops changes that are neither among the `resumable` latest nor
+    /// still to be read by a watcher at most `max_behind` changes behind.
+    fn prune(&mut self, resumable: usize, max_behind: usize) {
+        if self.events.len() <= resumable {
+            return;
+        }
+        let slowest = self.slowest_reader();
+        while self.events.len() > resumable {
+            let Some(front) = self.events.front() else {
+                break;
+            };
+            if front.resource_version > slowest && self.events.len() <= max_behind {
+                break;
+            }
+            self.events.pop_front();
+        }
+    }
 }
 
 /// What a read from the ring found.
@@ -69,54 +132,70 @@ enum Read {
 }
 
 impl History {
-    /// Appends a change (resourceVersions arrive one by one, in order)
-    /// and keeps at most `capacity` changes. A smaller capacity than
-    /// before is reached gradually, two old changes per new one.
-    pub(super) fn push(&self, event: WatchEvent, capacity: usize) {
-        let mut events = self.events.lock();
-        for _ in 0..2 {
-            if events.len() >= capacity.max(1) {
-                events.pop_front();
-            }
+    pub(super) fn with_limits(resumable: usize, max_behind: usize) -> History {
+        History {
+            ring: Mutex::default(),
+            resumable,
+            max_behind: max_behind.max(resumable),
         }
-        events.push_back(event);
     }
 
-    /// The oldest resourceVersion a watch may start from (`current` when
-    /// nothing was recorded yet).
-    pub(super) fn oldest_resumable(&self, current: u64) -> u64 {
-        self.events
-            .lock()
-            .front()
-            .map_or(current, |e| e.resource_version.saturating_sub(1))
+    /// Appends a change; resourceVersions arrive one by one, in order.
+    pub(super) fn push(&self, event: WatchEvent) {
+        let mut ring = self.ring.lock();
+        ring.events.push_back(event);
+        ring.prune(self.resumable, self.max_behind);
     }
 
-    /// Copies up to [`READ_BATCH`] events after `*position` that `kind`
-    /// selects into `out`, moving `*position` past everything examined.
+    /// A reader positioned at `since`, or the oldest resourceVersion a
+    /// watch may start from when `since` is older (`current` is the
+    /// store's latest version).
+    pub(super) fn reader(&self, since: u64, current: u64) -> Result<Arc<AtomicU64>, u64> {
+        let mut ring = self.ring.lock();
+        let oldest = ring.oldest_resumable(current);
+        if since < oldest {
+            return Err(oldest);
+        }
+        let position = Arc::new(AtomicU64::new(since));
+        ring.readers.push(position.clone());
+        Ok(position)
+    }
+
+    /// How many changes the ring holds (for tests).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.ring.lock().events.len()
+    }
+
+    /// Copies up to [`READ_BATCH`] events after `position` that `kind`
+    /// selects into `out`, moving `position` past everything examined.
     fn read_after(
         &self,
-        position: &mut u64,
+        position: &AtomicU64,
         kind: Option<Kind>,
         out: &mut VecDeque<WatchEvent>,
     ) -> Read {
-        let events = self.events.lock();
-        let Some(first) = events.front().map(|e| e.resource_version) else {
+        let ring = self.ring.lock();
+        let after = position.load(Ordering::Relaxed);
+        let Some(first) = ring.events.front().map(|e| e.resource_version) else {
             return Read::UpToDate;
         };
-        if *position + 1 < first {
+        if after + 1 < first {
             return Read::Gone;
         }
         // resourceVersions are consecutive, so the position is an index.
-        let start = usize::try_from(*position + 1 - first).unwrap_or(usize::MAX);
-        if start >= events.len() {
+        let start = usize::try_from(after + 1 - first).unwrap_or(usize::MAX);
+        if start >= ring.events.len() {
             return Read::UpToDate;
         }
-        for event in events.range(start..).take(READ_BATCH) {
-            *position = event.resource_version;
+        let mut last = after;
+        for event in ring.events.range(start..).take(READ_BATCH) {
+            last = event.resource_version;
             if kind.is_none_or(|k| event.object.kind() == k) {
                 out.push_back(event.clone());
             }
         }
+        position.store(last, Ordering::Relaxed);
         Read::Progress
     }
 }
@@ -130,8 +209,8 @@ pub struct Watch {
     changes: watch::Receiver<u64>,
     /// Events read from the ring, not yet handed out.
     buffer: VecDeque<WatchEvent>,
-    /// The last resourceVersion read from the ring.
-    read_rv: u64,
+    /// The last resourceVersion read from the ring (the ring sees it too).
+    position: Arc<AtomicU64>,
     /// The resourceVersion of the last event handed out (or the start).
     last_rv: u64,
 }
@@ -150,15 +229,16 @@ impl Watch {
         kind: Option<Kind>,
         history: Arc<History>,
         changes: watch::Receiver<u64>,
-        since: u64,
+        position: Arc<AtomicU64>,
     ) -> Watch {
+        let last_rv = position.load(Ordering::Relaxed);
         Watch {
             kind,
             history,
             changes,
             buffer: VecDeque::new(),
-            read_rv: since,
-            last_rv: since,
+            position,
+            last_rv,
         }
     }
 
@@ -174,10 +254,10 @@ impl Watch {
             self.changes.borrow_and_update();
             let read = self
                 .history
-                .read_after(&mut self.read_rv, self.kind, &mut self.buffer);
+                .read_after(&self.position, self.kind, &mut self.buffer);
             if self.buffer.is_empty() {
                 // Everything read so far was of other kinds: seen.
-                self.last_rv = self.read_rv;
+                self.last_rv = self.position.load(Ordering::Relaxed);
             }
             match read {
                 Read::Progress => {}
@@ -194,5 +274,83 @@ impl Watch {
     /// The resourceVersion of the last event delivered (or the start point).
     pub fn resource_version(&self) -> u64 {
         self.last_rv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn change(rv: u64) -> WatchEvent {
+        let object = Object::from(ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(format!("c{rv}")),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        WatchEvent {
+            event_type: EventType::Added,
+            object: Arc::new(object),
+            resource_version: rv,
+        }
+    }
+
+    fn watch(history: &Arc<History>, since: u64) -> (Watch, watch::Sender<u64>) {
+        let (tx, rx) = watch::channel(since);
+        let position = history.reader(since, since).expect("resumable");
+        (Watch::new(None, history.clone(), rx, position), tx)
+    }
+
+    async fn next_rv(watch: &mut Watch) -> Option<u64> {
+        match watch.next().await {
+            Some(WatchItem::Event(event)) => Some(event.resource_version),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_watcher_keeps_what_it_has_not_read_and_then_lets_go() {
+        let history = Arc::new(History::with_limits(4, 100));
+        let (mut slow, _tx) = watch(&history, 0);
+        for rv in 1..=20 {
+            history.push(change(rv));
+        }
+        assert_eq!(history.len(), 20, "all kept for the watcher at 0");
+        for rv in 1..=20 {
+            assert_eq!(next_rv(&mut slow).await, Some(rv));
+        }
+        history.push(change(21));
+        assert_eq!(history.len(), 4, "caught up: only the resumable ones stay");
+    }
+
+    #[tokio::test]
+    async fn a_watcher_too_far_behind_is_told_to_relist() {
+        let history = Arc::new(History::with_limits(4, 10));
+        let (mut slow, _tx) = watch(&history, 0);
+        for rv in 1..=11 {
+            history.push(change(rv));
+        }
+        assert_eq!(history.len(), 10);
+        assert!(matches!(slow.next().await, Some(WatchItem::Gone)));
+    }
+
+    #[test]
+    fn a_dropped_watcher_holds_nothing() {
+        let history = Arc::new(History::with_limits(4, 100));
+        let (slow, _tx) = watch(&history, 0);
+        history.push(change(1));
+        drop(slow);
+        for rv in 2..=10 {
+            history.push(change(rv));
+        }
+        assert_eq!(history.len(), 4);
+        assert!(
+            matches!(history.reader(1, 10), Err(6)),
+            "6 is the oldest start"
+        );
     }
 }
