@@ -110,6 +110,13 @@ impl Reconciler for ReplicaSetController {
             )?;
         }
         managed?;
+        // A burst is capped at BURST_REPLICAS: the rest comes next, at once.
+        let desired = usize::try_from(spec_replicas(&rs)).unwrap_or(0);
+        if rs.metadata.deletion_timestamp.is_none()
+            && desired.abs_diff(claimed.len()) > BURST_REPLICAS
+        {
+            return Ok(Some(Duration::ZERO));
+        }
         Ok(availability_requeue(&rs, &claimed, now))
     }
 }

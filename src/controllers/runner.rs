@@ -40,7 +40,8 @@ pub trait Reconciler: Send + Sync + 'static {
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey>;
     /// Every key to reconcile at start and after a relist.
     fn all_keys(&self) -> Vec<ObjectKey>;
-    /// Brings the world in line for `key`; `Some(delay)` asks to run again later.
+    /// Brings the world in line for `key`; `Some(delay)` asks to run again
+    /// later (`Some(ZERO)`: at once, there is more to do).
     fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError>;
 }
 
@@ -213,7 +214,10 @@ fn reconcile_one<R: Reconciler>(reconciler: &R, state: &mut RunnerState, key: Ob
     let started = std::time::Instant::now();
     let result = reconciler.reconcile(&key);
     let took = started.elapsed();
-    if took >= PACE_THRESHOLD {
+    // A reconcile that asks to run again at once has more work queued up
+    // (a ReplicaSet's next burst of creates): it is not paced.
+    let more_now = matches!(result, Ok(Some(delay)) if delay.is_zero());
+    if took >= PACE_THRESHOLD && !more_now {
         state.paced.insert(
             key.clone(),
             Instant::now() + (took * PACE_FACTOR).min(PACE_MAX),

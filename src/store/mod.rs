@@ -10,6 +10,7 @@ mod objects;
 mod persist;
 mod watch;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -146,8 +147,11 @@ pub struct Store {
 struct Inner {
     state: Mutex<State>,
     history: Arc<History>,
-    /// The latest resourceVersion, for waking watchers.
+    /// The latest resourceVersion, for waking watchers of every kind ...
     changes: notify::Sender<u64>,
+    /// ... and of one kind: a kubelet, which watches pods, sleeps through
+    /// the Events written for them.
+    changes_of_kind: HashMap<Kind, notify::Sender<u64>>,
 }
 
 #[derive(Default)]
@@ -200,11 +204,16 @@ impl Store {
 
     fn from_state(state: State) -> Store {
         let (changes, _) = notify::channel(state.resource_version);
+        let changes_of_kind = Kind::ALL
+            .into_iter()
+            .map(|kind| (kind, notify::channel(state.resource_version).0))
+            .collect();
         Store {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
                 history: Arc::default(),
                 changes,
+                changes_of_kind,
             }),
         }
     }
@@ -478,7 +487,7 @@ impl Store {
         let position = self
             .inner
             .history
-            .reader(since, current)
+            .reader(kind, since, current)
             .map_err(|oldest| StoreError::Gone {
                 requested: since,
                 oldest,
@@ -486,7 +495,9 @@ impl Store {
         Ok(Watch::new(
             kind,
             self.inner.history.clone(),
-            self.inner.changes.subscribe(),
+            kind.and_then(|k| self.inner.changes_of_kind.get(&k))
+                .unwrap_or(&self.inner.changes)
+                .subscribe(),
             position,
         ))
     }
@@ -522,6 +533,9 @@ impl State {
             resource_version: rv,
         });
         inner.changes.send_replace(rv);
+        if let Some(changes) = inner.changes_of_kind.get(&key.kind) {
+            changes.send_replace(rv);
+        }
         self.maybe_compact();
         Ok(object)
     }

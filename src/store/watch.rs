@@ -8,7 +8,7 @@
 //! is told to list again (410 Gone). Nothing else keeps old versions of
 //! objects alive, so once every watcher has caught up they are freed.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -78,28 +78,36 @@ impl Default for History {
 
 #[derive(Default)]
 struct Ring {
-    /// One change per resourceVersion, oldest first, consecutive.
-    events: VecDeque<WatchEvent>,
-    /// Each live watcher's position (the last resourceVersion it read);
-    /// the ring drops a reader whose `Watch` is gone.
-    readers: Vec<Arc<AtomicU64>>,
+    /// One change per resourceVersion, oldest first, consecutive, with
+    /// its kind at hand (watchers of one kind skip the rest).
+    events: VecDeque<(Kind, WatchEvent)>,
+    /// The live watchers; the ring forgets one whose `Watch` is gone.
+    readers: Vec<Reader>,
+    /// Per kind, the newest change dropped from the ring: a watcher of
+    /// that kind positioned before it has missed it.
+    dropped: HashMap<Kind, u64>,
+}
+
+struct Reader {
+    kind: Option<Kind>,
+    /// The last resourceVersion the watcher read.
+    position: Arc<AtomicU64>,
 }
 
 impl Ring {
     fn oldest_resumable(&self, current: u64) -> u64 {
         self.events
             .front()
-            .map_or(current, |e| e.resource_version.saturating_sub(1))
+            .map_or(current, |(_, e)| e.resource_version.saturating_sub(1))
     }
 
-    /// The position of the slowest live watcher (`u64::MAX` when none).
-    fn slowest_reader(&mut self) -> u64 {
-        self.readers.retain(|r| Arc::strong_count(r) > 1);
-        self.readers
-            .iter()
-            .map(|r| r.load(Ordering::Relaxed))
-            .min()
-            .unwrap_or(u64::MAX)
+    /// Whether a live watcher has yet to read this change. A watcher of
+    /// another kind never will: it does not hold the ring.
+    fn needed(&self, kind: Kind, resource_version: u64) -> bool {
+        self.readers.iter().any(|r| {
+            r.kind.is_none_or(|k| k == kind)
+                && r.position.load(Ordering::Relaxed) < resource_version
+        })
     }
 
     /// Drops changes that are neither among the `resumable` latest nor
@@ -108,15 +116,17 @@ impl Ring {
         if self.events.len() <= resumable {
             return;
         }
-        let slowest = self.slowest_reader();
+        self.readers.retain(|r| Arc::strong_count(&r.position) > 1);
         while self.events.len() > resumable {
-            let Some(front) = self.events.front() else {
+            let Some((kind, front)) = self.events.front() else {
                 break;
             };
-            if front.resource_version > slowest && self.events.len() <= max_behind {
+            if self.events.len() <= max_behind && self.needed(*kind, front.resource_version) {
                 break;
             }
-            self.events.pop_front();
+            if let Some((kind, dropped)) = self.events.pop_front() {
+                self.dropped.insert(kind, dropped.resource_version);
+            }
         }
     }
 }
@@ -142,22 +152,31 @@ impl History {
 
     /// Appends a change; resourceVersions arrive one by one, in order.
     pub(super) fn push(&self, event: WatchEvent) {
+        let kind = event.object.kind();
         let mut ring = self.ring.lock();
-        ring.events.push_back(event);
+        ring.events.push_back((kind, event));
         ring.prune(self.resumable, self.max_behind);
     }
 
     /// A reader positioned at `since`, or the oldest resourceVersion a
     /// watch may start from when `since` is older (`current` is the
     /// store's latest version).
-    pub(super) fn reader(&self, since: u64, current: u64) -> Result<Arc<AtomicU64>, u64> {
+    pub(super) fn reader(
+        &self,
+        kind: Option<Kind>,
+        since: u64,
+        current: u64,
+    ) -> Result<Arc<AtomicU64>, u64> {
         let mut ring = self.ring.lock();
         let oldest = ring.oldest_resumable(current);
         if since < oldest {
             return Err(oldest);
         }
         let position = Arc::new(AtomicU64::new(since));
-        ring.readers.push(position.clone());
+        ring.readers.push(Reader {
+            kind,
+            position: position.clone(),
+        });
         Ok(position)
     }
 
@@ -177,21 +196,26 @@ impl History {
     ) -> Read {
         let ring = self.ring.lock();
         let after = position.load(Ordering::Relaxed);
-        let Some(first) = ring.events.front().map(|e| e.resource_version) else {
+        let Some(first) = ring.events.front().map(|(_, e)| e.resource_version) else {
             return Read::UpToDate;
         };
-        if after + 1 < first {
+        let missed = match kind {
+            Some(kind) => ring.dropped.get(&kind).is_some_and(|&d| d > after),
+            None => after + 1 < first,
+        };
+        if missed {
             return Read::Gone;
         }
-        // resourceVersions are consecutive, so the position is an index.
-        let start = usize::try_from(after + 1 - first).unwrap_or(usize::MAX);
+        // resourceVersions are consecutive, so the position is an index
+        // (past changes of other kinds the ring has dropped).
+        let start = usize::try_from((after + 1).max(first) - first).unwrap_or(usize::MAX);
         if start >= ring.events.len() {
             return Read::UpToDate;
         }
         let mut last = after;
-        for event in ring.events.range(start..).take(READ_BATCH) {
+        for (event_kind, event) in ring.events.range(start..).take(READ_BATCH) {
             last = event.resource_version;
-            if kind.is_none_or(|k| event.object.kind() == k) {
+            if kind.is_none_or(|k| *event_kind == k) {
                 out.push_back(event.clone());
             }
         }
@@ -300,9 +324,17 @@ mod tests {
     }
 
     fn watch(history: &Arc<History>, since: u64) -> (Watch, watch::Sender<u64>) {
+        watch_kind(history, None, since)
+    }
+
+    fn watch_kind(
+        history: &Arc<History>,
+        kind: Option<Kind>,
+        since: u64,
+    ) -> (Watch, watch::Sender<u64>) {
         let (tx, rx) = watch::channel(since);
-        let position = history.reader(since, since).expect("resumable");
-        (Watch::new(None, history.clone(), rx, position), tx)
+        let position = history.reader(kind, since, since).expect("resumable");
+        (Watch::new(kind, history.clone(), rx, position), tx)
     }
 
     async fn next_rv(watch: &mut Watch) -> Option<u64> {
@@ -349,8 +381,39 @@ mod tests {
         }
         assert_eq!(history.len(), 4);
         assert!(
-            matches!(history.reader(1, 10), Err(6)),
+            matches!(history.reader(None, 1, 10), Err(6)),
             "6 is the oldest start"
         );
+    }
+
+    #[tokio::test]
+    async fn a_watcher_of_a_quiet_kind_holds_nothing_and_misses_nothing() {
+        let history = Arc::new(History::with_limits(4, 100));
+        let (mut pods, _tx) = watch_kind(&history, Some(Kind::Pod), 0);
+        for rv in 1..=20 {
+            history.push(change(rv));
+        }
+        assert_eq!(history.len(), 4, "config maps are not the pod watcher's");
+        let mut pod = change(21);
+        pod.object = Arc::new(Object::from(k8s_openapi::api::core::v1::Pod {
+            metadata: ObjectMeta {
+                name: Some("p".into()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }));
+        history.push(pod);
+        assert_eq!(next_rv(&mut pods).await, Some(21));
+    }
+
+    #[tokio::test]
+    async fn a_watcher_of_one_kind_that_missed_a_change_of_it_relists() {
+        let history = Arc::new(History::with_limits(4, 10));
+        let (mut config_maps, _tx) = watch_kind(&history, Some(Kind::ConfigMap), 0);
+        for rv in 1..=11 {
+            history.push(change(rv));
+        }
+        assert!(matches!(config_maps.next().await, Some(WatchItem::Gone)));
     }
 }
