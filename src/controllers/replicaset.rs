@@ -43,6 +43,10 @@ impl Reconciler for ReplicaSetController {
         "replicaset"
     }
 
+    fn kinds(&self) -> Option<&'static [Kind]> {
+        Some(&[Kind::ReplicaSet, Kind::Pod])
+    }
+
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
         match &*event.object {
             Object::ReplicaSet(_) => vec![ObjectKey::of(&event.object)],

@@ -17,7 +17,8 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::ControllerError;
-use crate::store::{ObjectKey, Store, Watch, WatchEvent, WatchItem};
+use crate::api::Kind;
+use crate::store::{ObjectKey, Store, StoreError, Watch, WatchEvent, WatchItem};
 
 /// First back-off after an error; doubles per consecutive failure.
 const BACKOFF_BASE: Duration = Duration::from_millis(5);
@@ -30,12 +31,17 @@ const PACE_THRESHOLD: Duration = Duration::from_millis(1);
 const PACE_FACTOR: u32 = 4;
 /// ... but never longer than this: a reconcile that did a lot of work
 /// (created 500 pods) should go on soon.
-const PACE_MAX: Duration = Duration::from_millis(20);
+const PACE_MAX: Duration = Duration::from_millis(100);
 
 /// One controller's logic.
 pub trait Reconciler: Send + Sync + 'static {
     /// For logs.
     fn name(&self) -> &'static str;
+    /// The kinds whose changes can matter (`None`: every kind); the runner
+    /// sleeps through the others.
+    fn kinds(&self) -> Option<&'static [Kind]> {
+        None
+    }
     /// The keys a change to some object should (re)reconcile.
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey>;
     /// Every key to reconcile at start and after a relist.
@@ -134,7 +140,7 @@ impl RunnerState {
 }
 
 async fn run<R: Reconciler>(store: Store, reconciler: Arc<R>, cancel: CancellationToken) {
-    let Ok(mut watch) = store.watch(None, None) else {
+    let Ok(mut watch) = watch_from_now(&store, &*reconciler) else {
         tracing::error!(controller = reconciler.name(), "cannot watch the store");
         return;
     };
@@ -171,6 +177,14 @@ async fn run<R: Reconciler>(store: Store, reconciler: Arc<R>, cancel: Cancellati
     }
 }
 
+/// A watch from now of the kinds the reconciler cares about.
+fn watch_from_now<R: Reconciler>(store: &Store, reconciler: &R) -> Result<Watch, StoreError> {
+    match reconciler.kinds() {
+        Some(kinds) => store.watch_kinds(kinds, None),
+        None => store.watch(None, None),
+    }
+}
+
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -195,7 +209,7 @@ fn handle_item<R: Reconciler>(
             true
         }
         Some(WatchItem::Gone) => {
-            match store.watch(None, None) {
+            match watch_from_now(store, reconciler) {
                 Ok(fresh) => *watch = fresh,
                 Err(error) => {
                     tracing::error!(%error, controller = reconciler.name(), "cannot rewatch");
@@ -249,7 +263,6 @@ pub fn backoff(failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Kind;
 
     #[test]
     fn queue_deduplicates_keys() {

@@ -10,20 +10,18 @@ mod objects;
 mod persist;
 mod watch;
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use parking_lot::Mutex;
-use tokio::sync::watch as notify;
 
 pub use error::StoreError;
 pub use watch::{EventType, Watch, WatchEvent, WatchItem};
 
 use objects::Objects;
-use watch::History;
+use watch::{History, KindSet};
 
 use crate::api::selector::{FieldSelector, LabelSelector};
 use crate::api::{Kind, KubeObject, Object};
@@ -147,11 +145,12 @@ pub struct Store {
 struct Inner {
     state: Mutex<State>,
     history: Arc<History>,
-    /// The latest resourceVersion, for waking watchers of every kind ...
-    changes: notify::Sender<u64>,
-    /// ... and of one kind: a kubelet, which watches pods, sleeps through
-    /// the Events written for them.
-    changes_of_kind: HashMap<Kind, notify::Sender<u64>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.history.close();
+    }
 }
 
 #[derive(Default)]
@@ -203,17 +202,10 @@ impl Store {
     }
 
     fn from_state(state: State) -> Store {
-        let (changes, _) = notify::channel(state.resource_version);
-        let changes_of_kind = Kind::ALL
-            .into_iter()
-            .map(|kind| (kind, notify::channel(state.resource_version).0))
-            .collect();
         Store {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
                 history: Arc::default(),
-                changes,
-                changes_of_kind,
             }),
         }
     }
@@ -268,7 +260,7 @@ impl Store {
     pub fn create(&self, object: impl Into<Object>) -> Result<Arc<Object>, StoreError> {
         let mut object = object.into();
         let kind = object.kind();
-        let mut state = self.inner.state.lock();
+        let state = self.inner.state.lock();
 
         if kind.namespaced() {
             let namespace = object.namespace().to_string();
@@ -335,8 +327,7 @@ impl Store {
         meta.deletion_timestamp = None;
         meta.deletion_grace_period_seconds = None;
         meta.managed_fields = None;
-        let stored = state.commit(EventType::Added, object, &self.inner)?;
-        Ok(stored)
+        self.commit(state, EventType::Added, object)
     }
 
     /// Replaces an object. A non-empty resourceVersion must match the stored
@@ -350,7 +341,7 @@ impl Store {
     ) -> Result<Arc<Object>, StoreError> {
         let object = object.into();
         let kind = object.kind();
-        let mut state = self.inner.state.lock();
+        let state = self.inner.state.lock();
         let Some(existing) = state
             .objects
             .get(kind, object.namespace(), object.name())
@@ -373,9 +364,9 @@ impl Store {
         }
         if deletion_complete(&merged) {
             merged.meta_mut().resource_version = existing.meta().resource_version.clone();
-            return state.commit(EventType::Deleted, merged, &self.inner);
+            return self.commit(state, EventType::Deleted, merged);
         }
-        state.commit(EventType::Modified, merged, &self.inner)
+        self.commit(state, EventType::Modified, merged)
     }
 
     /// Reads, changes and writes one object, retrying on conflicts. `change`
@@ -413,7 +404,7 @@ impl Store {
         name: &str,
         options: &DeleteOptions,
     ) -> Result<Deletion, StoreError> {
-        let mut state = self.inner.state.lock();
+        let state = self.inner.state.lock();
         let Some(existing) = state.objects.get(kind, namespace, name).cloned() else {
             return Err(StoreError::NotFound {
                 kind,
@@ -467,50 +458,68 @@ impl Store {
         }
 
         if deletion_complete(&object) {
-            let removed = state.commit(EventType::Deleted, object, &self.inner)?;
+            let removed = self.commit(state, EventType::Deleted, object)?;
             return Ok(Deletion::Removed(removed));
         }
         if object == *existing {
             return Ok(Deletion::Pending(existing));
         }
-        let pending = state.commit(EventType::Modified, object, &self.inner)?;
+        let pending = self.commit(state, EventType::Modified, object)?;
         Ok(Deletion::Pending(pending))
+    }
+
+    /// Commits a change under the lock, then wakes the watchers after
+    /// letting go of it (waking tasks is slow next to the change itself).
+    fn commit(
+        &self,
+        mut state: parking_lot::MutexGuard<'_, State>,
+        event_type: EventType,
+        object: Object,
+    ) -> Result<Arc<Object>, StoreError> {
+        let stored = state.commit(event_type, object, &self.inner.history)?;
+        drop(state);
+        self.inner.history.wake(stored.kind());
+        Ok(stored)
     }
 
     /// Watches changes after `since` (a resourceVersion from a list), or
     /// from now when `None`. Errs with `Gone` when `since` is older than the
     /// history kept.
     pub fn watch(&self, kind: Option<Kind>, since: Option<u64>) -> Result<Watch, StoreError> {
+        let kinds = kind.map_or(KindSet::ALL, |k| KindSet::of(&[k]));
+        self.watch_set(kinds, since)
+    }
+
+    /// Like [`Store::watch`], for changes of any of `kinds`: the watcher
+    /// sleeps through the others.
+    pub fn watch_kinds(&self, kinds: &[Kind], since: Option<u64>) -> Result<Watch, StoreError> {
+        self.watch_set(KindSet::of(kinds), since)
+    }
+
+    fn watch_set(&self, kinds: KindSet, since: Option<u64>) -> Result<Watch, StoreError> {
+        // Under the lock: no change lands between reading `current` and
+        // placing the watcher.
         let state = self.inner.state.lock();
         let current = state.resource_version;
         let since = since.unwrap_or(current).min(current);
-        let position = self
-            .inner
+        self.inner
             .history
-            .reader(kind, since, current)
+            .watch(kinds, since, current)
             .map_err(|oldest| StoreError::Gone {
                 requested: since,
                 oldest,
-            })?;
-        Ok(Watch::new(
-            kind,
-            self.inner.history.clone(),
-            kind.and_then(|k| self.inner.changes_of_kind.get(&k))
-                .unwrap_or(&self.inner.changes)
-                .subscribe(),
-            position,
-        ))
+            })
     }
 }
 
 impl State {
     /// Gives the change the next resourceVersion, writes it to the log,
-    /// applies it and tells the watchers.
+    /// applies it and adds it to the watch history.
     fn commit(
         &mut self,
         event_type: EventType,
         mut object: Object,
-        inner: &Inner,
+        history: &History,
     ) -> Result<Arc<Object>, StoreError> {
         let rv = self.resource_version + 1;
         object.meta_mut().resource_version = Some(rv.to_string());
@@ -527,15 +536,11 @@ impl State {
             EventType::Deleted => self.objects.remove(&key),
             _ => self.objects.insert(object.clone()),
         }
-        inner.history.push(WatchEvent {
+        history.push(WatchEvent {
             event_type,
             object: object.clone(),
             resource_version: rv,
         });
-        inner.changes.send_replace(rv);
-        if let Some(changes) = inner.changes_of_kind.get(&key.kind) {
-            changes.send_replace(rv);
-        }
         self.maybe_compact();
         Ok(object)
     }

@@ -7,13 +7,17 @@
 //! yet to read, up to [`MAX_BEHIND`]; a watcher further behind than that
 //! is told to list again (410 Gone). Nothing else keeps old versions of
 //! objects alive, so once every watcher has caught up they are freed.
+//!
+//! A watcher names the kinds it wants and is woken only by changes of
+//! those (a kubelet sleeps through the Events written about its pods); it
+//! holds the ring only for changes of its kinds.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 use crate::api::{Kind, Object};
 
@@ -63,11 +67,36 @@ pub(super) const MAX_BEHIND: usize = 100_000;
 /// once per batch rather than once per event.
 const READ_BATCH: usize = 256;
 
-/// The latest changes and where each live watcher has read up to.
+const KINDS: usize = Kind::ALL.len();
+
+/// A set of kinds, as a watcher wants them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct KindSet(u32);
+
+impl KindSet {
+    pub const ALL: KindSet = KindSet((1 << KINDS) - 1);
+
+    pub fn of(kinds: &[Kind]) -> KindSet {
+        KindSet(kinds.iter().fold(0, |bits, k| bits | 1 << *k as u32))
+    }
+
+    pub fn contains(self, kind: Kind) -> bool {
+        self.0 & 1 << kind as u32 != 0
+    }
+
+    /// The single kind in the set, if it holds exactly one.
+    fn single(self) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| KindSet::of(&[*k]) == self)
+    }
+}
+
+/// The latest changes and the live watchers reading them.
 pub(super) struct History {
     ring: Mutex<Ring>,
     resumable: usize,
     max_behind: usize,
+    /// The store is gone: watchers end.
+    closed: AtomicBool,
 }
 
 impl Default for History {
@@ -79,19 +108,22 @@ impl Default for History {
 #[derive(Default)]
 struct Ring {
     /// One change per resourceVersion, oldest first, consecutive, with
-    /// its kind at hand (watchers of one kind skip the rest).
+    /// its kind at hand (watchers of other kinds skip it).
     events: VecDeque<(Kind, WatchEvent)>,
     /// The live watchers; the ring forgets one whose `Watch` is gone.
-    readers: Vec<Reader>,
+    readers: Vec<Arc<Reader>>,
     /// Per kind, the newest change dropped from the ring: a watcher of
     /// that kind positioned before it has missed it.
-    dropped: HashMap<Kind, u64>,
+    dropped: [u64; KINDS],
 }
 
+/// One watcher as the ring sees it.
 struct Reader {
-    kind: Option<Kind>,
+    kinds: KindSet,
     /// The last resourceVersion the watcher read.
-    position: Arc<AtomicU64>,
+    position: AtomicU64,
+    /// Woken for each change of its kinds (a permit is kept if it is busy).
+    wake: Notify,
 }
 
 impl Ring {
@@ -102,11 +134,10 @@ impl Ring {
     }
 
     /// Whether a live watcher has yet to read this change. A watcher of
-    /// another kind never will: it does not hold the ring.
+    /// other kinds never will: it does not hold the ring.
     fn needed(&self, kind: Kind, resource_version: u64) -> bool {
         self.readers.iter().any(|r| {
-            r.kind.is_none_or(|k| k == kind)
-                && r.position.load(Ordering::Relaxed) < resource_version
+            r.kinds.contains(kind) && r.position.load(Ordering::Relaxed) < resource_version
         })
     }
 
@@ -116,7 +147,7 @@ impl Ring {
         if self.events.len() <= resumable {
             return;
         }
-        self.readers.retain(|r| Arc::strong_count(&r.position) > 1);
+        self.readers.retain(|r| Arc::strong_count(r) > 1);
         while self.events.len() > resumable {
             let Some((kind, front)) = self.events.front() else {
                 break;
@@ -125,9 +156,16 @@ impl Ring {
                 break;
             }
             if let Some((kind, dropped)) = self.events.pop_front() {
-                self.dropped.insert(kind, dropped.resource_version);
+                self.dropped[kind as usize] = dropped.resource_version;
             }
         }
+    }
+
+    /// Whether a change of `kinds` after `position` has been dropped.
+    fn missed(&self, kinds: KindSet, position: u64) -> bool {
+        Kind::ALL
+            .into_iter()
+            .any(|k| kinds.contains(k) && self.dropped[k as usize] > position)
     }
 }
 
@@ -137,7 +175,7 @@ enum Read {
     Progress,
     /// Nothing after the watcher's position yet.
     UpToDate,
-    /// The watcher's position has left the ring.
+    /// A change the watcher wants has left the ring unread.
     Gone,
 }
 
@@ -147,10 +185,12 @@ impl History {
             ring: Mutex::default(),
             resumable,
             max_behind: max_behind.max(resumable),
+            closed: AtomicBool::new(false),
         }
     }
 
     /// Appends a change; resourceVersions arrive one by one, in order.
+    /// Watchers are woken separately, by [`History::wake`].
     pub(super) fn push(&self, event: WatchEvent) {
         let kind = event.object.kind();
         let mut ring = self.ring.lock();
@@ -158,26 +198,50 @@ impl History {
         ring.prune(self.resumable, self.max_behind);
     }
 
-    /// A reader positioned at `since`, or the oldest resourceVersion a
-    /// watch may start from when `since` is older (`current` is the
-    /// store's latest version).
-    pub(super) fn reader(
-        &self,
-        kind: Option<Kind>,
+    /// Wakes the watchers of `kind`.
+    pub(super) fn wake(&self, kind: Kind) {
+        for reader in self.ring.lock().readers.iter() {
+            if reader.kinds.contains(kind) {
+                reader.wake.notify_one();
+            }
+        }
+    }
+
+    /// Ends every watch: the store is gone.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        for reader in self.ring.lock().readers.iter() {
+            reader.wake.notify_one();
+        }
+    }
+
+    /// A watcher of `kinds` positioned at `since`, or the oldest
+    /// resourceVersion a watch may start from when `since` is older
+    /// (`current` is the store's latest version).
+    pub(super) fn watch(
+        self: &Arc<Self>,
+        kinds: KindSet,
         since: u64,
         current: u64,
-    ) -> Result<Arc<AtomicU64>, u64> {
+    ) -> Result<Watch, u64> {
         let mut ring = self.ring.lock();
         let oldest = ring.oldest_resumable(current);
         if since < oldest {
             return Err(oldest);
         }
-        let position = Arc::new(AtomicU64::new(since));
-        ring.readers.push(Reader {
-            kind,
-            position: position.clone(),
+        let reader = Arc::new(Reader {
+            kinds,
+            position: AtomicU64::new(since),
+            wake: Notify::new(),
         });
-        Ok(position)
+        ring.readers.push(reader.clone());
+        Ok(Watch {
+            kinds,
+            history: self.clone(),
+            reader,
+            buffer: VecDeque::new(),
+            last_rv: since,
+        })
     }
 
     /// How many changes the ring holds (for tests).
@@ -186,26 +250,17 @@ impl History {
         self.ring.lock().events.len()
     }
 
-    /// Copies up to [`READ_BATCH`] events after `position` that `kind`
-    /// selects into `out`, moving `position` past everything examined.
-    fn read_after(
-        &self,
-        position: &AtomicU64,
-        kind: Option<Kind>,
-        out: &mut VecDeque<WatchEvent>,
-    ) -> Read {
+    /// Copies up to [`READ_BATCH`] events after the reader's position that
+    /// it wants into `out`, moving its position past everything examined.
+    fn read_after(&self, reader: &Reader, out: &mut VecDeque<WatchEvent>) -> Read {
         let ring = self.ring.lock();
-        let after = position.load(Ordering::Relaxed);
+        let after = reader.position.load(Ordering::Relaxed);
+        if ring.missed(reader.kinds, after) {
+            return Read::Gone;
+        }
         let Some(first) = ring.events.front().map(|(_, e)| e.resource_version) else {
             return Read::UpToDate;
         };
-        let missed = match kind {
-            Some(kind) => ring.dropped.get(&kind).is_some_and(|&d| d > after),
-            None => after + 1 < first,
-        };
-        if missed {
-            return Read::Gone;
-        }
         // resourceVersions are consecutive, so the position is an index
         // (past changes of other kinds the ring has dropped).
         let start = usize::try_from((after + 1).max(first) - first).unwrap_or(usize::MAX);
@@ -213,28 +268,25 @@ impl History {
             return Read::UpToDate;
         }
         let mut last = after;
-        for (event_kind, event) in ring.events.range(start..).take(READ_BATCH) {
+        for (kind, event) in ring.events.range(start..).take(READ_BATCH) {
             last = event.resource_version;
-            if kind.is_none_or(|k| *event_kind == k) {
+            if reader.kinds.contains(*kind) {
                 out.push_back(event.clone());
             }
         }
-        position.store(last, Ordering::Relaxed);
+        reader.position.store(last, Ordering::Relaxed);
         Read::Progress
     }
 }
 
-/// A stream of changes, optionally limited to one kind. Starts after the
-/// requested resourceVersion and follows later changes with no gap.
+/// A stream of changes of some kinds. Starts after the requested
+/// resourceVersion and follows later changes with no gap.
 pub struct Watch {
-    kind: Option<Kind>,
+    kinds: KindSet,
     history: Arc<History>,
-    /// Moves on every commit; closed when the store is dropped.
-    changes: watch::Receiver<u64>,
+    reader: Arc<Reader>,
     /// Events read from the ring, not yet handed out.
     buffer: VecDeque<WatchEvent>,
-    /// The last resourceVersion read from the ring (the ring sees it too).
-    position: Arc<AtomicU64>,
     /// The resourceVersion of the last event handed out (or the start).
     last_rv: u64,
 }
@@ -242,30 +294,13 @@ pub struct Watch {
 impl std::fmt::Debug for Watch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Watch")
-            .field("kind", &self.kind)
+            .field("kind", &self.kinds.single())
             .field("last_rv", &self.last_rv)
             .finish_non_exhaustive()
     }
 }
 
 impl Watch {
-    pub(super) fn new(
-        kind: Option<Kind>,
-        history: Arc<History>,
-        changes: watch::Receiver<u64>,
-        position: Arc<AtomicU64>,
-    ) -> Watch {
-        let last_rv = position.load(Ordering::Relaxed);
-        Watch {
-            kind,
-            history,
-            changes,
-            buffer: VecDeque::new(),
-            position,
-            last_rv,
-        }
-    }
-
     /// The next change; `None` when the store is dropped. Cancel-safe.
     pub async fn next(&mut self) -> Option<WatchItem> {
         loop {
@@ -273,23 +308,20 @@ impl Watch {
                 self.last_rv = event.resource_version;
                 return Some(WatchItem::Event(event));
             }
-            // Mark the current change as seen before reading, so a commit
-            // that lands after the read still wakes us.
-            self.changes.borrow_and_update();
-            let read = self
-                .history
-                .read_after(&self.position, self.kind, &mut self.buffer);
+            let read = self.history.read_after(&self.reader, &mut self.buffer);
             if self.buffer.is_empty() {
                 // Everything read so far was of other kinds: seen.
-                self.last_rv = self.position.load(Ordering::Relaxed);
+                self.last_rv = self.reader.position.load(Ordering::Relaxed);
             }
             match read {
                 Read::Progress => {}
                 Read::Gone => return Some(WatchItem::Gone),
                 Read::UpToDate => {
-                    if self.changes.changed().await.is_err() {
+                    if self.history.closed.load(Ordering::Acquire) {
                         return None;
                     }
+                    // A change after the read left a permit: no wake is lost.
+                    self.reader.wake.notified().await;
                 }
             }
         }
@@ -323,18 +355,25 @@ mod tests {
         }
     }
 
-    fn watch(history: &Arc<History>, since: u64) -> (Watch, watch::Sender<u64>) {
-        watch_kind(history, None, since)
+    /// Adds a change and wakes its watchers, as a commit does.
+    fn push(history: &History, event: WatchEvent) {
+        let kind = event.object.kind();
+        history.push(event);
+        history.wake(kind);
     }
 
-    fn watch_kind(
-        history: &Arc<History>,
-        kind: Option<Kind>,
-        since: u64,
-    ) -> (Watch, watch::Sender<u64>) {
-        let (tx, rx) = watch::channel(since);
-        let position = history.reader(kind, since, since).expect("resumable");
-        (Watch::new(kind, history.clone(), rx, position), tx)
+    fn watch(history: &Arc<History>, since: u64) -> (Watch, ()) {
+        (
+            history
+                .watch(KindSet::ALL, since, since)
+                .expect("resumable"),
+            (),
+        )
+    }
+
+    fn watch_kind(history: &Arc<History>, kind: Option<Kind>, since: u64) -> (Watch, ()) {
+        let kinds = kind.map_or(KindSet::ALL, |k| KindSet::of(&[k]));
+        (history.watch(kinds, since, since).expect("resumable"), ())
     }
 
     async fn next_rv(watch: &mut Watch) -> Option<u64> {
@@ -349,7 +388,7 @@ mod tests {
         let history = Arc::new(History::with_limits(4, 100));
         let (mut slow, _tx) = watch(&history, 0);
         for rv in 1..=20 {
-            history.push(change(rv));
+            push(&history, change(rv));
         }
         assert_eq!(history.len(), 20, "all kept for the watcher at 0");
         for rv in 1..=20 {
@@ -364,7 +403,7 @@ mod tests {
         let history = Arc::new(History::with_limits(4, 10));
         let (mut slow, _tx) = watch(&history, 0);
         for rv in 1..=11 {
-            history.push(change(rv));
+            push(&history, change(rv));
         }
         assert_eq!(history.len(), 10);
         assert!(matches!(slow.next().await, Some(WatchItem::Gone)));
@@ -377,11 +416,11 @@ mod tests {
         history.push(change(1));
         drop(slow);
         for rv in 2..=10 {
-            history.push(change(rv));
+            push(&history, change(rv));
         }
         assert_eq!(history.len(), 4);
         assert!(
-            matches!(history.reader(None, 1, 10), Err(6)),
+            matches!(history.watch(KindSet::ALL, 1, 10), Err(6)),
             "6 is the oldest start"
         );
     }
@@ -391,7 +430,7 @@ mod tests {
         let history = Arc::new(History::with_limits(4, 100));
         let (mut pods, _tx) = watch_kind(&history, Some(Kind::Pod), 0);
         for rv in 1..=20 {
-            history.push(change(rv));
+            push(&history, change(rv));
         }
         assert_eq!(history.len(), 4, "config maps are not the pod watcher's");
         let mut pod = change(21);
@@ -403,7 +442,7 @@ mod tests {
             },
             ..Default::default()
         }));
-        history.push(pod);
+        push(&history, pod);
         assert_eq!(next_rv(&mut pods).await, Some(21));
     }
 
@@ -412,7 +451,7 @@ mod tests {
         let history = Arc::new(History::with_limits(4, 10));
         let (mut config_maps, _tx) = watch_kind(&history, Some(Kind::ConfigMap), 0);
         for rv in 1..=11 {
-            history.push(change(rv));
+            push(&history, change(rv));
         }
         assert!(matches!(config_maps.next().await, Some(WatchItem::Gone)));
     }
