@@ -37,8 +37,11 @@ pub struct EventRecorder {
     store: Store,
     component: String,
     host: Option<String>,
-    /// Aggregation key → (namespace, event name) of the event that counts repeats.
-    seen: Arc<Mutex<HashMap<String, (String, String)>>>,
+    /// Hash of the aggregation key → (namespace, event name) of the event
+    /// that counts repeats. A hash rather than the key itself (component,
+    /// object, reason, message …): thousands of pods each leave a few
+    /// keys, and the hash is 8 bytes.
+    seen: Arc<Mutex<HashMap<u64, (String, String)>>>,
 }
 
 impl EventRecorder {
@@ -66,9 +69,8 @@ impl EventRecorder {
         message: &str,
     ) {
         let involved = object_reference(object, field_path);
-        let key = format!(
-            "{}|{}|{}|{}|{}|{}|{}|{}|{}",
-            self.component,
+        let key = aggregation_key(&[
+            &self.component,
             self.host.as_deref().unwrap_or(""),
             involved.kind.as_deref().unwrap_or(""),
             involved.namespace.as_deref().unwrap_or(""),
@@ -77,8 +79,8 @@ impl EventRecorder {
             field_path.unwrap_or(""),
             event_type.as_str(),
             reason,
-        ) + "|"
-            + message;
+            message,
+        ]);
         let now = crate::clock::now_time();
 
         let existing = self.seen.lock().get(&key).cloned();
@@ -144,6 +146,15 @@ impl EventRecorder {
             Err(error) => tracing::debug!(%error, reason, "could not record an event"),
         }
     }
+}
+
+/// A 64-bit hash of the parts that make two events the same.
+fn aggregation_key(parts: &[&str]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    // Hashing each part with its length keeps ("ab","c") apart from ("a","bc").
+    parts.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Now in nanoseconds, strictly increasing across calls: with paused test

@@ -44,6 +44,10 @@ impl Reconciler for EndpointsController {
         "endpoints"
     }
 
+    fn kinds(&self) -> Option<&'static [Kind]> {
+        Some(&[Kind::Service, Kind::Endpoints, Kind::Pod])
+    }
+
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
         let object = &event.object;
         match &**object {

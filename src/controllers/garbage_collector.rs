@@ -219,6 +219,22 @@ impl Reconciler for GarbageCollector {
         "garbage-collector"
     }
 
+    /// Every kind but Event: events own nothing and are never owned.
+    fn kinds(&self) -> Option<&'static [Kind]> {
+        Some(&[
+            Kind::Namespace,
+            Kind::Node,
+            Kind::Pod,
+            Kind::ReplicaSet,
+            Kind::Deployment,
+            Kind::Service,
+            Kind::Endpoints,
+            Kind::Ingress,
+            Kind::ConfigMap,
+            Kind::Secret,
+        ])
+    }
+
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
         let object = &event.object;
         if object.kind() == Kind::Event {

@@ -43,6 +43,10 @@ impl Reconciler for ReplicaSetController {
         "replicaset"
     }
 
+    fn kinds(&self) -> Option<&'static [Kind]> {
+        Some(&[Kind::ReplicaSet, Kind::Pod])
+    }
+
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
         match &*event.object {
             Object::ReplicaSet(_) => vec![ObjectKey::of(&event.object)],
@@ -110,6 +114,13 @@ impl Reconciler for ReplicaSetController {
             )?;
         }
         managed?;
+        // A burst is capped at BURST_REPLICAS: the rest comes next, at once.
+        let desired = usize::try_from(spec_replicas(&rs)).unwrap_or(0);
+        if rs.metadata.deletion_timestamp.is_none()
+            && desired.abs_diff(claimed.len()) > BURST_REPLICAS
+        {
+            return Ok(Some(Duration::ZERO));
+        }
         Ok(availability_requeue(&rs, &claimed, now))
     }
 }
@@ -152,11 +163,16 @@ impl ReplicaSetController {
             let Some(pod) = object.as_typed::<Pod>() else {
                 continue;
             };
-            let matches = rs_selects(rs, pod);
             let ns = pod.metadata.namespace.as_deref().unwrap_or("");
             let name = pod.metadata.name.as_deref().unwrap_or("");
-            match controller_of(&pod.metadata) {
-                Some(owner) if owner.uid == uid => {
+            // Another controller's pods are skipped before any label look-up.
+            let owner = controller_of(&pod.metadata);
+            if owner.is_some_and(|o| o.uid != uid) {
+                continue;
+            }
+            let matches = rs_selects(rs, pod);
+            match owner {
+                Some(_) => {
                     if matches || deleting {
                         claimed.push(Arc::clone(object));
                         continue;
@@ -167,7 +183,6 @@ impl ReplicaSetController {
                         p.metadata.owner_references != before
                     })?;
                 }
-                Some(_) => {}
                 None if matches && !deleting => {
                     let adopted = self.store.mutate::<Pod>(ns, name, UpdateScope::Main, |p| {
                         if controller_of(&p.metadata).is_some()
@@ -387,9 +402,16 @@ fn calculate_status(
     now: k8s_openapi::jiff::Timestamp,
 ) -> ReplicaSetStatus {
     let min_ready = min_ready_seconds(rs);
-    let count = |f: &dyn Fn(&Pod) -> bool| {
-        i32::try_from(claimed.iter().filter(|p| f(p)).count()).unwrap_or(i32::MAX)
-    };
+    // One pass over the pods (10k of them at scale).
+    let (mut labeled, mut ready, mut available) = (0usize, 0usize, 0usize);
+    for pod in claimed {
+        labeled += usize::from(template_labels_present(rs, pod));
+        if is_pod_ready(pod) {
+            ready += 1;
+            available += usize::from(is_pod_available(pod, min_ready, now));
+        }
+    }
+    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
     let mut conditions: Vec<ReplicaSetCondition> = rs
         .status
         .as_ref()
@@ -418,10 +440,10 @@ fn calculate_status(
         _ => {}
     }
     ReplicaSetStatus {
-        replicas: count(&|_| true),
-        fully_labeled_replicas: none_if_zero(count(&|p| template_labels_present(rs, p))),
-        ready_replicas: none_if_zero(count(&is_pod_ready)),
-        available_replicas: none_if_zero(count(&|p| is_pod_available(p, min_ready, now))),
+        replicas: count(claimed.len()),
+        fully_labeled_replicas: none_if_zero(count(labeled)),
+        ready_replicas: none_if_zero(count(ready)),
+        available_replicas: none_if_zero(count(available)),
         observed_generation: rs.metadata.generation,
         conditions: (!conditions.is_empty()).then_some(conditions),
         terminating_replicas: None,

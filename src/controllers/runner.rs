@@ -1,6 +1,11 @@
 //! A kube-rs style runner: a deduplicating work queue keyed by
 //! [`ObjectKey`], fed by a store watch, one reconcile at a time (so never
 //! two for the same key), with requeue delays and error back-off.
+//!
+//! An expensive reconcile (a ReplicaSet of 10k pods counts them all) is
+//! paced: the same key runs again only after a pause a few times as long
+//! as the reconcile took, so a stream of changes to its pods makes it
+//! catch up in batches instead of taking a core for itself.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -12,22 +17,37 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::ControllerError;
-use crate::store::{ObjectKey, Store, Watch, WatchEvent, WatchItem};
+use crate::api::Kind;
+use crate::store::{ObjectKey, Store, StoreError, Watch, WatchEvent, WatchItem};
 
 /// First back-off after an error; doubles per consecutive failure.
 const BACKOFF_BASE: Duration = Duration::from_millis(5);
 /// Longest back-off after repeated errors.
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// Reconciles cheaper than this are never paced.
+const PACE_THRESHOLD: Duration = Duration::from_millis(1);
+/// An expensive reconcile of a key waits this many times its own duration
+/// before the key runs again (so it takes at most a fifth of a core) ...
+const PACE_FACTOR: u32 = 4;
+/// ... but never longer than this: a reconcile that did a lot of work
+/// (created 500 pods) should go on soon.
+const PACE_MAX: Duration = Duration::from_millis(100);
 
 /// One controller's logic.
 pub trait Reconciler: Send + Sync + 'static {
     /// For logs.
     fn name(&self) -> &'static str;
+    /// The kinds whose changes can matter (`None`: every kind); the runner
+    /// sleeps through the others.
+    fn kinds(&self) -> Option<&'static [Kind]> {
+        None
+    }
     /// The keys a change to some object should (re)reconcile.
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey>;
     /// Every key to reconcile at start and after a relist.
     fn all_keys(&self) -> Vec<ObjectKey>;
-    /// Brings the world in line for `key`; `Some(delay)` asks to run again later.
+    /// Brings the world in line for `key`; `Some(delay)` asks to run again
+    /// later (`Some(ZERO)`: at once, there is more to do).
     fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError>;
 }
 
@@ -61,14 +81,36 @@ impl WorkQueue {
     }
 }
 
+#[derive(Default)]
 struct RunnerState {
     queue: WorkQueue,
     /// Keys to queue again at a given instant (earliest wins).
     scheduled: HashMap<ObjectKey, Instant>,
     failures: HashMap<ObjectKey, u32>,
+    /// Keys whose last reconcile was expensive: not again before this.
+    paced: HashMap<ObjectKey, Instant>,
 }
 
 impl RunnerState {
+    /// The next key to reconcile now; a paced key goes back to wait.
+    fn next_key(&mut self) -> Option<ObjectKey> {
+        let now = Instant::now();
+        while let Some(key) = self.queue.pop() {
+            match self.paced.get(&key) {
+                Some(&until) if now < until => {
+                    let entry = self.scheduled.entry(key).or_insert(until);
+                    *entry = (*entry).min(until);
+                }
+                Some(_) => {
+                    self.paced.remove(&key);
+                    return Some(key);
+                }
+                None => return Some(key),
+            }
+        }
+        None
+    }
+
     fn schedule(&mut self, key: ObjectKey, delay: Duration) {
         let at = Instant::now() + delay;
         let entry = self.scheduled.entry(key).or_insert(at);
@@ -83,6 +125,7 @@ impl RunnerState {
 
     fn release_due(&mut self) {
         let now = Instant::now();
+        self.paced.retain(|_, until| *until > now);
         let due: Vec<ObjectKey> = self
             .scheduled
             .iter()
@@ -97,15 +140,11 @@ impl RunnerState {
 }
 
 async fn run<R: Reconciler>(store: Store, reconciler: Arc<R>, cancel: CancellationToken) {
-    let Ok(mut watch) = store.watch(None, None) else {
+    let Ok(mut watch) = watch_from_now(&store, &*reconciler) else {
         tracing::error!(controller = reconciler.name(), "cannot watch the store");
         return;
     };
-    let mut state = RunnerState {
-        queue: WorkQueue::default(),
-        scheduled: HashMap::new(),
-        failures: HashMap::new(),
-    };
+    let mut state = RunnerState::default();
     for key in reconciler.all_keys() {
         state.queue.push(key);
     }
@@ -120,7 +159,7 @@ async fn run<R: Reconciler>(store: Store, reconciler: Arc<R>, cancel: Cancellati
             }
         }
         state.release_due();
-        if let Some(key) = state.queue.pop() {
+        if let Some(key) = state.next_key() {
             reconcile_one(&*reconciler, &mut state, key);
             tokio::task::yield_now().await;
             continue;
@@ -135,6 +174,14 @@ async fn run<R: Reconciler>(store: Store, reconciler: Arc<R>, cancel: Cancellati
             }
             _ = sleep_until_opt(due) => {}
         }
+    }
+}
+
+/// A watch from now of the kinds the reconciler cares about.
+fn watch_from_now<R: Reconciler>(store: &Store, reconciler: &R) -> Result<Watch, StoreError> {
+    match reconciler.kinds() {
+        Some(kinds) => store.watch_kinds(kinds, None),
+        None => store.watch(None, None),
     }
 }
 
@@ -162,7 +209,7 @@ fn handle_item<R: Reconciler>(
             true
         }
         Some(WatchItem::Gone) => {
-            match store.watch(None, None) {
+            match watch_from_now(store, reconciler) {
                 Ok(fresh) => *watch = fresh,
                 Err(error) => {
                     tracing::error!(%error, controller = reconciler.name(), "cannot rewatch");
@@ -178,7 +225,19 @@ fn handle_item<R: Reconciler>(
 }
 
 fn reconcile_one<R: Reconciler>(reconciler: &R, state: &mut RunnerState, key: ObjectKey) {
-    match reconciler.reconcile(&key) {
+    let started = std::time::Instant::now();
+    let result = reconciler.reconcile(&key);
+    let took = started.elapsed();
+    // A reconcile that asks to run again at once has more work queued up
+    // (a ReplicaSet's next burst of creates): it is not paced.
+    let more_now = matches!(result, Ok(Some(delay)) if delay.is_zero());
+    if took >= PACE_THRESHOLD && !more_now {
+        state.paced.insert(
+            key.clone(),
+            Instant::now() + (took * PACE_FACTOR).min(PACE_MAX),
+        );
+    }
+    match result {
         Ok(requeue) => {
             state.failures.remove(&key);
             if let Some(delay) = requeue {
@@ -204,7 +263,6 @@ pub fn backoff(failures: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Kind;
 
     #[test]
     fn queue_deduplicates_keys() {
@@ -219,6 +277,21 @@ mod tests {
         assert_eq!(queue.pop(), Some(b));
         assert_eq!(queue.pop(), Some(a));
         assert_eq!(queue.pop(), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_paced_key_waits_for_its_turn() {
+        let mut state = RunnerState::default();
+        let key = ObjectKey::new(Kind::ReplicaSet, "default", "big");
+        let until = Instant::now() + Duration::from_millis(20);
+        state.paced.insert(key.clone(), until);
+        state.queue.push(key.clone());
+        assert_eq!(state.next_key(), None, "not before its pause ends");
+        assert_eq!(state.next_due(), Some(until));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        state.release_due();
+        assert_eq!(state.next_key(), Some(key));
+        assert!(state.paced.is_empty());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::engine::EngineWatch;
 use super::ipam::IpPool;
 use super::node::{self, NodeConfig};
 use super::runtime::{ContainerInfo, LABEL_NODE, LABEL_POD_UID, Runtime, RuntimeEvent};
-use super::worker::{self, NodeContext, WorkerMessage};
+use super::worker::{self, NodeContext, SharedPod, WorkerMessage};
 use crate::api::{Kind, KubeObject, Object};
 use crate::events::EventRecorder;
 use crate::store::{EventType, ListFilter, Store, WatchItem};
@@ -67,7 +67,7 @@ fn bound_here(pod: &Pod, node: &str) -> bool {
 }
 
 impl Dispatcher {
-    fn pod_changed(&mut self, object: &Object, adopted: Vec<ContainerInfo>) {
+    fn pod_changed(&mut self, object: &Arc<Object>, adopted: Vec<ContainerInfo>) {
         let Some(pod) = Pod::from_object(object) else {
             return;
         };
@@ -77,17 +77,16 @@ impl Dispatcher {
         let Some(uid) = pod.metadata.uid.clone() else {
             return;
         };
+        // The worker shares the store's object: no copy of the pod.
+        let Some(shared) = SharedPod::new(object.clone()) else {
+            return;
+        };
         if let Some(worker) = self.workers.get(&uid) {
-            if worker
-                .send(WorkerMessage::Pod(Box::new(pod.clone())))
-                .is_ok()
-            {
-                return;
-            }
-            // The worker finished (the pod is being removed); nothing to do.
+            // A worker that finished (its pod is being removed) has nothing to do.
+            let _ = worker.send(WorkerMessage::Pod(shared));
             return;
         }
-        let tx = worker::spawn(self.ctx.clone(), pod.clone(), adopted);
+        let tx = worker::spawn(self.ctx.clone(), shared, adopted);
         self.workers.insert(uid, tx);
     }
 
@@ -104,7 +103,7 @@ impl Dispatcher {
             return;
         };
         if let Some(worker) = self.workers.get(uid) {
-            let _ = worker.send(WorkerMessage::Runtime(event));
+            let _ = worker.send(WorkerMessage::Runtime(Box::new(event)));
         }
     }
 

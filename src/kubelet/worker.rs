@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ContainerStateTerminated, Pod, PodStatus};
+use k8s_openapi::api::core::v1::ContainerStateTerminated;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -20,7 +20,7 @@ use super::runtime::{
     ROLE_CONTAINER, ResourceLimits, Runtime, RuntimeEvent, RuntimeEventKind,
 };
 use super::slot::{Plan, Shown, Slot};
-use crate::api::{Kind, Object};
+use crate::api::Kind;
 use crate::events::{EventRecorder, EventType};
 use crate::store::{DeleteOptions, Store};
 
@@ -29,7 +29,10 @@ mod hooks;
 mod probing;
 mod report;
 mod sandbox;
+mod shared_pod;
 mod starting;
+
+pub use shared_pod::SharedPod;
 
 /// What every pod worker of one kubelet shares.
 pub struct NodeContext {
@@ -51,10 +54,11 @@ impl NodeContext {
     }
 }
 
-/// What the kubelet tells a pod worker.
+/// What the kubelet tells a pod worker. Small (a worker's channel keeps
+/// room for 32 of them), hence the box.
 pub enum WorkerMessage {
-    Pod(Box<Pod>),
-    Runtime(RuntimeEvent),
+    Pod(SharedPod),
+    Runtime(Box<RuntimeEvent>),
     /// The pod left the store: stop and remove its containers.
     Gone,
     /// Runtime events may have been missed: inspect the running containers.
@@ -65,13 +69,13 @@ pub enum WorkerMessage {
 /// already has for it.
 pub fn spawn(
     ctx: Arc<NodeContext>,
-    pod: Pod,
+    pod: SharedPod,
     adopted: Vec<ContainerInfo>,
 ) -> mpsc::UnboundedSender<WorkerMessage> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut worker = PodWorker::new(ctx, pod);
-        worker.adopt(adopted).await;
+        Box::pin(worker.adopt(adopted)).await;
         worker.run(rx).await;
     });
     tx
@@ -79,13 +83,15 @@ pub fn spawn(
 
 struct PodWorker {
     ctx: Arc<NodeContext>,
-    pod: Pod,
+    /// The latest pod the store sent, shared with the store.
+    pod: SharedPod,
     slots: Vec<Slot>,
     network: sandbox::PodNetwork,
     /// Empty until the pod has its network.
     pod_ip: String,
     start_time: Time,
-    written: Option<PodStatus>,
+    /// The stored pod after this worker's last status write.
+    written: Option<SharedPod>,
     gone: bool,
     /// The pod had finished (Succeeded/Failed) before this worker began:
     /// its status is final; the worker only cleans up on deletion.
@@ -93,10 +99,13 @@ struct PodWorker {
 }
 
 impl PodWorker {
-    fn new(ctx: Arc<NodeContext>, pod: Pod) -> PodWorker {
-        let old = pod.status.clone();
-        let spec = pod.spec.clone().unwrap_or_default();
-        let inits = spec.init_containers.unwrap_or_default();
+    fn new(ctx: Arc<NodeContext>, pod: SharedPod) -> PodWorker {
+        let old = pod.status.as_ref();
+        let spec = pod.spec.as_ref();
+        let inits = spec
+            .and_then(|s| s.init_containers.clone())
+            .unwrap_or_default();
+        let containers = spec.map(|s| s.containers.clone()).unwrap_or_default();
         let app_reason = if inits.is_empty() {
             "ContainerCreating"
         } else {
@@ -106,15 +115,17 @@ impl PodWorker {
             .into_iter()
             .map(|c| Slot::new(c, true, "PodInitializing"))
             .chain(
-                spec.containers
+                containers
                     .into_iter()
                     .map(|c| Slot::new(c, false, app_reason)),
             )
             .collect();
         let start_time = old
-            .as_ref()
             .and_then(|s| s.start_time.clone())
             .unwrap_or_else(crate::clock::now_time);
+        let finished = old
+            .and_then(|s| s.phase.as_deref())
+            .is_some_and(|p| p == "Succeeded" || p == "Failed");
         PodWorker {
             ctx,
             pod,
@@ -124,10 +135,7 @@ impl PodWorker {
             start_time,
             written: None,
             gone: false,
-            finished: old
-                .as_ref()
-                .and_then(|s| s.phase.as_deref())
-                .is_some_and(|p| p == "Succeeded" || p == "Failed"),
+            finished,
         }
     }
 
@@ -172,21 +180,26 @@ impl PodWorker {
     }
 
     fn event(&self, slot: Option<usize>, kind: EventType, reason: &str, message: &str) {
-        let object = Object::Pod(self.pod.clone());
         let field_path = slot.map(|i| self.slots[i].field_path());
-        self.ctx
-            .recorder
-            .record_at(&object, field_path.as_deref(), kind, reason, message);
+        self.ctx.recorder.record_at(
+            self.pod.object(),
+            field_path.as_deref(),
+            kind,
+            reason,
+            message,
+        );
     }
 
     async fn run(&mut self, mut rx: mpsc::UnboundedReceiver<WorkerMessage>) {
         loop {
+            // The long operations are boxed: an idle worker's task then
+            // holds only what waiting needs (10k of them at scale).
             if self.gone || self.pod.metadata.deletion_timestamp.is_some() {
-                self.terminate().await;
+                Box::pin(self.terminate()).await;
                 return;
             }
             if !self.finished {
-                self.sync().await;
+                Box::pin(self.sync()).await;
                 self.flush_status();
             }
             let deadline = self
@@ -207,15 +220,17 @@ impl PodWorker {
                     None => return,
                     Some(WorkerMessage::Pod(pod)) => {
                         if pod.metadata.uid == self.pod.metadata.uid {
-                            self.pod = *pod;
-                            self.apply_spec_changes().await;
+                            self.pod = pod;
+                            Box::pin(self.apply_spec_changes()).await;
                         }
                     }
-                    Some(WorkerMessage::Runtime(event)) => self.on_runtime_event(event).await,
+                    Some(WorkerMessage::Runtime(event)) => {
+                        Box::pin(self.on_runtime_event(*event)).await;
+                    }
                     Some(WorkerMessage::Gone) => self.gone = true,
-                    Some(WorkerMessage::Recheck) => self.recheck().await,
+                    Some(WorkerMessage::Recheck) => Box::pin(self.recheck()).await,
                 },
-                _ = timer => self.run_due_probes().await,
+                _ = timer => Box::pin(self.run_due_probes()).await,
             }
         }
     }

@@ -31,6 +31,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Unschedulable pods are tried again at least this often (upstream's
 /// podMaxInUnschedulablePodsDuration).
 const UNSCHEDULABLE_FLUSH: Duration = Duration::from_secs(300);
+/// A pass over many pods (it reads them all) is followed by a pause of
+/// this many times its duration, so that pods created meanwhile are bound
+/// in one later pass rather than one pass each; cheap passes never wait.
+const PACE_THRESHOLD: Duration = Duration::from_millis(1);
+const PACE_FACTOR: u32 = 2;
+const PACE_MAX: Duration = Duration::from_millis(20);
 
 /// Starts the scheduler; it runs until `cancel` fires.
 pub fn start(store: Store, cancel: CancellationToken) -> JoinHandle<()> {
@@ -68,7 +74,15 @@ async fn run(store: Store, cancel: CancellationToken) {
     let recorder = EventRecorder::new(store.clone(), SCHEDULER_NAME, None);
     let mut attempts: HashMap<String, Attempt> = HashMap::new();
     loop {
+        let started = std::time::Instant::now();
         let next_retry = schedule_pass(&store, &recorder, &mut attempts, signals.epoch());
+        let took = started.elapsed();
+        if took >= PACE_THRESHOLD {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep((took * PACE_FACTOR).min(PACE_MAX)) => {}
+            }
+        }
         let timer = async {
             match next_retry {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -92,33 +106,34 @@ fn schedule_pass(
     epoch: u64,
 ) -> Option<Instant> {
     let listed = store.list(Kind::Pod, None, &ListFilter::default());
-    let pods: Vec<&Pod> = listed
+    let pods: Vec<(&Object, &Pod)> = listed
         .items
         .iter()
-        .filter_map(|o| Pod::from_object(o))
+        .filter_map(|o| Some((o.as_ref(), Pod::from_object(o)?)))
         .collect();
-    let pending_pods: Vec<&Pod> = pods.iter().copied().filter(|p| pending(p)).collect();
+    let pending_pods: Vec<(&Object, &Pod)> =
+        pods.iter().copied().filter(|(_, p)| pending(p)).collect();
     let pending_uids: std::collections::HashSet<&str> = pending_pods
         .iter()
-        .filter_map(|p| p.metadata.uid.as_deref())
+        .filter_map(|(_, p)| p.metadata.uid.as_deref())
         .collect();
     attempts.retain(|uid, _| pending_uids.contains(uid.as_str()));
     if pending_pods.is_empty() {
         return None;
     }
     let nodes: Vec<Node> = store.list_as::<Node>(None, &ListFilter::default());
-    let mut usage = NodeUsage::from_pods(pods.iter().copied());
+    let mut usage = NodeUsage::from_pods(pods.iter().map(|(_, p)| *p));
     let now = Instant::now();
     let mut next_retry: Option<Instant> = None;
     let mut ordered = pending_pods;
-    ordered.sort_by(|a, b| {
+    ordered.sort_by(|(_, a), (_, b)| {
         a.metadata
             .creation_timestamp
             .as_ref()
             .map(|t| t.0)
             .cmp(&b.metadata.creation_timestamp.as_ref().map(|t| t.0))
     });
-    for pod in ordered {
+    for (object, pod) in ordered {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         if let Some(attempt) = attempts.get(&uid) {
             let not_before = attempt.failed_at + attempt.backoff;
@@ -137,7 +152,7 @@ fn schedule_pass(
         }
         match place(pod, &nodes, &usage) {
             Placement::Node(node) => {
-                if bind(store, recorder, pod, &node) {
+                if bind(store, recorder, object, pod, &node) {
                     usage.add(&node, pod);
                     attempts.remove(&uid);
                 }
@@ -156,7 +171,7 @@ fn schedule_pass(
                     },
                 );
                 next_retry = Some(next_retry.map_or(flush_at, |n| n.min(flush_at)));
-                unschedulable(store, recorder, pod, &message);
+                unschedulable(store, recorder, object, pod, &message);
             }
         }
     }
@@ -172,7 +187,7 @@ fn pod_name(pod: &Pod) -> (&str, &str) {
 
 /// Sets spec.nodeName (upstream posts a Binding; a direct update does the
 /// same here) and records Scheduled.
-fn bind(store: &Store, recorder: &EventRecorder, pod: &Pod, node: &str) -> bool {
+fn bind(store: &Store, recorder: &EventRecorder, object: &Object, pod: &Pod, node: &str) -> bool {
     let (namespace, name) = pod_name(pod);
     let uid = pod.metadata.uid.clone();
     let result = store.mutate::<Pod>(namespace, name, UpdateScope::Main, |p| {
@@ -211,7 +226,7 @@ fn bind(store: &Store, recorder: &EventRecorder, pod: &Pod, node: &str) -> bool 
         });
     }
     recorder.record(
-        &Object::Pod(pod.clone()),
+        object,
         EventType::Normal,
         "Scheduled",
         &format!("Successfully assigned {namespace}/{name} to {node}"),
@@ -219,7 +234,13 @@ fn bind(store: &Store, recorder: &EventRecorder, pod: &Pod, node: &str) -> bool 
     true
 }
 
-fn unschedulable(store: &Store, recorder: &EventRecorder, pod: &Pod, message: &str) {
+fn unschedulable(
+    store: &Store,
+    recorder: &EventRecorder,
+    object: &Object,
+    pod: &Pod,
+    message: &str,
+) {
     let (namespace, name) = pod_name(pod);
     let _ = store.mutate::<Pod>(namespace, name, UpdateScope::Status, |p| {
         let mut changed = set_scheduled_condition(p, "False", Some("Unschedulable"), Some(message));
@@ -230,12 +251,7 @@ fn unschedulable(store: &Store, recorder: &EventRecorder, pod: &Pod, message: &s
         }
         changed
     });
-    recorder.record(
-        &Object::Pod(pod.clone()),
-        EventType::Warning,
-        "FailedScheduling",
-        message,
-    );
+    recorder.record(object, EventType::Warning, "FailedScheduling", message);
 }
 
 /// Sets the PodScheduled condition; false when it was already so.

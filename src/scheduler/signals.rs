@@ -87,8 +87,8 @@ impl Classifier {
             }
         }
         store
-            .watch(
-                None,
+            .watch_kinds(
+                &[Kind::Node, Kind::Pod],
                 Some(nodes.resource_version.min(pods.resource_version)),
             )
             .ok()

@@ -6,28 +6,25 @@
 //! writers for long. Nothing here knows controllers, Docker or the UI.
 
 mod error;
+mod objects;
 mod persist;
 mod watch;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use parking_lot::Mutex;
-use tokio::sync::broadcast;
 
 pub use error::StoreError;
 pub use watch::{EventType, Watch, WatchEvent, WatchItem};
 
+use objects::Objects;
+use watch::{History, KindSet};
+
 use crate::api::selector::{FieldSelector, LabelSelector};
 use crate::api::{Kind, KubeObject, Object};
-
-/// Watch events kept for resuming watches; older resourceVersions get 410.
-const HISTORY_LEN: usize = 20_000;
-/// Live events buffered per watcher before it is told to relist.
-const LIVE_BUFFER: usize = 65_536;
 
 /// The characters Kubernetes uses for generated name suffixes and hashes.
 pub const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
@@ -147,16 +144,19 @@ pub struct Store {
 
 struct Inner {
     state: Mutex<State>,
-    live: broadcast::Sender<WatchEvent>,
+    history: Arc<History>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.history.close();
+    }
 }
 
 #[derive(Default)]
 struct State {
-    objects: HashMap<Kind, BTreeMap<(String, String), Arc<Object>>>,
-    /// Owner uid → keys of objects whose ownerReferences name it.
-    dependents: HashMap<String, BTreeSet<ObjectKey>>,
+    objects: Objects,
     resource_version: u64,
-    history: VecDeque<WatchEvent>,
     wal: Option<persist::Wal>,
 }
 
@@ -196,17 +196,16 @@ impl Store {
             ..State::default()
         };
         for object in loaded.objects {
-            state.insert(Arc::new(object));
+            state.objects.insert(Arc::new(object));
         }
         Ok(Store::from_state(state))
     }
 
     fn from_state(state: State) -> Store {
-        let (live, _) = broadcast::channel(LIVE_BUFFER);
         Store {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
-                live,
+                history: Arc::default(),
             }),
         }
     }
@@ -217,8 +216,12 @@ impl Store {
     }
 
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Object>> {
-        let key = ObjectKey::new(kind, namespace, name);
-        self.inner.state.lock().get(&key).cloned()
+        self.inner
+            .state
+            .lock()
+            .objects
+            .get(kind, namespace, name)
+            .cloned()
     }
 
     /// A typed copy of one object.
@@ -231,22 +234,7 @@ impl Store {
     /// match `filter`, sorted by namespace and name.
     pub fn list(&self, kind: Kind, namespace: Option<&str>, filter: &ListFilter) -> ListResult {
         let state = self.inner.state.lock();
-        let items = match state.objects.get(&kind) {
-            None => Vec::new(),
-            Some(map) => {
-                let matching = |o: &&Arc<Object>| filter.matches(o);
-                match namespace.filter(|_| kind.namespaced()) {
-                    Some(ns) => map
-                        .range((ns.to_string(), String::new())..)
-                        .take_while(|((n, _), _)| n == ns)
-                        .map(|(_, o)| o)
-                        .filter(matching)
-                        .cloned()
-                        .collect(),
-                    None => map.values().filter(matching).cloned().collect(),
-                }
-            }
-        };
+        let items = state.objects.list(kind, namespace, filter);
         ListResult {
             items,
             resource_version: state.resource_version,
@@ -264,12 +252,7 @@ impl Store {
 
     /// Objects whose ownerReferences name `owner_uid`.
     pub fn dependents(&self, owner_uid: &str) -> Vec<Arc<Object>> {
-        let state = self.inner.state.lock();
-        state
-            .dependents
-            .get(owner_uid)
-            .map(|keys| keys.iter().filter_map(|k| state.get(k).cloned()).collect())
-            .unwrap_or_default()
+        self.inner.state.lock().objects.dependents(owner_uid)
     }
 
     /// Creates an object: assigns uid, resourceVersion, creationTimestamp,
@@ -277,7 +260,7 @@ impl Store {
     pub fn create(&self, object: impl Into<Object>) -> Result<Arc<Object>, StoreError> {
         let mut object = object.into();
         let kind = object.kind();
-        let mut state = self.inner.state.lock();
+        let state = self.inner.state.lock();
 
         if kind.namespaced() {
             let namespace = object.namespace().to_string();
@@ -288,7 +271,7 @@ impl Store {
                     message: "metadata.namespace: Required value".to_string(),
                 });
             }
-            match state.get(&ObjectKey::new(Kind::Namespace, "", &namespace)) {
+            match state.objects.get(Kind::Namespace, "", &namespace) {
                 None => return Err(StoreError::NamespaceNotFound { namespace }),
                 Some(ns) if ns.meta().deletion_timestamp.is_some() && kind != Kind::Event => {
                     return Err(StoreError::NamespaceTerminating {
@@ -316,7 +299,8 @@ impl Store {
             let name = loop {
                 let candidate = format!("{prefix}{}", random_suffix(5));
                 if state
-                    .get(&ObjectKey::new(kind, object.namespace(), &candidate))
+                    .objects
+                    .get(kind, object.namespace(), &candidate)
                     .is_none()
                 {
                     break candidate;
@@ -325,11 +309,14 @@ impl Store {
             object.meta_mut().name = Some(name);
         }
 
-        let key = ObjectKey::of(&object);
-        if state.get(&key).is_some() {
+        if state
+            .objects
+            .get(kind, object.namespace(), object.name())
+            .is_some()
+        {
             return Err(StoreError::AlreadyExists {
                 kind,
-                name: key.name,
+                name: object.name().to_string(),
             });
         }
 
@@ -340,8 +327,7 @@ impl Store {
         meta.deletion_timestamp = None;
         meta.deletion_grace_period_seconds = None;
         meta.managed_fields = None;
-        let stored = state.commit(EventType::Added, object, &self.inner.live)?;
-        Ok(stored)
+        self.commit(state, EventType::Added, object)
     }
 
     /// Replaces an object. A non-empty resourceVersion must match the stored
@@ -355,12 +341,15 @@ impl Store {
     ) -> Result<Arc<Object>, StoreError> {
         let object = object.into();
         let kind = object.kind();
-        let key = ObjectKey::of(&object);
-        let mut state = self.inner.state.lock();
-        let Some(existing) = state.get(&key).cloned() else {
+        let state = self.inner.state.lock();
+        let Some(existing) = state
+            .objects
+            .get(kind, object.namespace(), object.name())
+            .cloned()
+        else {
             return Err(StoreError::NotFound {
                 kind,
-                name: key.name,
+                name: object.name().to_string(),
             });
         };
         check_preconditions(
@@ -375,9 +364,9 @@ impl Store {
         }
         if deletion_complete(&merged) {
             merged.meta_mut().resource_version = existing.meta().resource_version.clone();
-            return state.commit(EventType::Deleted, merged, &self.inner.live);
+            return self.commit(state, EventType::Deleted, merged);
         }
-        state.commit(EventType::Modified, merged, &self.inner.live)
+        self.commit(state, EventType::Modified, merged)
     }
 
     /// Reads, changes and writes one object, retrying on conflicts. `change`
@@ -415,9 +404,8 @@ impl Store {
         name: &str,
         options: &DeleteOptions,
     ) -> Result<Deletion, StoreError> {
-        let key = ObjectKey::new(kind, namespace, name);
-        let mut state = self.inner.state.lock();
-        let Some(existing) = state.get(&key).cloned() else {
+        let state = self.inner.state.lock();
+        let Some(existing) = state.objects.get(kind, namespace, name).cloned() else {
             return Err(StoreError::NotFound {
                 kind,
                 name: name.to_string(),
@@ -470,99 +458,68 @@ impl Store {
         }
 
         if deletion_complete(&object) {
-            let removed = state.commit(EventType::Deleted, object, &self.inner.live)?;
+            let removed = self.commit(state, EventType::Deleted, object)?;
             return Ok(Deletion::Removed(removed));
         }
         if object == *existing {
             return Ok(Deletion::Pending(existing));
         }
-        let pending = state.commit(EventType::Modified, object, &self.inner.live)?;
+        let pending = self.commit(state, EventType::Modified, object)?;
         Ok(Deletion::Pending(pending))
+    }
+
+    /// Commits a change under the lock, then wakes the watchers after
+    /// letting go of it (waking tasks is slow next to the change itself).
+    fn commit(
+        &self,
+        mut state: parking_lot::MutexGuard<'_, State>,
+        event_type: EventType,
+        object: Object,
+    ) -> Result<Arc<Object>, StoreError> {
+        let stored = state.commit(event_type, object, &self.inner.history)?;
+        drop(state);
+        self.inner.history.wake(stored.kind());
+        Ok(stored)
     }
 
     /// Watches changes after `since` (a resourceVersion from a list), or
     /// from now when `None`. Errs with `Gone` when `since` is older than the
     /// history kept.
     pub fn watch(&self, kind: Option<Kind>, since: Option<u64>) -> Result<Watch, StoreError> {
+        let kinds = kind.map_or(KindSet::ALL, |k| KindSet::of(&[k]));
+        self.watch_set(kinds, since)
+    }
+
+    /// Like [`Store::watch`], for changes of any of `kinds`: the watcher
+    /// sleeps through the others.
+    pub fn watch_kinds(&self, kinds: &[Kind], since: Option<u64>) -> Result<Watch, StoreError> {
+        self.watch_set(KindSet::of(kinds), since)
+    }
+
+    fn watch_set(&self, kinds: KindSet, since: Option<u64>) -> Result<Watch, StoreError> {
+        // Under the lock: no change lands between reading `current` and
+        // placing the watcher.
         let state = self.inner.state.lock();
         let current = state.resource_version;
         let since = since.unwrap_or(current).min(current);
-        let oldest_resumable = state
+        self.inner
             .history
-            .front()
-            .map(|e| e.resource_version.saturating_sub(1))
-            .unwrap_or(current);
-        if since < oldest_resumable {
-            return Err(StoreError::Gone {
+            .watch(kinds, since, current)
+            .map_err(|oldest| StoreError::Gone {
                 requested: since,
-                oldest: oldest_resumable,
-            });
-        }
-        let backlog = state
-            .history
-            .iter()
-            .filter(|e| e.resource_version > since)
-            .cloned()
-            .collect();
-        Ok(Watch {
-            kind,
-            backlog,
-            live: self.inner.live.subscribe(),
-            last_rv: since,
-        })
+                oldest,
+            })
     }
 }
 
 impl State {
-    fn get(&self, key: &ObjectKey) -> Option<&Arc<Object>> {
-        self.objects
-            .get(&key.kind)?
-            .get(&(key.namespace.clone(), key.name.clone()))
-    }
-
-    fn insert(&mut self, object: Arc<Object>) {
-        let key = ObjectKey::of(&object);
-        self.unindex_owners(&key);
-        for owner in object.meta().owner_references.iter().flatten() {
-            self.dependents
-                .entry(owner.uid.clone())
-                .or_default()
-                .insert(key.clone());
-        }
-        self.objects
-            .entry(key.kind)
-            .or_default()
-            .insert((key.namespace, key.name), object);
-    }
-
-    fn remove(&mut self, key: &ObjectKey) {
-        self.unindex_owners(key);
-        if let Some(map) = self.objects.get_mut(&key.kind) {
-            map.remove(&(key.namespace.clone(), key.name.clone()));
-        }
-    }
-
-    fn unindex_owners(&mut self, key: &ObjectKey) {
-        let Some(old) = self.get(key).cloned() else {
-            return;
-        };
-        for owner in old.meta().owner_references.iter().flatten() {
-            if let Some(set) = self.dependents.get_mut(&owner.uid) {
-                set.remove(key);
-                if set.is_empty() {
-                    self.dependents.remove(&owner.uid);
-                }
-            }
-        }
-    }
-
     /// Gives the change the next resourceVersion, writes it to the log,
-    /// applies it and tells the watchers.
+    /// applies it and adds it to the watch history.
     fn commit(
         &mut self,
         event_type: EventType,
         mut object: Object,
-        live: &broadcast::Sender<WatchEvent>,
+        history: &History,
     ) -> Result<Arc<Object>, StoreError> {
         let rv = self.resource_version + 1;
         object.meta_mut().resource_version = Some(rv.to_string());
@@ -576,26 +533,20 @@ impl State {
         self.resource_version = rv;
         let object = Arc::new(object);
         match event_type {
-            EventType::Deleted => self.remove(&key),
-            _ => self.insert(object.clone()),
+            EventType::Deleted => self.objects.remove(&key),
+            _ => self.objects.insert(object.clone()),
         }
-        let event = WatchEvent {
+        history.push(WatchEvent {
             event_type,
             object: object.clone(),
             resource_version: rv,
-        };
-        if self.history.len() >= HISTORY_LEN {
-            self.history.pop_front();
-        }
-        self.history.push_back(event.clone());
-        // No receivers is fine: nobody is watching yet.
-        let _ = live.send(event);
+        });
         self.maybe_compact();
         Ok(object)
     }
 
     fn maybe_compact(&mut self) {
-        let live_objects: usize = self.objects.values().map(BTreeMap::len).sum();
+        let live_objects = self.objects.len();
         let rv = self.resource_version;
         let Some(wal) = self.wal.as_mut() else {
             return;
@@ -603,12 +554,7 @@ impl State {
         if !wal.wants_compaction(live_objects) {
             return;
         }
-        let snapshot: Vec<Arc<Object>> = self
-            .objects
-            .values()
-            .flat_map(|m| m.values().cloned())
-            .collect();
-        if let Err(error) = wal.compact(rv, snapshot) {
+        if let Err(error) = wal.compact(rv, self.objects.all()) {
             tracing::warn!(%error, "store compaction did not start; the log keeps growing");
         }
     }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{ObjectKey, StoreError};
@@ -28,9 +29,33 @@ const SUFFIX: &str = ".jsonl";
 /// number of live objects.
 pub(super) const MIN_RECORDS_BEFORE_COMPACTION: usize = 20_000;
 
+/// A change record, as `{"rv":N,"op":"put","object":{...}}`.
+#[derive(Serialize)]
+struct PutRecord<'a> {
+    rv: u64,
+    op: &'static str,
+    object: &'a Object,
+}
+
+/// A removal, as `{"rv":N,"op":"delete","kind":..,"group":..,"namespace":..,"name":..}`.
+#[derive(Serialize)]
+struct DeleteRecord<'a> {
+    rv: u64,
+    op: &'static str,
+    kind: &'a str,
+    group: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+}
+
+/// The write buffer is kept between records up to this size.
+const MAX_KEPT_LINE: usize = 64 * 1024;
+
 pub(super) struct Wal {
     dir: PathBuf,
     file: File,
+    /// The record being written, reused.
+    line: Vec<u8>,
     segment_path: PathBuf,
     records: usize,
     compacting: Arc<AtomicBool>,
@@ -114,6 +139,7 @@ impl Wal {
         let wal = Wal {
             dir: dir.to_path_buf(),
             file,
+            line: Vec::new(),
             segment_path,
             records,
             compacting: Arc::new(AtomicBool::new(false)),
@@ -128,33 +154,42 @@ impl Wal {
     }
 
     pub fn append_put(&mut self, rv: u64, object: &Object) -> Result<(), StoreError> {
-        self.append(&json!({"rv": rv, "op": "put", "object": object}))
+        self.append(&PutRecord {
+            rv,
+            op: "put",
+            object,
+        })
     }
 
     pub fn append_delete(&mut self, rv: u64, key: &ObjectKey) -> Result<(), StoreError> {
-        self.append(&json!({
-            "rv": rv,
-            "op": "delete",
-            "kind": key.kind.info().kind_name,
-            "group": key.kind.info().group,
-            "namespace": key.namespace,
-            "name": key.name,
-        }))
+        self.append(&DeleteRecord {
+            rv,
+            op: "delete",
+            kind: key.kind.info().kind_name,
+            group: key.kind.info().group,
+            namespace: &key.namespace,
+            name: &key.name,
+        })
     }
 
-    fn append(&mut self, record: &Value) -> Result<(), StoreError> {
-        let mut line = serde_json::to_vec(record).map_err(|e| StoreError::Persist {
+    /// Serialises straight into a reused buffer (no intermediate JSON
+    /// value: the log is on the path of every change).
+    fn append(&mut self, record: &impl Serialize) -> Result<(), StoreError> {
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, record).map_err(|e| StoreError::Persist {
             path: self.segment_path.clone(),
             source: std::io::Error::other(e),
         })?;
-        line.push(b'\n');
+        self.line.push(b'\n');
         // One write per record: after a kill the file ends at a record boundary.
-        self.file
-            .write_all(&line)
-            .map_err(|source| StoreError::Persist {
-                path: self.segment_path.clone(),
-                source,
-            })?;
+        let written = self.file.write_all(&self.line);
+        if self.line.capacity() > MAX_KEPT_LINE {
+            self.line = Vec::new();
+        }
+        written.map_err(|source| StoreError::Persist {
+            path: self.segment_path.clone(),
+            source,
+        })?;
         self.records += 1;
         Ok(())
     }

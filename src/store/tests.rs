@@ -278,17 +278,61 @@ async fn watch_resumes_from_a_resource_version_without_gaps() {
     assert_eq!(names, ["b", "c"]);
 }
 
+/// Changes one deployment `times` times (the ring fills without the
+/// number of objects, and so its capacity, growing).
+fn churn(store: &Store, times: usize) {
+    store.create(deployment("churn", 0)).expect("create");
+    for i in 0..times {
+        store
+            .update(deployment("churn", i as i32 + 1), UpdateScope::Main)
+            .expect("update");
+    }
+}
+
 #[test]
 fn watch_from_before_the_history_is_gone() {
     let store = store_with_default();
-    for i in 0..(HISTORY_LEN + 5) {
-        store
-            .create(deployment(&format!("d{i}"), 1))
-            .expect("create");
-    }
+    churn(&store, watch::RESUMABLE + 5);
     let error = store.watch(None, Some(1)).expect_err("too old");
     assert!(matches!(error, StoreError::Gone { .. }));
     assert!(error.to_string().starts_with("too old resource version"));
+}
+
+#[tokio::test]
+async fn a_watcher_behind_the_resumable_changes_still_gets_every_one() {
+    let store = store_with_default();
+    let mut watch = store.watch(Some(Kind::Deployment), None).expect("watch");
+    churn(&store, watch::RESUMABLE + 5);
+    let mut seen = 0;
+    while let Some(WatchItem::Event(event)) = watch.next().await {
+        seen += 1;
+        if event.resource_version == store.resource_version() {
+            break;
+        }
+    }
+    assert_eq!(seen, watch::RESUMABLE + 6, "the create and every update");
+}
+
+#[tokio::test]
+async fn a_waiting_watcher_wakes_for_a_later_change() {
+    let store = store_with_default();
+    let mut watch = store.watch(Some(Kind::Deployment), None).expect("watch");
+    let waiting = tokio::spawn(async move {
+        match watch.next().await {
+            Some(WatchItem::Event(e)) => e.object.name().to_string(),
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+    tokio::task::yield_now().await;
+    store
+        .create(pod("p", None))
+        .expect("a pod, which this watch skips");
+    store.create(deployment("later", 1)).expect("later");
+    let name = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("woken")
+        .expect("task");
+    assert_eq!(name, "later");
 }
 
 #[test]

@@ -1,8 +1,23 @@
 //! Watch streams over the store's change history.
+//!
+//! The history is one ring of recent changes, as upstream's watch cache:
+//! each watcher reads from it at its own pace. The ring keeps the latest
+//! [`RESUMABLE`] changes (so that a client can list, then watch from the
+//! list's resourceVersion) and, beyond those, whatever a live watcher has
+//! yet to read, up to [`MAX_BEHIND`]; a watcher further behind than that
+//! is told to list again (410 Gone). Nothing else keeps old versions of
+//! objects alive, so once every watcher has caught up they are freed.
+//!
+//! A watcher names the kinds it wants and is woken only by changes of
+//! those (a kubelet sleeps through the Events written about its pods); it
+//! holds the ring only for changes of its kinds.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use tokio::sync::broadcast;
+use parking_lot::Mutex;
+use tokio::sync::Notify;
 
 use crate::api::{Kind, Object};
 
@@ -41,38 +56,273 @@ pub enum WatchItem {
     Gone,
 }
 
-/// A stream of changes, optionally limited to one kind. Starts with the
-/// backlog since the requested resourceVersion, then follows live changes
-/// with no gap between the two.
-#[derive(Debug)]
+/// Changes always kept for watches that start from an older
+/// resourceVersion (list, then watch from the list's version).
+pub(super) const RESUMABLE: usize = 2_048;
+/// Changes kept for a watcher that falls behind; past this it gets Gone.
+/// Upstream's watch cache grows to the same bound.
+pub(super) const MAX_BEHIND: usize = 100_000;
+
+/// Events copied out of the ring per visit, so a watcher takes the lock
+/// once per batch rather than once per event.
+const READ_BATCH: usize = 256;
+
+const KINDS: usize = Kind::ALL.len();
+
+/// A set of kinds, as a watcher wants them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct KindSet(u32);
+
+impl KindSet {
+    pub const ALL: KindSet = KindSet((1 << KINDS) - 1);
+
+    pub fn of(kinds: &[Kind]) -> KindSet {
+        KindSet(kinds.iter().fold(0, |bits, k| bits | 1 << *k as u32))
+    }
+
+    pub fn contains(self, kind: Kind) -> bool {
+        self.0 & 1 << kind as u32 != 0
+    }
+
+    /// The single kind in the set, if it holds exactly one.
+    fn single(self) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| KindSet::of(&[*k]) == self)
+    }
+}
+
+/// The latest changes and the live watchers reading them.
+pub(super) struct History {
+    ring: Mutex<Ring>,
+    resumable: usize,
+    max_behind: usize,
+    /// The store is gone: watchers end.
+    closed: AtomicBool,
+}
+
+impl Default for History {
+    fn default() -> History {
+        History::with_limits(RESUMABLE, MAX_BEHIND)
+    }
+}
+
+#[derive(Default)]
+struct Ring {
+    /// One change per resourceVersion, oldest first, consecutive, with
+    /// its kind at hand (watchers of other kinds skip it).
+    events: VecDeque<(Kind, WatchEvent)>,
+    /// The live watchers; the ring forgets one whose `Watch` is gone.
+    readers: Vec<Arc<Reader>>,
+    /// Per kind, the newest change dropped from the ring: a watcher of
+    /// that kind positioned before it has missed it.
+    dropped: [u64; KINDS],
+}
+
+/// One watcher as the ring sees it.
+struct Reader {
+    kinds: KindSet,
+    /// The last resourceVersion the watcher read.
+    position: AtomicU64,
+    /// Woken for each change of its kinds (a permit is kept if it is busy).
+    wake: Notify,
+}
+
+impl Ring {
+    fn oldest_resumable(&self, current: u64) -> u64 {
+        self.events
+            .front()
+            .map_or(current, |(_, e)| e.resource_version.saturating_sub(1))
+    }
+
+    /// Whether a live watcher has yet to read this change. A watcher of
+    /// other kinds never will: it does not hold the ring.
+    fn needed(&self, kind: Kind, resource_version: u64) -> bool {
+        self.readers.iter().any(|r| {
+            r.kinds.contains(kind) && r.position.load(Ordering::Relaxed) < resource_version
+        })
+    }
+
+    /// Drops changes that are neither among the `resumable` latest nor
+    /// still to be read by a watcher at most `max_behind` changes behind.
+    fn prune(&mut self, resumable: usize, max_behind: usize) {
+        if self.events.len() <= resumable {
+            return;
+        }
+        self.readers.retain(|r| Arc::strong_count(r) > 1);
+        while self.events.len() > resumable {
+            let Some((kind, front)) = self.events.front() else {
+                break;
+            };
+            if self.events.len() <= max_behind && self.needed(*kind, front.resource_version) {
+                break;
+            }
+            if let Some((kind, dropped)) = self.events.pop_front() {
+                self.dropped[kind as usize] = dropped.resource_version;
+            }
+        }
+    }
+
+    /// Whether a change of `kinds` after `position` has been dropped.
+    fn missed(&self, kinds: KindSet, position: u64) -> bool {
+        Kind::ALL
+            .into_iter()
+            .any(|k| kinds.contains(k) && self.dropped[k as usize] > position)
+    }
+}
+
+/// What a read from the ring found.
+enum Read {
+    /// Events were copied (possibly none that the watcher wants).
+    Progress,
+    /// Nothing after the watcher's position yet.
+    UpToDate,
+    /// A change the watcher wants has left the ring unread.
+    Gone,
+}
+
+impl History {
+    pub(super) fn with_limits(resumable: usize, max_behind: usize) -> History {
+        History {
+            ring: Mutex::default(),
+            resumable,
+            max_behind: max_behind.max(resumable),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Appends a change; resourceVersions arrive one by one, in order.
+    /// Watchers are woken separately, by [`History::wake`].
+    pub(super) fn push(&self, event: WatchEvent) {
+        let kind = event.object.kind();
+        let mut ring = self.ring.lock();
+        ring.events.push_back((kind, event));
+        ring.prune(self.resumable, self.max_behind);
+    }
+
+    /// Wakes the watchers of `kind`.
+    pub(super) fn wake(&self, kind: Kind) {
+        for reader in self.ring.lock().readers.iter() {
+            if reader.kinds.contains(kind) {
+                reader.wake.notify_one();
+            }
+        }
+    }
+
+    /// Ends every watch: the store is gone.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        for reader in self.ring.lock().readers.iter() {
+            reader.wake.notify_one();
+        }
+    }
+
+    /// A watcher of `kinds` positioned at `since`, or the oldest
+    /// resourceVersion a watch may start from when `since` is older
+    /// (`current` is the store's latest version).
+    pub(super) fn watch(
+        self: &Arc<Self>,
+        kinds: KindSet,
+        since: u64,
+        current: u64,
+    ) -> Result<Watch, u64> {
+        let mut ring = self.ring.lock();
+        let oldest = ring.oldest_resumable(current);
+        if since < oldest {
+            return Err(oldest);
+        }
+        let reader = Arc::new(Reader {
+            kinds,
+            position: AtomicU64::new(since),
+            wake: Notify::new(),
+        });
+        ring.readers.push(reader.clone());
+        Ok(Watch {
+            kinds,
+            history: self.clone(),
+            reader,
+            buffer: VecDeque::new(),
+            last_rv: since,
+        })
+    }
+
+    /// How many changes the ring holds (for tests).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.ring.lock().events.len()
+    }
+
+    /// Copies up to [`READ_BATCH`] events after the reader's position that
+    /// it wants into `out`, moving its position past everything examined.
+    fn read_after(&self, reader: &Reader, out: &mut VecDeque<WatchEvent>) -> Read {
+        let ring = self.ring.lock();
+        let after = reader.position.load(Ordering::Relaxed);
+        if ring.missed(reader.kinds, after) {
+            return Read::Gone;
+        }
+        let Some(first) = ring.events.front().map(|(_, e)| e.resource_version) else {
+            return Read::UpToDate;
+        };
+        // resourceVersions are consecutive, so the position is an index
+        // (past changes of other kinds the ring has dropped).
+        let start = usize::try_from((after + 1).max(first) - first).unwrap_or(usize::MAX);
+        if start >= ring.events.len() {
+            return Read::UpToDate;
+        }
+        let mut last = after;
+        for (kind, event) in ring.events.range(start..).take(READ_BATCH) {
+            last = event.resource_version;
+            if reader.kinds.contains(*kind) {
+                out.push_back(event.clone());
+            }
+        }
+        reader.position.store(last, Ordering::Relaxed);
+        Read::Progress
+    }
+}
+
+/// A stream of changes of some kinds. Starts after the requested
+/// resourceVersion and follows later changes with no gap.
 pub struct Watch {
-    pub(super) kind: Option<Kind>,
-    pub(super) backlog: std::collections::VecDeque<WatchEvent>,
-    pub(super) live: broadcast::Receiver<WatchEvent>,
-    pub(super) last_rv: u64,
+    kinds: KindSet,
+    history: Arc<History>,
+    reader: Arc<Reader>,
+    /// Events read from the ring, not yet handed out.
+    buffer: VecDeque<WatchEvent>,
+    /// The resourceVersion of the last event handed out (or the start).
+    last_rv: u64,
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("kind", &self.kinds.single())
+            .field("last_rv", &self.last_rv)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Watch {
-    /// The next change; `None` when the store is dropped.
+    /// The next change; `None` when the store is dropped. Cancel-safe.
     pub async fn next(&mut self) -> Option<WatchItem> {
-        while let Some(event) = self.backlog.pop_front() {
-            if self.wants(&event) {
+        loop {
+            if let Some(event) = self.buffer.pop_front() {
                 self.last_rv = event.resource_version;
                 return Some(WatchItem::Event(event));
             }
-        }
-        loop {
-            match self.live.recv().await {
-                Ok(event) => {
-                    // The backlog and the live channel can overlap by a few events.
-                    if event.resource_version <= self.last_rv || !self.wants(&event) {
-                        continue;
+            let read = self.history.read_after(&self.reader, &mut self.buffer);
+            if self.buffer.is_empty() {
+                // Everything read so far was of other kinds: seen.
+                self.last_rv = self.reader.position.load(Ordering::Relaxed);
+            }
+            match read {
+                Read::Progress => {}
+                Read::Gone => return Some(WatchItem::Gone),
+                Read::UpToDate => {
+                    if self.history.closed.load(Ordering::Acquire) {
+                        return None;
                     }
-                    self.last_rv = event.resource_version;
-                    return Some(WatchItem::Event(event));
+                    // A change after the read left a permit: no wake is lost.
+                    self.reader.wake.notified().await;
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => return Some(WatchItem::Gone),
-                Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     }
@@ -81,8 +331,128 @@ impl Watch {
     pub fn resource_version(&self) -> u64 {
         self.last_rv
     }
+}
 
-    fn wants(&self, event: &WatchEvent) -> bool {
-        self.kind.is_none_or(|k| event.object.kind() == k)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn change(rv: u64) -> WatchEvent {
+        let object = Object::from(ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(format!("c{rv}")),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        WatchEvent {
+            event_type: EventType::Added,
+            object: Arc::new(object),
+            resource_version: rv,
+        }
+    }
+
+    /// Adds a change and wakes its watchers, as a commit does.
+    fn push(history: &History, event: WatchEvent) {
+        let kind = event.object.kind();
+        history.push(event);
+        history.wake(kind);
+    }
+
+    fn watch(history: &Arc<History>, since: u64) -> (Watch, ()) {
+        (
+            history
+                .watch(KindSet::ALL, since, since)
+                .expect("resumable"),
+            (),
+        )
+    }
+
+    fn watch_kind(history: &Arc<History>, kind: Option<Kind>, since: u64) -> (Watch, ()) {
+        let kinds = kind.map_or(KindSet::ALL, |k| KindSet::of(&[k]));
+        (history.watch(kinds, since, since).expect("resumable"), ())
+    }
+
+    async fn next_rv(watch: &mut Watch) -> Option<u64> {
+        match watch.next().await {
+            Some(WatchItem::Event(event)) => Some(event.resource_version),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_watcher_keeps_what_it_has_not_read_and_then_lets_go() {
+        let history = Arc::new(History::with_limits(4, 100));
+        let (mut slow, _tx) = watch(&history, 0);
+        for rv in 1..=20 {
+            push(&history, change(rv));
+        }
+        assert_eq!(history.len(), 20, "all kept for the watcher at 0");
+        for rv in 1..=20 {
+            assert_eq!(next_rv(&mut slow).await, Some(rv));
+        }
+        history.push(change(21));
+        assert_eq!(history.len(), 4, "caught up: only the resumable ones stay");
+    }
+
+    #[tokio::test]
+    async fn a_watcher_too_far_behind_is_told_to_relist() {
+        let history = Arc::new(History::with_limits(4, 10));
+        let (mut slow, _tx) = watch(&history, 0);
+        for rv in 1..=11 {
+            push(&history, change(rv));
+        }
+        assert_eq!(history.len(), 10);
+        assert!(matches!(slow.next().await, Some(WatchItem::Gone)));
+    }
+
+    #[test]
+    fn a_dropped_watcher_holds_nothing() {
+        let history = Arc::new(History::with_limits(4, 100));
+        let (slow, _tx) = watch(&history, 0);
+        history.push(change(1));
+        drop(slow);
+        for rv in 2..=10 {
+            push(&history, change(rv));
+        }
+        assert_eq!(history.len(), 4);
+        assert!(
+            matches!(history.watch(KindSet::ALL, 1, 10), Err(6)),
+            "6 is the oldest start"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_watcher_of_a_quiet_kind_holds_nothing_and_misses_nothing() {
+        let history = Arc::new(History::with_limits(4, 100));
+        let (mut pods, _tx) = watch_kind(&history, Some(Kind::Pod), 0);
+        for rv in 1..=20 {
+            push(&history, change(rv));
+        }
+        assert_eq!(history.len(), 4, "config maps are not the pod watcher's");
+        let mut pod = change(21);
+        pod.object = Arc::new(Object::from(k8s_openapi::api::core::v1::Pod {
+            metadata: ObjectMeta {
+                name: Some("p".into()),
+                namespace: Some("default".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }));
+        push(&history, pod);
+        assert_eq!(next_rv(&mut pods).await, Some(21));
+    }
+
+    #[tokio::test]
+    async fn a_watcher_of_one_kind_that_missed_a_change_of_it_relists() {
+        let history = Arc::new(History::with_limits(4, 10));
+        let (mut config_maps, _tx) = watch_kind(&history, Some(Kind::ConfigMap), 0);
+        for rv in 1..=11 {
+            push(&history, change(rv));
+        }
+        assert!(matches!(config_maps.next().await, Some(WatchItem::Gone)));
     }
 }

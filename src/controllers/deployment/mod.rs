@@ -61,6 +61,10 @@ impl Reconciler for DeploymentController {
         "deployment"
     }
 
+    fn kinds(&self) -> Option<&'static [Kind]> {
+        Some(&[Kind::Deployment, Kind::ReplicaSet, Kind::Pod])
+    }
+
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
         match &*event.object {
             Object::Deployment(_) => vec![ObjectKey::of(&event.object)],

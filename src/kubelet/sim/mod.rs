@@ -54,8 +54,8 @@ use logs::LogBuffer;
 use super::probe::{self, ProbeAction, ProbeKind, ProbeOutcome};
 use super::runtime::{
     ContainerId, ContainerInfo, ContainerRunState, ContainerSpec, ExecOutput, ImageInfo,
-    LABEL_MANAGED, LogRequest, PullProgress, PullProgressFn, Runtime, RuntimeError, RuntimeEvent,
-    RuntimeEventKind,
+    LABEL_CONTAINER_NAME, LABEL_MANAGED, LABEL_NODE, LABEL_POD_UID, LABEL_ROLE, LogRequest,
+    PullProgress, PullProgressFn, Runtime, RuntimeError, RuntimeEvent, RuntimeEventKind,
 };
 use crate::cluster::SimOptions;
 
@@ -84,7 +84,8 @@ struct Inner {
 #[derive(Default)]
 struct State {
     images: HashMap<String, ImageInfo>,
-    containers: HashMap<ContainerId, SimContainer>,
+    /// Boxed: the table's spare capacity then costs a pointer per slot.
+    containers: HashMap<ContainerId, Box<SimContainer>>,
     subscribers: Vec<mpsc::UnboundedSender<RuntimeEvent>>,
 }
 
@@ -119,10 +120,18 @@ impl SimRuntime {
         }
     }
 
+    /// Tells every subscriber (one per kubelet) about a container. The
+    /// event carries the labels that say whose container it is (pod uid,
+    /// node, container name), not all of them: every kubelet receives every
+    /// event, and at 10k pods the copies add up.
     fn emit(state: &mut State, info: &ContainerInfo, kind: RuntimeEventKind) {
+        let labels = [LABEL_POD_UID, LABEL_NODE, LABEL_CONTAINER_NAME, LABEL_ROLE]
+            .into_iter()
+            .filter_map(|key| Some((key.to_string(), info.labels.get(key)?.clone())))
+            .collect();
         let event = RuntimeEvent {
             container_id: info.id.clone(),
-            labels: info.labels.clone(),
+            labels,
             kind,
         };
         state
@@ -296,7 +305,11 @@ impl Runtime for SimRuntime {
             })?;
         let serial = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let id = format!("{:08x}{:056x}", self.inner.epoch, serial);
-        let mut labels = spec.labels.clone();
+        // The container keeps one copy of its labels (in `info`) and no
+        // annotations (read into `faults`): 10k containers add up.
+        let mut kept = spec.clone();
+        let mut labels = std::mem::take(&mut kept.labels);
+        let annotations = std::mem::take(&mut kept.annotations);
         labels.insert(LABEL_MANAGED.to_string(), "true".to_string());
         let info = ContainerInfo {
             id: id.clone(),
@@ -311,27 +324,25 @@ impl Runtime for SimRuntime {
             error: None,
             ip: None,
         };
+        let mut faults = Faults::from_annotations(&annotations);
+        if spec.init && faults.crash_after.is_none() {
+            // An init container does its work and exits 0.
+            faults.crash_after = Some(INIT_RUN.mul_f64(self.inner.latency_factor));
+            faults.exit_code = 0;
+        }
+        Self::emit(&mut state, &info, RuntimeEventKind::Created);
         state.containers.insert(
             id.clone(),
-            SimContainer {
-                spec: spec.clone(),
-                info: info.clone(),
-                faults: {
-                    let mut faults = Faults::from_annotations(&spec.annotations);
-                    if spec.init && faults.crash_after.is_none() {
-                        // An init container does its work and exits 0.
-                        faults.crash_after = Some(INIT_RUN.mul_f64(self.inner.latency_factor));
-                        faults.exit_code = 0;
-                    }
-                    faults
-                },
+            Box::new(SimContainer {
+                spec: kept,
+                info,
+                faults,
                 started: None,
                 log: LogBuffer::default(),
                 listeners: HashMap::new(),
                 alive: CancellationToken::new(),
-            },
+            }),
         );
-        Self::emit(&mut state, &info, RuntimeEventKind::Created);
         Ok(id)
     }
 

@@ -1,9 +1,8 @@
 //! The pod status the worker writes back: computed from its slots, written
 //! only when it changed.
-
 use k8s_openapi::api::core::v1::{HostIP, Pod, PodIP, PodStatus};
 
-use super::PodWorker;
+use super::{PodWorker, SharedPod};
 use crate::kubelet::status;
 use crate::store::UpdateScope;
 
@@ -11,7 +10,7 @@ impl PodWorker {
     /// Writes the pod's status when it differs from what was written.
     pub(super) fn flush_status(&mut self) {
         let status = self.compute_status();
-        if self.written.as_ref() == Some(&status) {
+        if self.written_status() == Some(&status) {
             return;
         }
         let uid = self.pod.metadata.uid.clone();
@@ -28,9 +27,14 @@ impl PodWorker {
             },
         );
         match result {
-            Ok(_) => self.written = Some(status),
+            Ok(stored) => self.written = stored.and_then(SharedPod::new),
             Err(error) => tracing::warn!(%error, pod = self.name(), "could not write pod status"),
         }
+    }
+
+    /// The status of the last write, as the store keeps it.
+    fn written_status(&self) -> Option<&PodStatus> {
+        self.written.as_ref().and_then(|pod| pod.status.as_ref())
     }
 
     fn compute_status(&self) -> PodStatus {
@@ -71,7 +75,7 @@ impl PodWorker {
             .filter(|s| !s.init && !s.ready)
             .map(|s| s.name().to_string())
             .collect();
-        let previous = self.written.as_ref().or(self.pod.status.as_ref());
+        let previous = self.written_status().or(self.pod.status.as_ref());
         let old_conditions = previous
             .and_then(|s| s.conditions.clone())
             .unwrap_or_default();
