@@ -6,6 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use podium::cli::{Cli, Command};
 
+/// mimalloc rather than glibc's malloc: a 10k-pod rollout takes about a
+/// sixth less CPU (glibc's arenas spend it growing and consolidating).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();

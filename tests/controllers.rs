@@ -329,7 +329,7 @@ async fn rolling_update_keeps_surge_and_availability_bounds() {
                     if event.event_type == EventType::Deleted {
                         mirror.remove(&name);
                     } else {
-                        mirror.insert(name, pod.clone());
+                        mirror.insert(name, (**pod).clone());
                     }
                     let live: Vec<&Pod> = mirror
                         .values()
@@ -487,7 +487,7 @@ async fn recreate_never_runs_old_and_new_pods_together() {
             if event.event_type == EventType::Deleted {
                 mirror.remove(&name);
             } else {
-                mirror.insert(name, pod.clone());
+                mirror.insert(name, (**pod).clone());
             }
             let label = |p: &Pod| p.metadata.labels.as_ref().unwrap()["pod-template-hash"].clone();
             let old = mirror.values().any(|p| label(p) == hash);

@@ -351,7 +351,7 @@ mod tests {
     use serde_json::json;
 
     fn deployment() -> Object {
-        Object::Deployment(Deployment {
+        Object::from(Deployment {
             spec: Some(DeploymentSpec {
                 template: PodTemplateSpec {
                     spec: Some(PodSpec {
@@ -446,7 +446,7 @@ mod tests {
 
     #[test]
     fn probes_and_existing_tolerations() {
-        let mut object = Object::Pod(Pod {
+        let mut object = Object::from(Pod {
             spec: Some(PodSpec {
                 containers: vec![Container {
                     name: "c".into(),
@@ -493,7 +493,7 @@ mod tests {
 
     #[test]
     fn service_namespace_secret_defaults() {
-        let mut service = Object::Service(Service {
+        let mut service = Object::from(Service {
             spec: Some(ServiceSpec {
                 type_: Some("NodePort".into()),
                 ports: Some(vec![ServicePort {
@@ -516,7 +516,7 @@ mod tests {
         assert_eq!(spec["ipFamilies"], json!(["IPv4"]));
         assert_eq!(spec["ipFamilyPolicy"], "SingleStack");
 
-        let mut namespace = Object::Namespace(Namespace::default());
+        let mut namespace = Object::from(Namespace::default());
         apply_defaults(&mut namespace);
         let json = namespace.to_json();
         assert_eq!(json["status"]["phase"], "Active");
@@ -531,7 +531,7 @@ mod tests {
             json!({"kubernetes.io/metadata.name": "dev"})
         );
 
-        let mut secret = Object::Secret(Secret::default());
+        let mut secret = Object::from(Secret::default());
         apply_defaults(&mut secret);
         assert_eq!(secret.to_json()["type"], "Opaque");
     }

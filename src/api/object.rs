@@ -19,17 +19,17 @@ pub type ParseError = serde_path_to_error::Error<serde_json::Error>;
 /// including `apiVersion` and `kind`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Object {
-    Namespace(Namespace),
-    Node(Node),
-    Pod(Pod),
-    ReplicaSet(ReplicaSet),
-    Deployment(Deployment),
-    Service(Service),
-    Endpoints(Endpoints),
-    Ingress(Ingress),
-    ConfigMap(ConfigMap),
-    Secret(Secret),
-    Event(Event),
+    Namespace(Box<Namespace>),
+    Node(Box<Node>),
+    Pod(Box<Pod>),
+    ReplicaSet(Box<ReplicaSet>),
+    Deployment(Box<Deployment>),
+    Service(Box<Service>),
+    Endpoints(Box<Endpoints>),
+    Ingress(Box<Ingress>),
+    ConfigMap(Box<ConfigMap>),
+    Secret(Box<Secret>),
+    Event(Box<Event>),
 }
 
 /// A k8s-openapi type that podium stores.
@@ -73,7 +73,7 @@ macro_rules! kube_object {
         impl KubeObject for $ty {
             const OBJECT_KIND: Kind = Kind::$ty;
             fn into_object(self) -> Object {
-                Object::$ty(self)
+                Object::$ty(Box::new(self))
             }
             fn from_object(object: &Object) -> Option<&Self> {
                 match object {
@@ -83,14 +83,14 @@ macro_rules! kube_object {
             }
             fn from_object_owned(object: Object) -> Option<Self> {
                 match object {
-                    Object::$ty(v) => Some(v),
+                    Object::$ty(v) => Some(*v),
                     _ => None,
                 }
             }
         }
         impl From<$ty> for Object {
             fn from(v: $ty) -> Object {
-                Object::$ty(v)
+                Object::$ty(Box::new(v))
             }
         }
     )*};
@@ -119,11 +119,11 @@ impl Object {
     }
 
     pub fn meta(&self) -> &ObjectMeta {
-        each_variant!(self, v => k8s_openapi::Metadata::metadata(v))
+        each_variant!(self, v => k8s_openapi::Metadata::metadata(&**v))
     }
 
     pub fn meta_mut(&mut self) -> &mut ObjectMeta {
-        each_variant!(self, v => k8s_openapi::Metadata::metadata_mut(v))
+        each_variant!(self, v => k8s_openapi::Metadata::metadata_mut(&mut **v))
     }
 
     pub fn name(&self) -> &str {

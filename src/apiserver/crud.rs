@@ -106,10 +106,10 @@ pub fn list_filter(query: &Query) -> Result<ListFilter, ApiError> {
 
 pub fn list(call: &Call) -> Result<Response<Body>, ApiError> {
     let filter = list_filter(call.query)?;
-    let result = call
-        .state
-        .store
-        .list(call.path.kind, call.path.namespace.as_deref(), &filter);
+    let store = &call.state.store;
+    let result = store.list(call.path.kind, call.path.namespace.as_deref(), &filter);
+    // kubectl and informers watch from the list's resourceVersion next.
+    store.keep_for_watch(call.path.kind, result.resource_version);
     let bytes = if call.table {
         encode::value_bytes(&super::table::table(
             call.path.kind,

@@ -75,16 +75,22 @@ pub fn selector_string(selector: Option<&LabelSelector>) -> String {
 
 fn scale_of(object: &Object) -> Result<Value, ApiError> {
     let (spec_replicas, status_replicas, selector) = match object {
-        Object::Deployment(Deployment { spec, status, .. }) => (
-            spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-            status.as_ref().and_then(|s| s.replicas).unwrap_or(0),
-            selector_string(spec.as_ref().map(|s| &s.selector)),
-        ),
-        Object::ReplicaSet(ReplicaSet { spec, status, .. }) => (
-            spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-            status.as_ref().map(|s| s.replicas).unwrap_or(0),
-            selector_string(spec.as_ref().map(|s| &s.selector)),
-        ),
+        Object::Deployment(d) => {
+            let Deployment { spec, status, .. } = &**d;
+            (
+                spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                status.as_ref().and_then(|s| s.replicas).unwrap_or(0),
+                selector_string(spec.as_ref().map(|s| &s.selector)),
+            )
+        }
+        Object::ReplicaSet(rs) => {
+            let ReplicaSet { spec, status, .. } = &**rs;
+            (
+                spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                status.as_ref().map(|s| s.replicas).unwrap_or(0),
+                selector_string(spec.as_ref().map(|s| &s.selector)),
+            )
+        }
         _ => return Err(ApiError::not_found_path()),
     };
     let meta = object.meta();

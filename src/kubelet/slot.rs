@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::backoff::BackOff;
 use super::probe::{ProbeKind, ProbeTiming, ProbeTracker, resolve_action};
 use super::runtime::ContainerId;
+use super::worker::SharedPod;
 
 /// What `kubectl get pod` shows for the container.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +68,11 @@ pub enum Plan {
 
 #[derive(Debug)]
 pub struct Slot {
-    pub spec: Container,
+    /// The pod whose spec this container runs with: its spec is read from
+    /// there ([`Slot::spec`]) rather than copied, 10k pods over.
+    source: SharedPod,
+    /// The container's position in the source's containers (or init containers).
+    position: usize,
     /// An init container: runs to completion before the app containers.
     pub init: bool,
     pub plan: Plan,
@@ -96,9 +101,12 @@ pub struct Slot {
 }
 
 impl Slot {
-    pub fn new(spec: Container, init: bool, first_reason: &str) -> Slot {
+    /// The slot of container `position` of `source`'s containers (or
+    /// init containers).
+    pub fn new(source: SharedPod, position: usize, init: bool, first_reason: &str) -> Slot {
         Slot {
-            spec,
+            source,
+            position,
             init,
             plan: Plan::Start,
             shown: Shown::waiting(first_reason, None),
@@ -120,8 +128,30 @@ impl Slot {
         }
     }
 
+    /// The container's spec, as the pod it runs with gives it.
+    pub fn spec(&self) -> &Container {
+        static NO_CONTAINER: std::sync::LazyLock<Container> =
+            std::sync::LazyLock::new(Container::default);
+        let spec = self.source.spec.as_ref();
+        let list = if self.init {
+            spec.and_then(|s| s.init_containers.as_deref())
+        } else {
+            spec.map(|s| s.containers.as_slice())
+        };
+        // The position was taken from this very pod.
+        list.and_then(|l| l.get(self.position))
+            .unwrap_or(&NO_CONTAINER)
+    }
+
+    /// Reads the spec from a newer version of the pod, where this
+    /// container sits at `position`.
+    pub fn follow(&mut self, source: SharedPod, position: usize) {
+        self.source = source;
+        self.position = position;
+    }
+
     pub fn name(&self) -> &str {
-        &self.spec.name
+        &self.spec().name
     }
 
     pub fn field_path(&self) -> String {
@@ -130,7 +160,7 @@ impl Slot {
         } else {
             "containers"
         };
-        format!("spec.{list}{{{}}}", self.spec.name)
+        format!("spec.{list}{{{}}}", self.spec().name)
     }
 
     /// An init container that ran to completion.
@@ -141,7 +171,7 @@ impl Slot {
     /// The container now runs: set up its probes. Without a startup probe
     /// it counts as started; without a readiness probe it is ready.
     pub fn arm_probes(&mut self, pod_ip: &str, started: Instant) {
-        let spec = &self.spec;
+        let spec = self.spec();
         let mut probes = Vec::new();
         for (kind, probe) in [
             (ProbeKind::Startup, &spec.startup_probe),
@@ -186,11 +216,11 @@ impl Slot {
             _ => self.last_exit.as_ref(),
         };
         ContainerStatus {
-            name: self.spec.name.clone(),
+            name: self.spec().name.clone(),
             image: self
                 .image
                 .clone()
-                .or_else(|| self.spec.image.clone())
+                .or_else(|| self.spec().image.clone())
                 .unwrap_or_default(),
             image_id: self.image_id.clone(),
             container_id: self.current.as_ref().map(|id| format!("{scheme}://{id}")),

@@ -103,22 +103,17 @@ impl PodWorker {
         let old = pod.status.as_ref();
         let spec = pod.spec.as_ref();
         let inits = spec
-            .and_then(|s| s.init_containers.clone())
-            .unwrap_or_default();
-        let containers = spec.map(|s| s.containers.clone()).unwrap_or_default();
-        let app_reason = if inits.is_empty() {
+            .and_then(|s| s.init_containers.as_ref())
+            .map_or(0, Vec::len);
+        let containers = spec.map_or(0, |s| s.containers.len());
+        let app_reason = if inits == 0 {
             "ContainerCreating"
         } else {
             "PodInitializing"
         };
-        let slots = inits
-            .into_iter()
-            .map(|c| Slot::new(c, true, "PodInitializing"))
-            .chain(
-                containers
-                    .into_iter()
-                    .map(|c| Slot::new(c, false, app_reason)),
-            )
+        let slots = (0..inits)
+            .map(|i| Slot::new(pod.clone(), i, true, "PodInitializing"))
+            .chain((0..containers).map(|i| Slot::new(pod.clone(), i, false, app_reason)))
             .collect();
         let start_time = old
             .and_then(|s| s.start_time.clone())
@@ -236,26 +231,33 @@ impl PodWorker {
     }
 
     /// A container whose image changed is restarted with the new one
-    /// (upstream: "Container c definition changed, will be restarted").
+    /// (upstream: "Container c definition changed, will be restarted");
+    /// the others read their spec from the new pod from now on.
     async fn apply_spec_changes(&mut self) {
-        let containers = self
-            .pod
-            .spec
-            .as_ref()
-            .map(|s| s.containers.clone())
-            .unwrap_or_default();
+        let pod = self.pod.clone();
+        let spec = pod.spec.as_ref();
         for index in 0..self.slots.len() {
-            let Some(new) = containers
+            let init = self.slots[index].init;
+            let list = if init {
+                spec.and_then(|s| s.init_containers.as_deref())
+            } else {
+                spec.map(|s| s.containers.as_slice())
+            };
+            let Some(position) = list
+                .unwrap_or_default()
                 .iter()
-                .find(|c| c.name == self.slots[index].spec.name)
+                .position(|c| c.name == self.slots[index].name())
             else {
                 continue;
             };
-            if new.image == self.slots[index].spec.image {
+            let same_image = list
+                .and_then(|l| l.get(position))
+                .is_some_and(|c| c.image == self.slots[index].spec().image);
+            self.slots[index].follow(pod.clone(), position);
+            if same_image || init {
                 continue;
             }
             let slot = &mut self.slots[index];
-            slot.spec = new.clone();
             slot.crash_backoff = Default::default();
             slot.pull_backoff = Default::default();
             slot.pull_failed = false;
@@ -442,7 +444,7 @@ impl PodWorker {
     }
 
     fn enter_image_pull_backoff(&mut self, index: usize, until: Instant) {
-        let image = self.slots[index].spec.image.clone().unwrap_or_default();
+        let image = self.slots[index].spec().image.clone().unwrap_or_default();
         let message = format!("Back-off pulling image \"{image}\"");
         self.slots[index].retry_at = Some(until);
         let already = match &self.slots[index].shown {
@@ -478,7 +480,7 @@ impl PodWorker {
     /// The spec a runtime container of slot `index` is created from.
     fn container_spec(&self, index: usize) -> ContainerSpec {
         let slot = &self.slots[index];
-        let container = &slot.spec;
+        let container = slot.spec();
         let mut labels = BTreeMap::new();
         labels.insert(LABEL_POD_UID.to_string(), self.uid().to_string());
         labels.insert(

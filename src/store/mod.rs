@@ -202,10 +202,11 @@ impl Store {
     }
 
     fn from_state(state: State) -> Store {
+        let history = Arc::new(History::starting_at(state.resource_version));
         Store {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
-                history: Arc::default(),
+                history,
             }),
         }
     }
@@ -496,6 +497,15 @@ impl Store {
         self.watch_set(KindSet::of(kinds), since)
     }
 
+    /// Keeps the changes of `kind` after `resource_version` (a list's) for
+    /// a while, so that the client's watch from there finds them however
+    /// busy the store is meanwhile: list, then watch.
+    pub fn keep_for_watch(&self, kind: Kind, resource_version: u64) {
+        self.inner
+            .history
+            .hold(KindSet::of(&[kind]), resource_version);
+    }
+
     fn watch_set(&self, kinds: KindSet, since: Option<u64>) -> Result<Watch, StoreError> {
         // Under the lock: no change lands between reading `current` and
         // placing the watcher.
@@ -504,7 +514,7 @@ impl Store {
         let since = since.unwrap_or(current).min(current);
         self.inner
             .history
-            .watch(kinds, since, current)
+            .watch(kinds, since)
             .map_err(|oldest| StoreError::Gone {
                 requested: since,
                 oldest,

@@ -313,6 +313,55 @@ async fn a_watcher_behind_the_resumable_changes_still_gets_every_one() {
     assert_eq!(seen, watch::RESUMABLE + 6, "the create and every update");
 }
 
+#[test]
+fn a_watch_of_a_kind_may_start_where_none_of_its_changes_was_lost() {
+    let store = store_with_default();
+    let pod = store.create(pod("p", None)).expect("pod");
+    churn(&store, watch::RESUMABLE + 5);
+    assert!(
+        store
+            .watch(Some(Kind::Pod), Some(pod.resource_version()))
+            .is_ok(),
+        "only deployments changed since"
+    );
+    assert!(matches!(
+        store.watch(Some(Kind::Deployment), Some(pod.resource_version())),
+        Err(StoreError::Gone { .. })
+    ));
+}
+
+#[tokio::test]
+async fn after_a_list_its_kind_is_kept_for_the_watch_that_follows() {
+    let store = store_with_default();
+    let listed = store.list(Kind::Deployment, None, &ListFilter::default());
+    store.keep_for_watch(Kind::Deployment, listed.resource_version);
+    churn(&store, watch::RESUMABLE + 5);
+    let mut watch = store
+        .watch(Some(Kind::Deployment), Some(listed.resource_version))
+        .expect("the list's version is still watchable");
+    assert!(matches!(watch.next().await, Some(WatchItem::Event(_))));
+}
+
+#[test]
+fn after_a_restart_changes_before_it_cannot_be_watched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rv = {
+        let store = Store::open(dir.path()).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store
+            .create(deployment("d", 1))
+            .expect("d")
+            .resource_version()
+    };
+    let store = Store::open(dir.path()).expect("reopen");
+    store.create(deployment("e", 1)).expect("e");
+    assert!(matches!(
+        store.watch(Some(Kind::Deployment), Some(rv - 1)),
+        Err(StoreError::Gone { .. })
+    ));
+    assert!(store.watch(Some(Kind::Deployment), Some(rv)).is_ok());
+}
+
 #[tokio::test]
 async fn a_waiting_watcher_wakes_for_a_later_change() {
     let store = store_with_default();

@@ -10,11 +10,16 @@
 //!
 //! A watcher names the kinds it wants and is woken only by changes of
 //! those (a kubelet sleeps through the Events written about its pods); it
-//! holds the ring only for changes of its kinds.
+//! holds the ring only for changes of its kinds, and may start from any
+//! resourceVersion after which no change of its kinds has left the ring.
+//! A list through the API keeps the changes of its kind for
+//! [`RESUME_HOLD`], so that the client's watch from the list's version
+//! finds them however busy the store is meanwhile (10k pods starting).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use tokio::sync::Notify;
@@ -63,6 +68,9 @@ pub(super) const RESUMABLE: usize = 2_048;
 /// Upstream's watch cache grows to the same bound.
 pub(super) const MAX_BEHIND: usize = 100_000;
 
+/// How long the changes after a list are kept for the watch that follows.
+pub(super) const RESUME_HOLD: Duration = Duration::from_secs(10);
+
 /// Events copied out of the ring per visit, so a watcher takes the lock
 /// once per batch rather than once per event.
 const READ_BATCH: usize = 256;
@@ -99,12 +107,6 @@ pub(super) struct History {
     closed: AtomicBool,
 }
 
-impl Default for History {
-    fn default() -> History {
-        History::with_limits(RESUMABLE, MAX_BEHIND)
-    }
-}
-
 #[derive(Default)]
 struct Ring {
     /// One change per resourceVersion, oldest first, consecutive, with
@@ -112,9 +114,19 @@ struct Ring {
     events: VecDeque<(Kind, WatchEvent)>,
     /// The live watchers; the ring forgets one whose `Watch` is gone.
     readers: Vec<Arc<Reader>>,
-    /// Per kind, the newest change dropped from the ring: a watcher of
-    /// that kind positioned before it has missed it.
+    /// Per kind, the newest change dropped from the ring (or made before
+    /// the store opened): a watcher of that kind positioned before it has
+    /// missed it.
     dropped: [u64; KINDS],
+    /// Changes kept for a watch that follows a list.
+    holds: Vec<Hold>,
+}
+
+/// Changes of `kinds` after `after` kept until `until`.
+struct Hold {
+    kinds: KindSet,
+    after: u64,
+    until: Instant,
 }
 
 /// One watcher as the ring sees it.
@@ -127,18 +139,26 @@ struct Reader {
 }
 
 impl Ring {
-    fn oldest_resumable(&self, current: u64) -> u64 {
-        self.events
-            .front()
-            .map_or(current, |(_, e)| e.resource_version.saturating_sub(1))
-    }
-
-    /// Whether a live watcher has yet to read this change. A watcher of
-    /// other kinds never will: it does not hold the ring.
+    /// Whether a live watcher has yet to read this change, or a list
+    /// holds it. A watcher of other kinds never will: it does not hold
+    /// the ring.
     fn needed(&self, kind: Kind, resource_version: u64) -> bool {
         self.readers.iter().any(|r| {
             r.kinds.contains(kind) && r.position.load(Ordering::Relaxed) < resource_version
-        })
+        }) || self
+            .holds
+            .iter()
+            .any(|h| h.kinds.contains(kind) && h.after < resource_version)
+    }
+
+    /// The oldest resourceVersion a watch of `kinds` may start from.
+    fn floor(&self, kinds: KindSet) -> u64 {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| kinds.contains(*k))
+            .map(|k| self.dropped[k as usize])
+            .max()
+            .unwrap_or(0)
     }
 
     /// Drops changes that are neither among the `resumable` latest nor
@@ -148,6 +168,8 @@ impl Ring {
             return;
         }
         self.readers.retain(|r| Arc::strong_count(r) > 1);
+        let now = Instant::now();
+        self.holds.retain(|h| h.until > now);
         while self.events.len() > resumable {
             let Some((kind, front)) = self.events.front() else {
                 break;
@@ -163,9 +185,7 @@ impl Ring {
 
     /// Whether a change of `kinds` after `position` has been dropped.
     fn missed(&self, kinds: KindSet, position: u64) -> bool {
-        Kind::ALL
-            .into_iter()
-            .any(|k| kinds.contains(k) && self.dropped[k as usize] > position)
+        position < self.floor(kinds)
     }
 }
 
@@ -180,13 +200,31 @@ enum Read {
 }
 
 impl History {
-    pub(super) fn with_limits(resumable: usize, max_behind: usize) -> History {
+    /// The history of a store whose latest change is `current`: nothing
+    /// before it can be watched.
+    pub(super) fn starting_at(current: u64) -> History {
+        History::with_limits(current, RESUMABLE, MAX_BEHIND)
+    }
+
+    pub(super) fn with_limits(current: u64, resumable: usize, max_behind: usize) -> History {
         History {
-            ring: Mutex::default(),
+            ring: Mutex::new(Ring {
+                dropped: [current; KINDS],
+                ..Ring::default()
+            }),
             resumable,
             max_behind: max_behind.max(resumable),
             closed: AtomicBool::new(false),
         }
+    }
+
+    /// Keeps the changes of `kinds` after `after` for [`RESUME_HOLD`].
+    pub(super) fn hold(&self, kinds: KindSet, after: u64) {
+        self.ring.lock().holds.push(Hold {
+            kinds,
+            after,
+            until: Instant::now() + RESUME_HOLD,
+        });
     }
 
     /// Appends a change; resourceVersions arrive one by one, in order.
@@ -216,18 +254,12 @@ impl History {
     }
 
     /// A watcher of `kinds` positioned at `since`, or the oldest
-    /// resourceVersion a watch may start from when `since` is older
-    /// (`current` is the store's latest version).
-    pub(super) fn watch(
-        self: &Arc<Self>,
-        kinds: KindSet,
-        since: u64,
-        current: u64,
-    ) -> Result<Watch, u64> {
+    /// resourceVersion a watch of them may start from when `since` is older.
+    pub(super) fn watch(self: &Arc<Self>, kinds: KindSet, since: u64) -> Result<Watch, u64> {
         let mut ring = self.ring.lock();
-        let oldest = ring.oldest_resumable(current);
-        if since < oldest {
-            return Err(oldest);
+        let floor = ring.floor(kinds);
+        if since < floor {
+            return Err(floor);
         }
         let reader = Arc::new(Reader {
             kinds,
@@ -362,18 +394,13 @@ mod tests {
         history.wake(kind);
     }
 
-    fn watch(history: &Arc<History>, since: u64) -> (Watch, ()) {
-        (
-            history
-                .watch(KindSet::ALL, since, since)
-                .expect("resumable"),
-            (),
-        )
+    fn watch(history: &Arc<History>, since: u64) -> Watch {
+        watch_kind(history, None, since)
     }
 
-    fn watch_kind(history: &Arc<History>, kind: Option<Kind>, since: u64) -> (Watch, ()) {
+    fn watch_kind(history: &Arc<History>, kind: Option<Kind>, since: u64) -> Watch {
         let kinds = kind.map_or(KindSet::ALL, |k| KindSet::of(&[k]));
-        (history.watch(kinds, since, since).expect("resumable"), ())
+        history.watch(kinds, since).expect("resumable")
     }
 
     async fn next_rv(watch: &mut Watch) -> Option<u64> {
@@ -385,8 +412,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_watcher_keeps_what_it_has_not_read_and_then_lets_go() {
-        let history = Arc::new(History::with_limits(4, 100));
-        let (mut slow, _tx) = watch(&history, 0);
+        let history = Arc::new(History::with_limits(0, 4, 100));
+        let mut slow = watch(&history, 0);
         for rv in 1..=20 {
             push(&history, change(rv));
         }
@@ -400,8 +427,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_watcher_too_far_behind_is_told_to_relist() {
-        let history = Arc::new(History::with_limits(4, 10));
-        let (mut slow, _tx) = watch(&history, 0);
+        let history = Arc::new(History::with_limits(0, 4, 10));
+        let mut slow = watch(&history, 0);
         for rv in 1..=11 {
             push(&history, change(rv));
         }
@@ -411,8 +438,8 @@ mod tests {
 
     #[test]
     fn a_dropped_watcher_holds_nothing() {
-        let history = Arc::new(History::with_limits(4, 100));
-        let (slow, _tx) = watch(&history, 0);
+        let history = Arc::new(History::with_limits(0, 4, 100));
+        let slow = watch(&history, 0);
         history.push(change(1));
         drop(slow);
         for rv in 2..=10 {
@@ -420,15 +447,15 @@ mod tests {
         }
         assert_eq!(history.len(), 4);
         assert!(
-            matches!(history.watch(KindSet::ALL, 1, 10), Err(6)),
+            matches!(history.watch(KindSet::ALL, 1), Err(6)),
             "6 is the oldest start"
         );
     }
 
     #[tokio::test]
     async fn a_watcher_of_a_quiet_kind_holds_nothing_and_misses_nothing() {
-        let history = Arc::new(History::with_limits(4, 100));
-        let (mut pods, _tx) = watch_kind(&history, Some(Kind::Pod), 0);
+        let history = Arc::new(History::with_limits(0, 4, 100));
+        let mut pods = watch_kind(&history, Some(Kind::Pod), 0);
         for rv in 1..=20 {
             push(&history, change(rv));
         }
@@ -448,8 +475,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_watcher_of_one_kind_that_missed_a_change_of_it_relists() {
-        let history = Arc::new(History::with_limits(4, 10));
-        let (mut config_maps, _tx) = watch_kind(&history, Some(Kind::ConfigMap), 0);
+        let history = Arc::new(History::with_limits(0, 4, 10));
+        let mut config_maps = watch_kind(&history, Some(Kind::ConfigMap), 0);
         for rv in 1..=11 {
             push(&history, change(rv));
         }

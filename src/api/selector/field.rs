@@ -231,7 +231,7 @@ mod tests {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1 as metav1;
 
     fn pod(name: &str, phase: &str, node: Option<&str>) -> Object {
-        Object::Pod(Pod {
+        Object::from(Pod {
             metadata: metav1::ObjectMeta {
                 name: Some(name.into()),
                 namespace: Some("default".into()),

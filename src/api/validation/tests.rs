@@ -139,9 +139,10 @@ fn strategy_rules() {
 #[test]
 fn template_restart_policy_must_be_always() {
     let mut object = deployment(json!({}));
-    if let Object::Deployment(Deployment {
-        spec: Some(spec), ..
-    }) = &mut object
+    if let Object::Deployment(boxed) = &mut object
+        && let Deployment {
+            spec: Some(spec), ..
+        } = &mut **boxed
         && let Some(pod) = spec.template.spec.as_mut()
     {
         pod.restart_policy = Some("Never".into());
@@ -252,9 +253,10 @@ fn pod_updates_only_change_images() {
     let new_image = pod(json!({"containers": [{"name": "c", "image": "nginx:2"}]}));
     assert!(validate(&new_image, Some(&old)).is_empty());
     let mut changed = old.clone();
-    if let Object::Pod(Pod {
-        spec: Some(spec), ..
-    }) = &mut changed
+    if let Object::Pod(boxed) = &mut changed
+        && let Pod {
+            spec: Some(spec), ..
+        } = &mut **boxed
     {
         spec.restart_policy = Some("Never".into());
     }
@@ -346,9 +348,10 @@ fn service_rules() {
     );
     let old = service(json!({"clusterIP": "10.96.0.10", "ports": [{"port": 80}]}));
     let mut new = old.clone();
-    if let Object::Service(Service {
-        spec: Some(spec), ..
-    }) = &mut new
+    if let Object::Service(boxed) = &mut new
+        && let Service {
+            spec: Some(spec), ..
+        } = &mut **boxed
     {
         spec.cluster_ip = Some("10.96.0.11".into());
     }
@@ -381,9 +384,10 @@ fn ingress_rules() {
         messages(&no_port, None),
         vec!["spec.defaultBackend.service.port: Required value: port name or number is required"]
     );
-    if let Object::Ingress(Ingress {
-        spec: Some(spec), ..
-    }) = &no_port
+    if let Object::Ingress(boxed) = &no_port
+        && let Ingress {
+            spec: Some(spec), ..
+        } = &**boxed
     {
         assert!(spec.rules.is_none());
     }

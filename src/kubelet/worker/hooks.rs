@@ -70,7 +70,7 @@ impl PodWorker {
         let slot = &self.slots[index];
         let id = slot.current.clone()?;
         let handler = slot
-            .spec
+            .spec()
             .lifecycle
             .as_ref()
             .and_then(|l| l.pre_stop.as_ref());
@@ -86,7 +86,7 @@ impl PodWorker {
                 tcp_socket: handler.tcp_socket.clone(),
                 ..Probe::default()
             };
-            resolve_action(&probe, &slot.spec, &self.pod_ip).map(Hook::Action)
+            resolve_action(&probe, slot.spec(), &self.pod_ip).map(Hook::Action)
         });
         Some(Stop {
             runtime: self.ctx.runtime.clone(),

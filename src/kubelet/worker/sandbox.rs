@@ -99,7 +99,7 @@ impl PodWorker {
         let ports = self
             .slots
             .iter()
-            .flat_map(|slot| slot.spec.ports.iter().flatten())
+            .flat_map(|slot| slot.spec().ports.iter().flatten())
             .filter_map(|p| {
                 Some(PortSpec {
                     container_port: u16::try_from(p.container_port).ok()?,

@@ -66,8 +66,11 @@ impl PodWorker {
     }
 
     pub(super) async fn start(&mut self, index: usize) {
-        let image = self.slots[index].spec.image.clone().unwrap_or_default();
-        let policy = pull_policy(&image, self.slots[index].spec.image_pull_policy.as_deref());
+        let image = self.slots[index].spec().image.clone().unwrap_or_default();
+        let policy = pull_policy(
+            &image,
+            self.slots[index].spec().image_pull_policy.as_deref(),
+        );
         let present = self.ctx.runtime.image_present(&image).await.ok().flatten();
         let must_pull = match policy.as_str() {
             "Always" => true,
@@ -163,8 +166,13 @@ impl PodWorker {
         self.slots[index].image_id = image_info.image_id;
 
         let mut spec = self.container_spec(index);
-        let container = self.slots[index].spec.clone();
-        match crate::kubelet::env::resolve(&self.ctx.store, &self.pod, &container, &self.pod_ip) {
+        let resolved = crate::kubelet::env::resolve(
+            &self.ctx.store,
+            &self.pod,
+            self.slots[index].spec(),
+            &self.pod_ip,
+        );
+        match resolved {
             Ok(env) => {
                 spec.command = spec
                     .command
@@ -196,7 +204,7 @@ impl PodWorker {
                 store: &self.ctx.store,
                 pod: &self.pod,
             };
-            match volumes.mounts_for(&container) {
+            match volumes.mounts_for(self.slots[index].spec()) {
                 Ok(mounts) => spec.mounts = mounts,
                 Err(error) => {
                     // Upstream keeps the pod in ContainerCreating and
