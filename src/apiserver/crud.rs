@@ -9,14 +9,14 @@ use serde_json::Value;
 use super::ServerState;
 use super::admission::{self, FieldValidation};
 use super::encode;
-use super::http::{Body, Query, json_bytes};
+use super::http::{Body, Query, json_bytes, streaming_response};
 use super::routes::ResourcePath;
 use super::service_alloc;
 use super::status::ApiError;
 use crate::api::patch::{self, PatchType};
 use crate::api::selector::{FieldSelector, LabelSelector};
 use crate::api::{Kind, Object, convert};
-use crate::store::{DeleteOptions, ListFilter, Propagation, UpdateScope};
+use crate::store::{DeleteOptions, ListFilter, ListResult, Propagation, UpdateScope};
 
 /// What one request carries besides its path.
 pub struct Call<'a> {
@@ -110,6 +110,9 @@ pub fn list(call: &Call) -> Result<Response<Body>, ApiError> {
     let result = store.list(call.path.kind, call.path.namespace.as_deref(), &filter);
     // kubectl and informers watch from the list's resourceVersion next.
     store.keep_for_watch(call.path.kind, result.resource_version);
+    if !call.table && result.items.len() > STREAMED_LIST {
+        return Ok(streamed_list(result, call.path.clone()));
+    }
     let bytes = if call.table {
         encode::value_bytes(&super::table::table(
             call.path.kind,
@@ -120,6 +123,21 @@ pub fn list(call: &Call) -> Result<Response<Body>, ApiError> {
         encode::list_bytes(&result.items, result.resource_version, call.path)
     };
     Ok(json_bytes(200, bytes))
+}
+
+/// Lists longer than this go out in pieces as they are encoded.
+const STREAMED_LIST: usize = 1_000;
+
+fn streamed_list(result: ListResult, path: ResourcePath) -> Response<Body> {
+    let (tx, response) = streaming_response("application/json");
+    tokio::spawn(async move {
+        for piece in encode::ListPieces::new(result.items, result.resource_version, path) {
+            if tx.send(Bytes::from(piece)).await.is_err() {
+                return; // the client went away
+            }
+        }
+    });
+    response
 }
 
 pub fn get(call: &Call) -> Result<Response<Body>, ApiError> {

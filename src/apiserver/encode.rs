@@ -30,23 +30,85 @@ pub fn object_bytes(object: &Object, path: &ResourcePath) -> Vec<u8> {
 
 /// `{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[...]}`.
 pub fn list_bytes(objects: &[Arc<Object>], resource_version: u64, path: &ResourcePath) -> Vec<u8> {
-    let info = path.kind.info();
     let mut buf = Vec::with_capacity(256 + objects.len() * 1536);
+    list_head(&mut buf, resource_version, path);
+    for (i, object) in objects.iter().enumerate() {
+        list_item(&mut buf, i, object, path);
+    }
+    list_tail(&mut buf);
+    buf
+}
+
+fn list_head(buf: &mut Vec<u8>, resource_version: u64, path: &ResourcePath) {
+    let info = path.kind.info();
     buf.extend_from_slice(b"{\"kind\":\"");
     buf.extend_from_slice(info.kind_name.as_bytes());
     buf.extend_from_slice(b"List\",\"apiVersion\":");
-    let _ = serde_json::to_writer(&mut buf, &path.api_version());
+    let _ = serde_json::to_writer(&mut *buf, &path.api_version());
     buf.extend_from_slice(b",\"metadata\":{\"resourceVersion\":\"");
     buf.extend_from_slice(resource_version.to_string().as_bytes());
     buf.extend_from_slice(b"\"},\"items\":[");
-    for (i, object) in objects.iter().enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        write_object(&mut buf, object, path);
+}
+
+fn list_item(buf: &mut Vec<u8>, index: usize, object: &Object, path: &ResourcePath) {
+    if index > 0 {
+        buf.push(b',');
     }
+    write_object(buf, object, path);
+}
+
+fn list_tail(buf: &mut Vec<u8>) {
     buf.extend_from_slice(b"]}");
-    buf
+}
+
+/// Objects per piece of a streamed list.
+const LIST_PIECE: usize = 256;
+
+/// The bytes of [`list_bytes`] in pieces of [`LIST_PIECE`] objects, made
+/// one at a time: a large list starts going out at once instead of after
+/// all of it is encoded (upstream streams large JSON lists too).
+pub struct ListPieces {
+    objects: Vec<Arc<Object>>,
+    resource_version: u64,
+    path: ResourcePath,
+    next: usize,
+    done: bool,
+}
+
+impl ListPieces {
+    pub fn new(objects: Vec<Arc<Object>>, resource_version: u64, path: ResourcePath) -> ListPieces {
+        ListPieces {
+            objects,
+            resource_version,
+            path,
+            next: 0,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for ListPieces {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.done {
+            return None;
+        }
+        let mut buf = Vec::with_capacity(LIST_PIECE * 2048);
+        if self.next == 0 {
+            list_head(&mut buf, self.resource_version, &self.path);
+        }
+        let end = (self.next + LIST_PIECE).min(self.objects.len());
+        for index in self.next..end {
+            list_item(&mut buf, index, &self.objects[index], &self.path);
+        }
+        self.next = end;
+        if end == self.objects.len() {
+            list_tail(&mut buf);
+            self.done = true;
+        }
+        Some(buf)
+    }
 }
 
 /// One watch event line: `{"type":"ADDED","object":{...}}\n`.
@@ -62,4 +124,46 @@ pub fn event_line(event_type: &str, object: &[u8]) -> Vec<u8> {
 
 pub fn value_bytes(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Kind;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    #[test]
+    fn a_list_in_pieces_is_the_same_bytes() {
+        let path = ResourcePath {
+            kind: Kind::ConfigMap,
+            version: "v1".into(),
+            namespace: None,
+            name: None,
+            subresource: None,
+            watch_prefix: false,
+        };
+        for count in [0, 1, LIST_PIECE, LIST_PIECE + 1, 3 * LIST_PIECE + 7] {
+            let objects: Vec<Arc<Object>> = (0..count)
+                .map(|i| {
+                    Arc::new(Object::from(ConfigMap {
+                        metadata: ObjectMeta {
+                            name: Some(format!("c{i}")),
+                            namespace: Some("default".into()),
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    }))
+                })
+                .collect();
+            let whole = list_bytes(&objects, 7, &path);
+            let pieces: Vec<u8> = ListPieces::new(objects, 7, path.clone())
+                .flatten()
+                .collect();
+            assert_eq!(
+                String::from_utf8_lossy(&pieces),
+                String::from_utf8_lossy(&whole)
+            );
+        }
+    }
 }

@@ -63,7 +63,7 @@ pub enum WatchItem {
 
 /// Changes always kept for watches that start from an older
 /// resourceVersion (list, then watch from the list's version).
-pub(super) const RESUMABLE: usize = 2_048;
+pub(super) const RESUMABLE: usize = 1_024;
 /// Changes kept for a watcher that falls behind; past this it gets Gone.
 /// Upstream's watch cache grows to the same bound.
 pub(super) const MAX_BEHIND: usize = 100_000;
