@@ -218,7 +218,7 @@ fn main() {
     let bytes = lists[0].2;
     rows.push((
         format!(
-            "raw list of 10k pods, first byte (median of 5; {:.1} MB)",
+            "raw list of 10k pods, first byte (streamed; median of 5; {:.1} MB)",
             bytes as f64 / 1e6
         ),
         ms(median(lists.iter().map(|l| l.0).collect())),
