@@ -164,3 +164,36 @@ pub fn pod_names(podium: &Podium, selector: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The rollout tests' Deployment `web`: 5 replicas of `podium/echo:1.0`,
+/// surge 1, unavailable 1, an httpGet readiness probe on 8080 every
+/// second; `container_extra` (YAML at the container's indentation) adds
+/// ports or env.
+pub fn web_deployment(container_extra: &str) -> String {
+    format!(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 5
+  selector:
+    matchLabels: {{app: web}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {{maxSurge: 1, maxUnavailable: 1}}
+  template:
+    metadata:
+      labels: {{app: web}}
+    spec:
+      terminationGracePeriodSeconds: 5
+      containers:
+      - name: echo
+        image: podium/echo:1.0
+{container_extra}        readinessProbe:
+          httpGet: {{path: /, port: 8080}}
+          periodSeconds: 1
+"#
+    )
+}

@@ -6,7 +6,7 @@ use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::cluster::{DockerPodium, pod_field};
+use crate::cluster::{DockerPodium, pod_field, web_deployment};
 
 const CRASHER: &str = r#"
 apiVersion: v1
@@ -77,33 +77,6 @@ fn a_container_exiting_1_goes_error_then_crash_loop_back_off_growing() {
     );
 }
 
-const WEB: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 5
-  selector:
-    matchLabels: {app: web}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      terminationGracePeriodSeconds: 5
-      containers:
-      - name: echo
-        image: podium/echo:1.0
-        ports:
-        - containerPort: 8080
-        readinessProbe:
-          httpGet: {path: /, port: 8080}
-          periodSeconds: 1
-"#;
-
 /// Follows `kubectl get pods -w` and checks, at every change, that at most
 /// 6 pods exist (not terminating) and at least 4 are ready.
 struct InvariantWatch {
@@ -170,7 +143,9 @@ impl Drop for InvariantWatch {
 #[test]
 fn a_rolling_update_keeps_its_budget_on_real_containers() {
     let podium = DockerPodium::start();
-    podium.kubectl_stdin(&["apply", "-f", "-"], WEB);
+    // The port is declared: the probe goes through its published port.
+    let web = web_deployment("        ports:\n        - containerPort: 8080\n");
+    podium.kubectl_stdin(&["apply", "-f", "-"], &web);
     podium.ok(&["rollout", "status", "deployment/web", "--timeout=120s"]);
     podium.wait_containers(Duration::from_secs(10), |c| c.len() == 5);
 

@@ -5,42 +5,17 @@ use std::collections::HashSet;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::cluster::{DockerPodium, IMAGE_V1, docker, require_images};
+use crate::cluster::{DockerPodium, IMAGE_V1, docker, require_images, web_deployment};
 use crate::common::Podium;
-
-const WEB: &str = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 5
-  selector:
-    matchLabels: {app: web}
-  strategy:
-    type: RollingUpdate
-    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      terminationGracePeriodSeconds: 5
-      containers:
-      - name: echo
-        image: podium/echo:1.0
-        env:
-        - {name: READY_AFTER_SECONDS, value: "2"}
-        readinessProbe:
-          httpGet: {path: /, port: 8080}
-          periodSeconds: 1
-"#;
 
 #[test]
 fn kill_9_mid_rollout_readopts_containers_and_finishes() {
     require_images();
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut podium = DockerPodium::adopt(Podium::launch(tmp.path(), "docker", &[], &[]));
-    podium.kubectl_stdin(&["apply", "-f", "-"], WEB);
+    // No port declared: the probe reaches the pod's IP on the bridge.
+    let web = web_deployment("        env:\n        - {name: READY_AFTER_SECONDS, value: \"2\"}\n");
+    podium.kubectl_stdin(&["apply", "-f", "-"], &web);
     podium.ok(&["rollout", "status", "deployment/web", "--timeout=120s"]);
     podium.ok(&["set", "image", "deployment/web", "echo=podium/echo:2.0"]);
     // Kill once the new version has started to run.
