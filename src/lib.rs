@@ -17,3 +17,4 @@ pub mod kubelet;
 pub mod reset;
 pub mod scheduler;
 pub mod store;
+pub mod tui;

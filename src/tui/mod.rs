@@ -1,0 +1,12 @@
+//! The console: a full-screen terminal UI over a [`crate::handle::ClusterHandle`].
+//!
+//! Shape (after gitui and television): a `Model` changed only by
+//! `update(&mut Model, Action)`; an event loop that turns keys, mouse, watch
+//! changes and task results into actions and redraws from the model when it
+//! changed; views that are pure draw functions. Components (the editor,
+//! the logs view, the rollout view) own their state, take keys and return
+//! an [`component::Outcome`], and draw with a [`theme::Theme`]. Nothing here
+//! blocks or waits on I/O: all I/O runs in tasks that report back as actions.
+
+pub mod component;
+pub mod theme;
