@@ -5,6 +5,8 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+pub mod settings;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(

@@ -9,6 +9,7 @@
 //! blocks or waits on I/O: all I/O runs in tasks that report back as actions.
 
 pub mod component;
+pub mod describe;
 pub mod editor;
 pub mod logs;
 pub mod rollout;
