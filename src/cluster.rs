@@ -11,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::Kind;
 use crate::config::{self, ConfigError, DataDirLock};
+use crate::handle::embedded::EmbeddedHandle;
+use crate::handle::{ClusterHandle, ClusterInfo};
 use crate::store::{Store, StoreError};
 use crate::{apiserver, controllers, kubelet, scheduler};
 
@@ -84,6 +86,7 @@ pub struct Cluster {
     /// Said once at start: e.g. that Docker was not there and the
     /// simulated runtime runs the pods instead.
     pub warnings: Vec<String>,
+    api_state: Arc<apiserver::ServerState>,
     cancel: CancellationToken,
     _lock: DataDirLock,
 }
@@ -144,9 +147,25 @@ impl Cluster {
             kubeconfig: api.kubeconfig,
             runtime: runtime_version,
             warnings,
+            api_state: api.state,
             cancel,
             _lock: lock,
         })
+    }
+
+    /// The console's way in: reads from the store, writes through the API
+    /// server's request path.
+    pub fn handle(&self) -> Arc<dyn ClusterHandle> {
+        Arc::new(EmbeddedHandle::new(
+            self.store.clone(),
+            self.api_state.clone(),
+            ClusterInfo {
+                name: "podium".to_string(),
+                runtime: self.runtime.clone(),
+                server: format!("https://{}", self.api_addr),
+                warnings: self.warnings.clone(),
+            },
+        ))
     }
 
     /// Stops every component.
@@ -228,9 +247,8 @@ fn bootstrap_namespaces(store: &Store) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// `podium serve` (and `podium` until the console lands): runs the control
-/// plane until Ctrl-C or SIGTERM.
-pub async fn serve(args: crate::cli::ClusterArgs, console_requested: bool) -> anyhow::Result<()> {
+/// `podium serve`: runs the control plane headless until Ctrl-C or SIGTERM.
+pub async fn serve(args: crate::cli::ClusterArgs) -> anyhow::Result<()> {
     let data_dir = config::data_dir(args.data_dir.as_deref())?;
     let cluster = Cluster::start(ClusterConfig {
         data_dir,
@@ -246,11 +264,6 @@ pub async fn serve(args: crate::cli::ClusterArgs, console_requested: bool) -> an
     .await?;
     for warning in &cluster.warnings {
         eprintln!("podium: {warning}");
-    }
-    if console_requested {
-        eprintln!(
-            "podium: the console is not built yet; serving the control plane without it (Ctrl-C stops it)"
-        );
     }
     let kubeconfig = cluster.kubeconfig.display();
     println!(

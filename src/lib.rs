@@ -12,6 +12,7 @@ pub mod cluster;
 pub mod config;
 pub mod controllers;
 pub mod events;
+pub mod handle;
 pub mod images;
 pub mod kubelet;
 pub mod reset;

@@ -13,14 +13,19 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // While the console owns the terminal, podium's own logs go to a file.
+    let _log_guard = match cli.command {
+        None => init_file_logging(cli.cluster.data_dir.as_deref()),
+        Some(_) => {
+            init_logging();
+            None
+        }
+    };
     let result = match cli.command {
-        Some(Command::Serve(args)) => run_async(podium::cluster::serve(args, false)),
+        Some(Command::Serve(args)) => run_async(podium::cluster::serve(args)),
         Some(Command::Reset(args)) => run_async(podium::reset::reset(&args)),
         Some(Command::Images(command)) => run_async(podium::images::run(command)),
-        // The console arrives with its own issue; until then `podium` serves
-        // the control plane headless and says so.
-        None => run_async(podium::cluster::serve(cli.cluster, true)),
+        None => run_async(podium::tui::run::run(cli.cluster)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,4 +51,25 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// Logs to a daily rolling file under the data directory's logs/, filtered
+/// by PODIUM_LOG (default info). The guard flushes the file on exit.
+fn init_file_logging(
+    data_dir: Option<&std::path::Path>,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = podium::config::data_dir(data_dir)
+        .ok()?
+        .join(podium::config::LOG_DIR);
+    std::fs::create_dir_all(&dir).ok()?;
+    let (writer, guard) =
+        tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "podium.log"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PODIUM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .init();
+    Some(guard)
 }

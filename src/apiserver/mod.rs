@@ -48,6 +48,8 @@ pub struct ApiServer {
     pub addr: SocketAddr,
     pub kubeconfig: PathBuf,
     pub task: tokio::task::JoinHandle<()>,
+    /// What the handlers share; [`serve_local`] serves requests with it.
+    pub state: Arc<ServerState>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,11 +115,12 @@ pub async fn start(
         cancel: cancel.clone(),
     });
     let acceptor = tokio_rustls::TlsAcceptor::from(credentials.server_config.clone());
-    let task = tokio::spawn(accept_loop(listener, acceptor, state, cancel));
+    let task = tokio::spawn(accept_loop(listener, acceptor, state.clone(), cancel));
     Ok(ApiServer {
         addr,
         kubeconfig,
         task,
+        state,
     })
 }
 
@@ -238,6 +241,45 @@ async fn resource(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let (parts, body) = request.into_parts();
+    let body = match parts.method {
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE => read_body(body).await?,
+        _ => Bytes::new(),
+    };
+    resource_call(state, path, parts, body).await
+}
+
+/// Serves one request without TCP, TLS or a token, for the console inside
+/// this process: its writes take exactly the path kubectl's take
+/// (defaulting, validation, admission, Status errors). `uri` is a path
+/// with its query, e.g. `/apis/apps/v1/namespaces/default/deployments?dryRun=All`.
+pub async fn serve_local(
+    state: &ServerState,
+    method: Method,
+    uri: &str,
+    content_type: Option<&str>,
+    body: Bytes,
+) -> Response<Body> {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(content_type) = content_type {
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    let Ok(request) = request.body(()) else {
+        return error_response(&ApiError::not_found_path());
+    };
+    let (parts, ()) = request.into_parts();
+    let result = match routes::parse(parts.uri.path()) {
+        Route::Resource(path) => resource_call(state, path, parts, body).await,
+        _ => Err(ApiError::not_found_path()),
+    };
+    result.unwrap_or_else(|error| error_response(&error))
+}
+
+async fn resource_call(
+    state: &ServerState,
+    path: ResourcePath,
+    parts: ::http::request::Parts,
+    body: Bytes,
+) -> Result<Response<Body>, ApiError> {
     let mut query = Query::parse(parts.uri.query());
     if path.watch_prefix {
         query.insert("watch", "true");
@@ -252,10 +294,6 @@ async fn resource(
     let content_type = header(header::CONTENT_TYPE);
     let table = header(header::ACCEPT).is_some_and(|a| a.contains("as=Table"));
     let method = parts.method;
-    let body = match method {
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE => read_body(body).await?,
-        _ => Bytes::new(),
-    };
     let call = Call {
         state,
         path: &path,

@@ -8,9 +8,17 @@
 //! an [`component::Outcome`], and draw with a [`theme::Theme`]. Nothing here
 //! blocks or waits on I/O: all I/O runs in tasks that report back as actions.
 
+pub mod app;
+pub mod commands;
 pub mod component;
 pub mod describe;
 pub mod editor;
 pub mod logs;
+pub mod model;
+pub mod refresh;
 pub mod rollout;
+pub mod run;
+pub mod terminal;
 pub mod theme;
+pub mod views;
+pub mod workloads;

@@ -1,0 +1,126 @@
+//! `ClusterHandle`: the console's only way to the cluster. Today the
+//! embedded control plane backs it ([`embedded::EmbeddedHandle`]); a
+//! kube-rs backend will attach the same console to any Kubernetes API, so
+//! nothing here names the store, the kubelet or the API server's internals.
+
+pub mod embedded;
+
+use std::sync::Arc;
+
+use futures::stream::BoxStream;
+
+use crate::api::{Kind, Object};
+
+/// What the header shows about the cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterInfo {
+    /// The kubeconfig context, e.g. `podium`.
+    pub name: String,
+    /// What runs the pods, e.g. `docker://28.2.2` or `sim://0.1`.
+    pub runtime: String,
+    /// Where kubectl reaches the API, e.g. `https://127.0.0.1:7443`.
+    pub server: String,
+    /// Said once at start (e.g. Docker missing, pods run on the simulator).
+    pub warnings: Vec<String>,
+}
+
+/// A table of one kind, with the columns `kubectl get` prints.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Column names; `wide[i]` tells whether column `i` is only in `-o wide`.
+    pub columns: Vec<String>,
+    pub wide: Vec<bool>,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub cells: Vec<String>,
+    pub object: Arc<Object>,
+}
+
+/// A field the server refused, as its Status names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldCause {
+    /// e.g. `spec.template.spec.containers[0].image`.
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HandleError {
+    /// The server refused the request; `message` is its Status message.
+    #[error("{message}")]
+    Refused {
+        code: u16,
+        reason: String,
+        message: String,
+        causes: Vec<FieldCause>,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Logs options the console asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogQuery {
+    pub container: Option<String>,
+    pub previous: bool,
+    pub follow: bool,
+    pub timestamps: bool,
+    pub tail_lines: Option<i64>,
+    pub since_seconds: Option<i64>,
+}
+
+#[async_trait::async_trait]
+pub trait ClusterHandle: Send + Sync {
+    fn info(&self) -> ClusterInfo;
+
+    /// The objects of `kind` now, in `namespace` or in all (`None`), by
+    /// namespace then name.
+    fn list(&self, kind: Kind, namespace: Option<&str>) -> Vec<Arc<Object>>;
+
+    /// One object.
+    fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Object>>;
+
+    /// `objects` as the table `kubectl get` prints.
+    fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table;
+
+    /// Yields the kind of every change to objects of `kinds`, as they
+    /// happen. Consumers coalesce.
+    fn changes(&self, kinds: &[Kind]) -> BoxStream<'static, Kind>;
+
+    /// Creates each document of a YAML file, or patches it where it exists
+    /// (as `kubectl apply` does); `dry_run` only validates. Answers one line
+    /// per document, like kubectl: `deployment.apps/nginx created`.
+    async fn apply(&self, yaml: &str, dry_run: bool) -> Result<Vec<String>, HandleError>;
+
+    /// Replaces an object with `object` (a whole edited object, as `kubectl
+    /// edit` does); `dry_run` only validates.
+    async fn replace(
+        &self,
+        object: serde_json::Value,
+        dry_run: bool,
+    ) -> Result<String, HandleError>;
+
+    /// A JSON merge patch of an object.
+    async fn patch(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        patch: serde_json::Value,
+    ) -> Result<(), HandleError>;
+
+    async fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<(), HandleError>;
+
+    /// A container's log as lines.
+    async fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        query: LogQuery,
+    ) -> Result<BoxStream<'static, String>, HandleError>;
+}

@@ -1,0 +1,160 @@
+//! The `:` command line: resource aliases as k9s has them, `:pod app=x`,
+//! `:ns NAME`, `:q`.
+
+use crate::api::Kind;
+
+/// What a command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Show a kind, optionally narrowed by a label selector `app=x,tier=y`.
+    View {
+        kind: Kind,
+        labels: Vec<(String, String)>,
+    },
+    /// Switch namespace (`all` or `-A` for all).
+    Namespace(Option<String>),
+    Quit,
+    Help,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error(
+        "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec or :help"
+    )]
+    Unknown(String),
+    #[error("bad label selector {0:?}: write key=value[,key=value]")]
+    Selector(String),
+}
+
+/// The names a kind answers to: plural, singular, short names and k9s's aliases.
+pub fn aliases(kind: Kind) -> Vec<&'static str> {
+    let info = kind.info();
+    let mut names = vec![info.plural, info.singular];
+    names.extend_from_slice(info.short_names);
+    let extra: &[&str] = match kind {
+        Kind::Deployment => &["dp", "deployments"],
+        Kind::Pod => &["pod"],
+        Kind::Event => &["ev"],
+        Kind::Secret => &["sec"],
+        _ => &[],
+    };
+    names.extend_from_slice(extra);
+    names
+}
+
+/// The kind a word names, if any.
+pub fn kind_named(word: &str) -> Option<Kind> {
+    let word = word.to_ascii_lowercase();
+    Kind::ALL
+        .iter()
+        .copied()
+        .find(|&kind| aliases(kind).iter().any(|alias| *alias == word))
+}
+
+pub fn parse(line: &str) -> Result<Command, CommandError> {
+    let mut words = line.split_whitespace();
+    let Some(first) = words.next() else {
+        return Err(CommandError::Unknown(String::new()));
+    };
+    match first {
+        "q" | "q!" | "quit" => return Ok(Command::Quit),
+        "help" | "?" => return Ok(Command::Help),
+        _ => {}
+    }
+    let Some(kind) = kind_named(first) else {
+        return Err(CommandError::Unknown(line.to_string()));
+    };
+    let argument = words.next();
+    if kind == Kind::Namespace
+        && let Some(name) = argument
+    {
+        let all = matches!(name, "all" | "-A" | "*");
+        return Ok(Command::Namespace((!all).then(|| name.to_string())));
+    }
+    let labels = match argument {
+        Some(selector) => parse_labels(selector)?,
+        None => Vec::new(),
+    };
+    Ok(Command::View { kind, labels })
+}
+
+/// `app=x,tier=y` as pairs.
+pub fn parse_labels(selector: &str) -> Result<Vec<(String, String)>, CommandError> {
+    selector
+        .split(',')
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| {
+                    (
+                        k.trim().to_string(),
+                        v.trim().trim_start_matches('=').to_string(),
+                    )
+                })
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| CommandError::Selector(selector.to_string()))
+        })
+        .collect()
+}
+
+/// Completes a partly typed command to the first alias that starts with it.
+pub fn complete(prefix: &str) -> Option<&'static str> {
+    if prefix.is_empty() || prefix.contains(' ') {
+        return None;
+    }
+    Kind::ALL
+        .iter()
+        .flat_map(|&kind| aliases(kind))
+        .filter(|alias| alias.starts_with(prefix) && alias.len() > prefix.len())
+        .min_by_key(|alias| alias.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn k9s_aliases_name_their_kinds() {
+        for (alias, kind) in [
+            ("po", Kind::Pod),
+            ("pods", Kind::Pod),
+            ("deploy", Kind::Deployment),
+            ("rs", Kind::ReplicaSet),
+            ("svc", Kind::Service),
+            ("ing", Kind::Ingress),
+            ("ep", Kind::Endpoints),
+            ("ev", Kind::Event),
+            ("events", Kind::Event),
+            ("no", Kind::Node),
+            ("ns", Kind::Namespace),
+            ("cm", Kind::ConfigMap),
+            ("sec", Kind::Secret),
+        ] {
+            assert_eq!(kind_named(alias), Some(kind), "{alias}");
+        }
+    }
+
+    #[test]
+    fn a_label_selector_narrows_a_view() {
+        assert_eq!(
+            parse("pod app=nginx"),
+            Ok(Command::View {
+                kind: Kind::Pod,
+                labels: vec![("app".to_string(), "nginx".to_string())]
+            })
+        );
+        assert_eq!(
+            parse("ns kube-system"),
+            Ok(Command::Namespace(Some("kube-system".into())))
+        );
+        assert_eq!(parse("ns all"), Ok(Command::Namespace(None)));
+        assert!(matches!(parse("frobs"), Err(CommandError::Unknown(_))));
+        assert!(matches!(parse("po app"), Err(CommandError::Selector(_))));
+    }
+
+    #[test]
+    fn completion_offers_the_shortest_alias() {
+        assert_eq!(complete("depl"), Some("deploy"));
+        assert_eq!(complete("zzz"), None);
+    }
+}

@@ -1,0 +1,258 @@
+//! Pure draw functions from the model: header, table or detail pane,
+//! events pane, flash line and the footer (keys, or the line being typed).
+
+mod detail;
+mod header;
+mod status;
+mod table;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub use self::status::status_style;
+use super::model::{Detail, DetailKind, Mode, Model};
+use super::theme::Theme;
+
+/// Screen row of the table's first data row: two header lines, the
+/// table's top border and its column names.
+pub const TABLE_FIRST_ROW: usize = 4;
+/// Height of the events pane under the table.
+const EVENTS_HEIGHT: u16 = 8;
+
+pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
+    let events = if model.detail.is_none() && frame.area().height > 20 {
+        EVENTS_HEIGHT
+    } else {
+        0
+    };
+    let [header_area, body, events_area, flash_area, footer_area] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(events),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    header::draw(frame, header_area, model, theme);
+    match &model.detail {
+        Some(detail) => detail::draw(frame, body, detail, theme),
+        None => table::draw(frame, body, model, theme),
+    }
+    if events > 0 {
+        draw_events(frame, events_area, model, theme);
+    }
+    draw_flash(frame, flash_area, model, theme);
+    draw_footer(frame, footer_area, model, theme);
+    if let Mode::Confirm(confirm) = &model.mode {
+        draw_confirm(frame, &confirm.question, theme);
+    }
+}
+
+fn draw_events(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let lines: Vec<Line> = model
+        .events
+        .iter()
+        .map(|event| {
+            let style = if event.warning {
+                theme.warning
+            } else {
+                theme.body
+            };
+            let count = if event.count > 1 {
+                format!(" (x{})", event.count)
+            } else {
+                String::new()
+            };
+            Line::from(vec![
+                Span::styled(format!("{:>8} ", event.age), theme.muted),
+                Span::styled(format!("{:<18} ", event.reason), style),
+                Span::styled(format!("{:<36} ", event.object), theme.body),
+                Span::styled(format!("{}{count}", event.message), style),
+            ])
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(" events (newest first) ", theme.accent));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn draw_flash(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    if let Some(flash) = &model.flash {
+        let style = if flash.error { theme.error } else { theme.info };
+        frame.render_widget(
+            Paragraph::new(Span::styled(flash.text.as_str(), style)),
+            area,
+        );
+    }
+}
+
+fn draw_footer(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let line = match &model.mode {
+        Mode::Command(text) => Line::from(vec![
+            Span::styled(":", theme.accent),
+            Span::styled(text.as_str(), theme.body),
+            Span::styled("█", theme.muted),
+            Span::styled(
+                super::commands::complete(text)
+                    .map(|alias| format!("  tab → {alias}"))
+                    .unwrap_or_default(),
+                theme.muted,
+            ),
+        ]),
+        Mode::Filter(text) => Line::from(vec![
+            Span::styled("/", theme.accent),
+            Span::styled(text.as_str(), theme.body),
+            Span::styled("█", theme.muted),
+            Span::styled("  regex, !inverse, -l app=x", theme.muted),
+        ]),
+        Mode::Prompt(prompt) => Line::from(vec![
+            Span::styled(format!("{}: ", prompt.question), theme.accent),
+            Span::styled(prompt.answer.as_str(), theme.body),
+            Span::styled("█", theme.muted),
+            Span::styled("  enter ok · esc cancel", theme.muted),
+        ]),
+        Mode::Confirm(_) => Line::from(Span::styled("y delete · n keep", theme.key_hint)),
+        Mode::Normal => hints(model, theme),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The keys that apply here.
+fn hints(model: &Model, theme: &Theme) -> Line<'static> {
+    let keys: &[(&str, &str)] = match model.detail.as_ref().map(|d| d.kind) {
+        Some(DetailKind::Logs { .. }) => &[
+            ("esc", "back"),
+            ("s", "autoscroll"),
+            ("↑↓ pgup pgdn g G", "scroll"),
+        ],
+        Some(_) => &[("esc", "back"), ("↑↓ pgup pgdn g G", "scroll")],
+        None => {
+            use crate::api::Kind;
+            match model.kind {
+                Kind::Deployment => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "pods"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("l", "logs"),
+                    ("s", "scale"),
+                    ("i", "image"),
+                    ("r", "restart"),
+                    ("u", "undo"),
+                    ("ctrl-d", "delete"),
+                    ("a", "apply"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::ReplicaSet => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "pods"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("l", "logs"),
+                    ("s", "scale"),
+                    ("ctrl-d", "delete"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::Pod => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("l", "logs"),
+                    ("space", "mark"),
+                    ("ctrl-d", "delete"),
+                    ("a", "apply"),
+                    ("0", "all ns"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                _ => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "open"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("ctrl-d", "delete"),
+                    ("a", "apply"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+            }
+        }
+    };
+    let mut spans = Vec::new();
+    for (key, what) in keys {
+        spans.push(Span::styled(format!("<{key}>"), theme.key_hint));
+        spans.push(Span::styled(format!(" {what}  "), theme.muted));
+    }
+    Line::from(spans)
+}
+
+fn draw_confirm(frame: &mut Frame, question: &str, theme: &Theme) {
+    let area = frame.area();
+    let width = (question.chars().count() as u16 + 6).clamp(30, area.width.max(30));
+    let dialog = Rect {
+        x: area.width.saturating_sub(width) / 2,
+        y: area.height / 2 - 2.min(area.height / 2),
+        width: width.min(area.width),
+        height: 5.min(area.height),
+    };
+    frame.render_widget(Clear, dialog);
+    let text = vec![
+        Line::from(Span::styled(question.to_string(), theme.error)),
+        Line::from(""),
+        Line::from(Span::styled("y: delete   n/esc: keep", theme.key_hint)),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.error)
+                .title(" confirm "),
+        ),
+        dialog,
+    );
+}
+
+/// The `?` pane: every key the console knows.
+pub fn help() -> Detail {
+    let text = "\
+RESOURCES
+  :po :deploy :rs :svc :ing :ep :ev :no :ns :cm :sec   switch view (tab completes)
+  :pod app=x        pods with label app=x
+  :ns NAME / :ns all / 0    namespace NAME / all namespaces
+  enter             drill down (deployment, replicaset, service → pods; namespace → its pods)
+  esc               back (clears the filter first)
+  /regex  /!regex  /-l app=x   filter rows
+  space             mark a row (ctrl-d deletes the marked rows)
+  j k ↑ ↓ pgup pgdn g G   move
+ACTIONS
+  d describe   y yaml   l logs (all pods of a workload, interleaved)
+  s scale      i set image   r restart rollout   u undo rollout (deployments)
+  ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)
+  q or :q quit (workloads keep running)   ctrl-c quit
+LOGS
+  s autoscroll on/off   ↑ ↓ pgup pgdn g G scroll   esc back";
+    Detail {
+        title: "help".to_string(),
+        lines: text.lines().map(str::to_string).collect(),
+        scroll: 0,
+        kind: DetailKind::Help,
+    }
+}
+
+/// A block with the theme's border around a pane.
+fn pane(title: String, theme: &Theme) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus)
+        .title(Span::styled(title, theme.accent))
+}

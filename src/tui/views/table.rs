@@ -1,0 +1,84 @@
+//! The resource table: kubectl's columns, the selected row, marks and
+//! status colours.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Row, Table, TableState};
+
+use super::{pane, status_style};
+use crate::tui::model::{Model, Target};
+use crate::tui::theme::Theme;
+
+/// Columns whose cells get status colours.
+const STATUS_COLUMNS: [&str; 2] = ["STATUS", "PHASE"];
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let kind = model.kind.info().plural;
+    let namespace = match model.namespace.as_deref() {
+        Some(namespace) if model.kind.namespaced() => namespace,
+        _ => "all",
+    };
+    let mut title = format!(" {kind}({namespace})[{}] ", model.rows.len());
+    if let Some(scope) = &model.scope {
+        title.push_str(&format!("<{}> ", scope.label));
+    }
+    if !model.filter.is_empty() {
+        title.push_str(&format!("</{}> ", model.filter));
+    }
+    let status_columns: Vec<usize> = model
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| STATUS_COLUMNS.contains(&name.as_str()))
+        .map(|(i, _)| i)
+        .collect();
+    let widths = column_widths(model);
+    let header = Row::new(
+        model
+            .columns
+            .iter()
+            .map(|name| Cell::from(Span::styled(name.clone(), theme.table_header))),
+    );
+    let rows = model.rows.iter().map(|row| {
+        let marked = model.marked.contains(&Target::of(&row.object));
+        Row::new(row.cells.iter().enumerate().map(|(i, text)| {
+            let style = if marked {
+                theme.marked
+            } else if status_columns.contains(&i) {
+                status_style(text, theme)
+            } else {
+                theme.body
+            };
+            Cell::from(Span::styled(text.clone(), style))
+        }))
+    });
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(pane(title, theme))
+        .row_highlight_style(theme.selected);
+    let mut state =
+        TableState::default().with_selected((!model.rows.is_empty()).then_some(model.selected));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// Each column as wide as its widest cell (capped), the last takes the rest.
+fn column_widths(model: &Model) -> Vec<Constraint> {
+    let count = model.columns.len();
+    (0..count)
+        .map(|i| {
+            let widest = model
+                .rows
+                .iter()
+                .map(|row| row.cells.get(i).map_or(0, |c| c.chars().count()))
+                .chain(std::iter::once(model.columns[i].len()))
+                .max()
+                .unwrap_or(0);
+            if i + 1 == count {
+                Constraint::Min(widest as u16)
+            } else {
+                Constraint::Length(widest.min(60) as u16)
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,228 @@
+//! What a person does without kubectl: apply the nginx sample, watch the
+//! pods come up, scale, set image, undo, delete — from the keys.
+
+use crossterm::event::KeyCode;
+use k8s_openapi::api::apps::v1::Deployment;
+use podium::api::Kind;
+
+use crate::harness::{Console, rows_starting, sample};
+
+fn deployment(console: &Console) -> Option<Deployment> {
+    console
+        .cluster
+        .store
+        .get_as::<Deployment>("default", "nginx-dep")
+}
+
+fn image(deployment: &Deployment) -> String {
+    deployment
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.spec.as_ref())
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_scale_set_image_undo_and_delete_from_the_keys() {
+    let mut console = Console::start().await;
+
+    // `a` offers the nginx sample; the user types the path and Enter.
+    console.key(KeyCode::Char('a'));
+    assert!(console.screen().contains("apply file: samples/nginx.yaml"));
+    console.answer(&sample("nginx.yaml"));
+    let screen = console
+        .wait_until("the five nginx pods Running", |s| {
+            rows_starting(s, "nginx-dep-") == 5 && s.matches("Running").count() >= 5
+        })
+        .await;
+    assert!(
+        screen.contains("deployment.apps/nginx-dep created"),
+        "{screen}"
+    );
+    assert!(screen.contains("pods(default)[5]"), "{screen}");
+
+    // `:deploy`, then `s` 10: the Deployment is scaled and ten pods follow.
+    console.command("deploy");
+    console.key(KeyCode::Char('s'));
+    assert!(
+        console
+            .screen()
+            .contains("scale deployment default/nginx-dep to replicas: 5")
+    );
+    console.answer("10");
+    console
+        .wait_until("ten ready replicas", |s| s.contains("10/10"))
+        .await;
+    assert_eq!(
+        deployment(&console).and_then(|d| d.spec.and_then(|s| s.replicas)),
+        Some(10)
+    );
+
+    // `i` sets the image: a second ReplicaSet appears.
+    console.key(KeyCode::Char('i'));
+    assert!(console.screen().contains("image of container nginx"));
+    console.answer("library/nginx:1.16-alpine");
+    console
+        .wait_until("the image update flash", |s| {
+            s.contains("deployment.apps/nginx-dep image updated")
+        })
+        .await;
+    let deployed = deployment(&console).expect("deployment");
+    assert_eq!(image(&deployed), "library/nginx:1.16-alpine");
+    let store = console.cluster.store.clone();
+    console
+        .wait_until("two replicasets", |_| {
+            store
+                .list(Kind::ReplicaSet, Some("default"), &Default::default())
+                .items
+                .len()
+                == 2
+        })
+        .await;
+
+    // `u` goes back to the revision before.
+    console.key(KeyCode::Char('u'));
+    console
+        .wait_until("the undo flash", |s| {
+            s.contains("rolled back (to revision 1)")
+        })
+        .await;
+    assert_eq!(
+        image(&deployment(&console).expect("deployment")),
+        "library/nginx:1.14-alpine"
+    );
+
+    // ctrl-d asks, naming the object; `n` keeps it, `y` deletes it.
+    console.ctrl('d');
+    let dialog = console.screen();
+    assert!(
+        dialog.contains("Delete deployment default/nginx-dep?"),
+        "{dialog}"
+    );
+    console.key(KeyCode::Char('n'));
+    assert!(console.screen().contains("nothing deleted"));
+    assert!(deployment(&console).is_some());
+    console.ctrl('d');
+    console.key(KeyCode::Char('y'));
+    console
+        .wait_until("the delete flash", |s| {
+            s.contains("deployment.apps/nginx-dep deleted")
+        })
+        .await;
+    assert!(deployment(&console).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn views_filters_drill_down_and_errors() {
+    let mut console = Console::start().await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("five pods", |s| rows_starting(s, "nginx-dep-") == 5)
+        .await;
+
+    // k9s aliases switch views.
+    for (command, title) in [
+        ("svc", "services(default)"),
+        ("ing", "ingresses(default)"),
+        ("ep", "endpoints(default)"),
+        ("no", "nodes(all)"),
+        ("ns", "namespaces(all)"),
+        ("rs", "replicasets(default)"),
+        ("ev", "events(default)"),
+        ("cm", "configmaps(default)"),
+        ("sec", "secrets(default)"),
+    ] {
+        console.command(command);
+        let screen = console.screen();
+        assert!(screen.contains(title), ":{command} shows\n{screen}");
+    }
+
+    // Enter on a Deployment drills into its pods; esc comes back.
+    console.command("deploy");
+    console.key(KeyCode::Enter);
+    let screen = console.screen();
+    assert!(
+        screen.contains("pods(default)[5] <deployment default/nginx-dep>"),
+        "{screen}"
+    );
+    console.key(KeyCode::Esc);
+    assert!(console.screen().contains("deployments(default)[1]"));
+
+    // `/` filters rows by regex; `/-l` by labels; `!` inverts.
+    console.command("svc");
+    console.key(KeyCode::Char('/'));
+    console.typed("nginx");
+    console.key(KeyCode::Enter);
+    assert!(console.screen().contains("services(default)[1] </nginx>"));
+    console.key(KeyCode::Esc);
+    console.key(KeyCode::Char('/'));
+    console.typed("!nginx");
+    console.key(KeyCode::Enter);
+    let screen = console.screen();
+    assert!(
+        screen.contains("services(default)[0] </!nginx>"),
+        "{screen}"
+    );
+    console.key(KeyCode::Esc);
+    console.command("pod app=server");
+    assert!(console.screen().contains("pods(default)[5] <app=server>"));
+    console.command("pod app=nobody");
+    assert!(console.screen().contains("pods(default)[0] <app=nobody>"));
+
+    // A typo says what went wrong and what works.
+    console.command("frobs");
+    assert!(
+        console
+            .screen()
+            .contains("unknown command \"frobs\": try :po")
+    );
+
+    // YAML of a pod, with its keys.
+    console.command("po");
+    console.key(KeyCode::Char('y'));
+    let screen = console.screen();
+    assert!(screen.contains("yaml pod default/nginx-dep-"), "{screen}");
+    assert!(screen.contains("apiVersion: v1"), "{screen}");
+    console.key(KeyCode::Esc);
+
+    // Scaling a pod is refused with what to do instead.
+    console.key(KeyCode::Char('i'));
+    assert!(
+        console
+            .screen()
+            .contains("set image works on deployments and replicasets (:deploy)")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_of_a_deployment_interleave_its_pods() {
+    let mut console = Console::start().await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("five running pods", |s| s.matches("Running").count() >= 5)
+        .await;
+    console.command("deploy");
+    console.key(KeyCode::Char('l'));
+    let screen = console
+        .wait_until("log lines from several pods", |s| {
+            s.lines()
+                .filter(|line| line.contains("│nginx-dep-"))
+                .map(|line| line.split_whitespace().next().unwrap_or("").to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                >= 2
+        })
+        .await;
+    assert!(
+        screen.contains("logs deployment default/nginx-dep [autoscroll]"),
+        "{screen}"
+    );
+    console.key(KeyCode::Char('s'));
+    assert!(console.screen().contains("[paused]"));
+    console.key(KeyCode::Esc);
+    assert!(console.screen().contains("deployments(default)[1]"));
+}

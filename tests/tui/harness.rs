@@ -1,0 +1,143 @@
+//! A console over an in-memory cluster on the simulated runtime, a
+//! TestBackend terminal, and helpers to type keys and wait for the screen.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use podium::cluster::{Cluster, ClusterConfig, RuntimeChoice, SimOptions};
+use podium::tui::app::{Action, App};
+use podium::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use tokio::sync::mpsc;
+
+pub struct Console {
+    pub app: App,
+    pub terminal: Terminal<TestBackend>,
+    actions: mpsc::UnboundedReceiver<Action>,
+    pub cluster: Cluster,
+    _dir: tempfile::TempDir,
+}
+
+impl Console {
+    pub async fn start() -> Console {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cluster = Cluster::start(ClusterConfig {
+            data_dir: dir.path().to_path_buf(),
+            in_memory: true,
+            listen: "127.0.0.1:0".parse().expect("address"),
+            runtime: Some(RuntimeChoice::Sim),
+            sim: SimOptions {
+                latency_factor: 0.0,
+            },
+            nodes: 1,
+            max_pods: 110,
+        })
+        .await
+        .expect("cluster starts");
+        let (sender, actions) = mpsc::unbounded_channel();
+        let app = App::new(cluster.handle(), Theme::dark(), sender);
+        let terminal = Terminal::new(TestBackend::new(140, 40)).expect("terminal");
+        Console {
+            app,
+            terminal,
+            actions,
+            cluster,
+            _dir: dir,
+        }
+    }
+
+    pub fn key(&mut self, code: KeyCode) {
+        self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+
+    pub fn ctrl(&mut self, c: char) {
+        self.app
+            .on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+    }
+
+    pub fn typed(&mut self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// `:command` then Enter.
+    pub fn command(&mut self, command: &str) {
+        self.key(KeyCode::Char(':'));
+        self.typed(command);
+        self.key(KeyCode::Enter);
+    }
+
+    /// Replaces a prompt's prefilled answer with `answer` and confirms.
+    pub fn answer(&mut self, answer: &str) {
+        for _ in 0..80 {
+            self.key(KeyCode::Backspace);
+        }
+        self.typed(answer);
+        self.key(KeyCode::Enter);
+    }
+
+    pub fn screen(&mut self) -> String {
+        let app = &self.app;
+        self.terminal.draw(|frame| app.draw(frame)).expect("draw");
+        buffer_text(self.terminal.backend().buffer())
+    }
+
+    pub fn buffer(&mut self) -> Buffer {
+        let app = &self.app;
+        self.terminal.draw(|frame| app.draw(frame)).expect("draw");
+        self.terminal.backend().buffer().clone()
+    }
+
+    /// Feeds task results and watch changes to the app until `done` holds
+    /// for the screen, or fails after 10 s showing the last screen.
+    pub async fn wait_until(&mut self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            while let Ok(action) = self.actions.try_recv() {
+                self.app.on_action(action);
+            }
+            self.app.refresh();
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; the screen shows:\n{screen}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+pub fn buffer_text(buffer: &Buffer) -> String {
+    let width = buffer.area.width as usize;
+    buffer
+        .content
+        .chunks(width)
+        .map(|row| {
+            row.iter()
+                .map(|cell| cell.symbol())
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The sample's path from the repository root, as a user in the checkout types it.
+pub fn sample(name: &str) -> String {
+    format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Rows of the table whose first cell starts with `prefix`.
+pub fn rows_starting(screen: &str, prefix: &str) -> usize {
+    screen
+        .lines()
+        .filter(|line| line.trim_start_matches('│').starts_with(prefix))
+        .count()
+}

@@ -1,0 +1,7 @@
+//! The console driven by keys on ratatui's TestBackend, over a real
+//! embedded cluster on the simulated runtime: what a user sees on screen
+//! after each key, and the cluster's state the keys changed.
+
+mod flows;
+mod harness;
+mod screens;
