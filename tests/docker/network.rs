@@ -84,6 +84,64 @@ fn a_single_container_pod_restarts_at_its_ip_and_port_without_a_pause_container(
     );
 }
 
+#[test]
+fn a_host_port_taken_while_the_container_was_down_gives_way_to_a_new_one() {
+    let podium = DockerPodium::start();
+    podium.kubectl_stdin(&["apply", "-f", "-"], SOLO);
+    let restarts = [
+        "get",
+        "pod",
+        "solo",
+        "-o",
+        "jsonpath={.status.containerStatuses[0].restartCount}/{.status.containerStatuses[0].state.running.startedAt}",
+    ];
+    // The first restart is immediate; the next one waits out a back-off.
+    podium.wait_for(&restarts, Duration::from_secs(60), |out| {
+        out.starts_with("1/") && out.len() > 2
+    });
+    let port = published_8080(&container_of(&podium, "solo"));
+    podium.wait_for(
+        &[
+            "get",
+            "pod",
+            "solo",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].state.waiting.reason}",
+        ],
+        Duration::from_secs(30),
+        |out| out == "CrashLoopBackOff",
+    );
+    // Someone else takes the pod's host port while it is down.
+    let squatter = std::net::TcpListener::bind(&port).expect("the port is free again");
+    // The next start fails on the port; the one after gets a new port.
+    let events = podium.wait_for(
+        &[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=solo",
+        ],
+        Duration::from_secs(60),
+        |out| out.contains("address already in use") || out.contains("already allocated"),
+    );
+    assert!(events.contains("Failed"), "{events}");
+    podium.wait_for(
+        &[
+            "get",
+            "pod",
+            "solo",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].state.running.startedAt}",
+        ],
+        Duration::from_secs(90),
+        |out| !out.is_empty(),
+    );
+    let moved = published_8080(&container_of(&podium, "solo"));
+    assert!(moved.starts_with("127.0.0.1:"), "{moved}");
+    assert_ne!(moved, port, "a new host port");
+    drop(squatter);
+}
+
 const PAIR: &str = r#"
 apiVersion: v1
 kind: Pod

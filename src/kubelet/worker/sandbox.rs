@@ -185,6 +185,25 @@ impl PodWorker {
         }
     }
 
+    /// A restart of a sandbox-free pod's container could not have the
+    /// pod's host ports or IP back: something took them while the
+    /// container was down (a sandbox would have held them). The next start
+    /// lets the engine choose again, so the pod runs, at a new port or IP,
+    /// rather than fail to start forever.
+    pub(super) fn forget_taken_network(&mut self, message: &str) {
+        if !self.network.held_by_container {
+            return;
+        }
+        let message = message.to_lowercase();
+        let port_taken = message.contains("port is already allocated")
+            || (message.contains("bind") && message.contains("address already in use"));
+        if port_taken {
+            self.network.host_ports.clear();
+        } else if message.contains("address already in use") {
+            self.pod_ip.clear();
+        }
+    }
+
     fn hostname(&self) -> String {
         self.pod
             .spec

@@ -252,6 +252,7 @@ impl PodWorker {
 
         if let Err(error) = self.ctx.runtime.start_container(&id).await {
             let message = error.to_string();
+            self.forget_taken_network(&message);
             self.event(
                 Some(index),
                 EventType::Warning,
