@@ -31,6 +31,38 @@ pub const LABEL_CLUSTER: &str = "podium.dev/cluster";
 pub const LABEL_ROLE: &str = "podium.dev/role";
 pub const ROLE_SANDBOX: &str = "sandbox";
 pub const ROLE_CONTAINER: &str = "container";
+/// On the container of a pod without a sandbox (see
+/// [`Runtime::sandbox_free_single_container_pods`]): the pod's IP, which the
+/// container takes on podium's network. Absent on the pod's first
+/// container, which gets an address from the engine.
+pub const LABEL_POD_IP: &str = "podium.dev/pod-ip";
+/// With [`LABEL_POD_IP`]: the loopback host ports the pod's ports were
+/// published on, `8080=49153,9090=49154`, published again on a restart so
+/// that probes, Services and port-forwards keep their addresses.
+pub const LABEL_HOST_PORTS: &str = "podium.dev/host-ports";
+
+/// With [`LABEL_POD_IP`]: the pod's hostname, which the container takes
+/// (a sandbox carries it otherwise).
+pub const LABEL_HOSTNAME: &str = "podium.dev/hostname";
+
+/// [`LABEL_HOST_PORTS`]'s value for container port → host port pairs.
+pub fn format_host_ports(ports: &BTreeMap<u16, u16>) -> String {
+    ports
+        .iter()
+        .map(|(container, host)| format!("{container}={host}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The pairs in a [`LABEL_HOST_PORTS`] value; malformed ones are skipped.
+pub fn parse_host_ports(text: &str) -> BTreeMap<u16, u16> {
+    text.split(',')
+        .filter_map(|pair| {
+            let (container, host) = pair.split_once('=')?;
+            Some((container.trim().parse().ok()?, host.trim().parse().ok()?))
+        })
+        .collect()
+}
 
 /// A runtime's id for one container (without the `scheme://` prefix).
 pub type ContainerId = String;
@@ -160,7 +192,8 @@ pub struct ContainerInfo {
     pub finished_at: Option<Timestamp>,
     /// Set when the engine could not start the process.
     pub error: Option<String>,
-    /// A sandbox's address on podium's network.
+    /// The address on podium's network of a sandbox, or of a container
+    /// that holds its pod's network itself.
     pub ip: Option<String>,
 }
 
@@ -303,6 +336,15 @@ pub trait Runtime: Send + Sync {
         false
     }
 
+    /// Whether a pod with one container (no init containers) runs without
+    /// a sandbox: its container sits on the pod network itself, and is
+    /// recreated on a restart with the same IP and the same published
+    /// ports, taken from [`LABEL_POD_IP`] and [`LABEL_HOST_PORTS`]. Saves
+    /// the engine half its work per pod (Docker: no pause container).
+    fn sandbox_free_single_container_pods(&self) -> bool {
+        false
+    }
+
     /// Creates and starts a pod's sandbox. `None` from runtimes without
     /// sandboxes: the kubelet then gives the pod an IP from its own pool.
     async fn run_sandbox(&self, _spec: &SandboxSpec) -> Result<Option<Sandbox>, RuntimeError> {
@@ -380,5 +422,20 @@ pub trait Runtime: Send + Sync {
         timeout: Duration,
     ) -> ProbeOutcome {
         probe::run_default(self, id, action, timeout).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_ports_survive_their_label() {
+        let ports = BTreeMap::from([(8080, 49153), (9090, 49154)]);
+        let text = format_host_ports(&ports);
+        assert_eq!(text, "8080=49153,9090=49154");
+        assert_eq!(parse_host_ports(&text), ports);
+        assert_eq!(parse_host_ports(""), BTreeMap::new());
+        assert_eq!(parse_host_ports("80=x,81=2"), BTreeMap::from([(81, 2)]));
     }
 }

@@ -9,5 +9,6 @@ mod common;
 mod cluster;
 mod engine;
 mod lifecycle;
+mod network;
 mod restart;
 mod walkthrough;

@@ -105,8 +105,9 @@ fn reset_removes_podiums_containers_and_leaves_others_running() {
         String::from_utf8_lossy(&reset.stderr)
     );
     let said = String::from_utf8_lossy(&reset.stdout);
+    // Two pods of one container each: two containers, no sandboxes.
     assert!(
-        said.contains("removed 4 containers"),
+        said.contains("removed 2 containers"),
         "reset says what it removed: {said}"
     );
     assert!(

@@ -84,12 +84,13 @@ fn a_deployment_runs_real_containers_ready_through_an_http_probe() {
         );
     }
 
-    // The pod's IP is its sandbox's address on podium's network.
+    // The pod's IP is its container's address on podium's network (a pod
+    // of one container has no sandbox).
     let pod_ip = pod_field(&podium, &pod, ".status.podIP");
     let network = docker(&[
         "network",
         "inspect",
-        "podium",
+        podium::kubelet::docker::NETWORK,
         "--format",
         "{{range .Containers}}{{.IPv4Address}} {{end}}",
     ]);

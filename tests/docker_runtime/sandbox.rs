@@ -3,9 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use podium::kubelet::docker::PAUSE_IMAGE;
+use std::collections::BTreeMap;
+
+use podium::kubelet::docker::{NETWORK, PAUSE_IMAGE};
 use podium::kubelet::probe::{ProbeAction, ProbeKind, ProbeOutcome};
-use podium::kubelet::runtime::{ContainerRunState, LABEL_RESTART_COUNT, Runtime};
+use podium::kubelet::runtime::{
+    ContainerRunState, LABEL_HOST_PORTS, LABEL_HOSTNAME, LABEL_POD_IP, LABEL_RESTART_COUNT,
+    Runtime, format_host_ports,
+};
 
 use crate::support::{Cluster, WAIT, docker_cli, get_when_up, pod, shell, strings, tcp};
 
@@ -23,7 +28,7 @@ async fn sandbox_and_container_share_the_network_and_the_ip_survives_a_restart()
     let on_network = docker_cli(&[
         "network",
         "inspect",
-        "podium",
+        NETWORK,
         "--format",
         "{{range .Containers}}{{.IPv4Address}} {{end}}",
     ]);
@@ -108,6 +113,69 @@ async fn sandbox_and_container_share_the_network_and_the_ip_survives_a_restart()
         .expect("remove sandbox");
     assert!(runtime.list_containers().await.expect("list").is_empty());
     assert_eq!(runtime.port_address(&second, 8080).await, None);
+}
+
+#[tokio::test]
+async fn a_sandbox_free_container_keeps_its_ip_and_port_when_recreated() {
+    let cluster = Cluster::new("no-sandbox").await;
+    let runtime = &cluster.runtime;
+    let web = pod("solo-0");
+    let serve = "mkdir -p /www && echo \"hello from $(hostname)\" > /www/index.html \
+                 && exec /bin/busybox httpd -f -p 8080 -h /www";
+    let mut spec = cluster.container_spec(&web, "app", shell(serve));
+    spec.ports = vec![tcp(8080)];
+    spec.labels
+        .insert(LABEL_HOSTNAME.to_string(), "solo-0".to_string());
+    // The first start: the engine picks the address and the host port.
+    let first = runtime.create_container(&spec).await.expect("create");
+    runtime.start_container(&first).await.expect("start");
+    let ip = runtime
+        .inspect_container(&first)
+        .await
+        .expect("inspect")
+        .ip
+        .expect("the container has an address on podium's network");
+    assert!(ip.starts_with("10.244."), "podium's subnet: {ip}");
+    let address = runtime
+        .port_address(&first, 8080)
+        .await
+        .expect("port 8080 is published");
+    assert!(address.ip().is_loopback(), "{address}");
+    let response = get_when_up(address).await;
+    assert!(response.contains("hello from solo-0"), "{response}");
+
+    // A restart asks for the same address and port again.
+    runtime
+        .stop_container(&first, Duration::from_secs(1))
+        .await
+        .expect("stop");
+    spec.restart_count = 1;
+    spec.labels
+        .insert(LABEL_RESTART_COUNT.to_string(), "1".to_string());
+    spec.labels.insert(LABEL_POD_IP.to_string(), ip.clone());
+    spec.labels.insert(
+        LABEL_HOST_PORTS.to_string(),
+        format_host_ports(&BTreeMap::from([(8080, address.port())])),
+    );
+    let second = runtime.create_container(&spec).await.expect("create again");
+    runtime.start_container(&second).await.expect("start again");
+    assert_eq!(runtime.port_address(&second, 8080).await, Some(address));
+    let seen = runtime
+        .exec(&second, &strings(&["/bin/busybox", "hostname", "-i"]))
+        .await
+        .expect("exec");
+    assert_eq!(String::from_utf8_lossy(&seen.stdout).trim(), ip);
+    let response = get_when_up(address).await;
+    assert!(response.contains("hello from solo-0"), "{response}");
+    // No pause container anywhere.
+    let listed = runtime.list_containers().await.expect("list");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .all(|c| !c.is_sandbox() && c.image != PAUSE_IMAGE)
+    );
+    cluster.finish().await;
 }
 
 #[tokio::test]

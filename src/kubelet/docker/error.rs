@@ -38,9 +38,18 @@ pub enum DockerError {
     )]
     UnsupportedArchitecture { arch: String },
     #[error(
-        "podium's Docker network `podium` vanished while podium created it; start podium again"
+        "podium's Docker network `podium-pods` vanished while podium created it; start podium again"
     )]
     NetworkMissing,
+    #[error(
+        "podium's Docker network `podium-pods` needs the subnet {subnet}, and another Docker \
+         network uses it ({message}); remove that network (`docker network ls`, \
+         `docker network rm NAME`) or use `--runtime sim`"
+    )]
+    SubnetTaken {
+        subnet: &'static str,
+        message: String,
+    },
     #[error("Docker {operation} failed: {source}")]
     Engine {
         operation: &'static str,

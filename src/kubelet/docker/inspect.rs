@@ -28,7 +28,8 @@ pub(super) fn docker_time(text: Option<&str>) -> Option<Timestamp> {
 }
 
 /// The container's address on podium's network, if it sits on it itself
-/// (sandboxes; containers that joined a sandbox have none of their own).
+/// (sandboxes and the containers of sandbox-free pods; containers that
+/// joined a sandbox have none of their own).
 pub(super) fn address_on(response: &ContainerInspectResponse, network_id: &str) -> Option<String> {
     response
         .network_settings

@@ -3,9 +3,12 @@
 //! - [`DockerRuntime::connect`] reaches the local engine (`DOCKER_HOST`
 //!   honoured, API version negotiated), makes sure podium's bridge network
 //!   and pause image exist, and remembers the engine's version.
-//! - Pods run as dockershim ran them: a sandbox (pause container) per pod
-//!   holds the network namespace, app containers join it (see [`sandbox`]
-//!   for why). Names follow dockershim (`k8s_POD_…`, `k8s_<container>_…`).
+//! - A pod of several containers runs as dockershim ran it: a sandbox
+//!   (pause container) holds the network namespace, app containers join it
+//!   (see [`sandbox`] for why). A pod of one container needs no shared
+//!   namespace: its container sits on podium's network itself, at a fixed
+//!   IP with fixed loopback ports across restarts (half the engine's work
+//!   per pod). Names follow dockershim (`k8s_POD_…`, `k8s_<container>_…`).
 //! - Every object carries podium's labels; this runtime lists, watches and
 //!   removes only what carries its own cluster id, so several podiums (or
 //!   test processes) share one engine, and containers podium did not
@@ -45,6 +48,7 @@ use parking_lot::Mutex;
 pub use error::DockerError;
 pub use import::import_image;
 pub use local_image::{LocalImage, local_image};
+pub use network::NETWORK;
 pub use pause::PAUSE_IMAGE;
 
 use super::probe::{self, ProbeAction, ProbeKind, ProbeOutcome};
@@ -158,6 +162,10 @@ impl Runtime for DockerRuntime {
     }
 
     fn uses_sandboxes(&self) -> bool {
+        true
+    }
+
+    fn sandbox_free_single_container_pods(&self) -> bool {
         true
     }
 

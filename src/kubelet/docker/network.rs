@@ -1,5 +1,12 @@
 //! podium's bridge network, shared by every podium on the engine.
 //!
+//! Its subnet is podium's, the cluster's pod network [`SUBNET`], not one
+//! the engine chooses: Docker gives a container a fixed address
+//! (`ipv4_address`) only on a network with a configured subnet, and a
+//! pod without a sandbox keeps its IP across restarts that way (see
+//! `sandbox`). The network of earlier podiums (`podium`, an engine-chosen
+//! subnet) is left alone: other podiums' pods may still use it.
+//!
 //! Docker allows two networks of one name, and then refuses to start
 //! containers on either ("network podium is ambiguous"). Two podiums
 //! starting at once (tests run in parallel) could each create one, so:
@@ -15,11 +22,17 @@ use bollard::models::NetworkCreateRequest;
 use bollard::query_parameters::ListNetworksOptions;
 use k8s_openapi::jiff::Timestamp;
 
-use super::error::{DockerError, status_code};
+use super::error::{DockerError, engine_message, status_code};
 use crate::kubelet::runtime::LABEL_MANAGED;
 
 /// The one network pods get their addresses on.
-pub(super) const NETWORK: &str = "podium";
+pub const NETWORK: &str = "podium-pods";
+/// The cluster's pod network (as the kubelet's IP pools), and its gateway.
+pub(super) const SUBNET: &str = "10.244.0.0/16";
+const GATEWAY: &str = "10.244.0.1";
+/// How long a network that another podium is creating may take to show.
+const OVERLAP_CHECKS: u32 = 40;
+const OVERLAP_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// A network named [`NETWORK`], as the engine lists it.
 struct Candidate {
@@ -64,6 +77,7 @@ async fn create(docker: &Docker) -> Result<(), DockerError> {
         "Name": NETWORK,
         "Driver": "bridge",
         "CheckDuplicate": true,
+        "IPAM": { "Driver": "default", "Config": [{ "Subnet": SUBNET, "Gateway": GATEWAY }] },
         "Labels": { LABEL_MANAGED: "true" },
     })
     .to_string();
@@ -78,6 +92,20 @@ async fn create(docker: &Docker) -> Result<(), DockerError> {
     match with_check.create_network(request).await {
         Ok(_) => Ok(()),
         Err(error) if status_code(&error) == Some(409) => Ok(()),
+        // Another podium is creating it (the engine reserves the subnet
+        // before the network shows in lists); else a foreign network holds it.
+        Err(error) if engine_message(&error).contains("overlaps") => {
+            for _ in 0..OVERLAP_CHECKS {
+                if !candidates(docker).await?.is_empty() {
+                    return Ok(());
+                }
+                tokio::time::sleep(OVERLAP_CHECK_EVERY).await;
+            }
+            Err(DockerError::SubnetTaken {
+                subnet: SUBNET,
+                message: engine_message(&error),
+            })
+        }
         Err(error) => Err(DockerError::engine("create network")(error)),
     }
 }

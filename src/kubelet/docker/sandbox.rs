@@ -1,6 +1,8 @@
-//! Pod sandboxes, as upstream's dockershim made them.
+//! Pod sandboxes, as upstream's dockershim made them — for pods of
+//! several containers (or with init containers); a pod of one container
+//! runs without one (see below).
 //!
-//! Each pod gets a pause container on podium's network that holds the
+//! Such a pod gets a pause container on podium's network that holds the
 //! pod's network namespace: its IP and every port the pod declares,
 //! published on 127.0.0.1 ephemeral ports. The app containers join that
 //! namespace (`network_mode: container:<sandbox>`), so they share
@@ -10,6 +12,14 @@
 //! move. (Publishing from the app containers themselves would change both
 //! on every restart, and Docker cannot publish ports from a container that
 //! joined another's namespace.)
+//!
+//! A pod of one container shares its namespace with nobody, and the pause
+//! container would double the engine's work per pod (create, start,
+//! inspect, network endpoint). Its container sits on podium's network
+//! itself; on podium's own subnet the engine gives a recreated container a
+//! fixed address, and the kubelet asks for the address and loopback ports
+//! of the first start again (labels `podium.dev/pod-ip` and
+//! `podium.dev/host-ports`), so the pod's IP and ports still do not move.
 
 use bollard::query_parameters::InspectContainerOptions;
 

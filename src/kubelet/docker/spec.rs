@@ -3,11 +3,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding, PortMap};
+use bollard::models::{
+    ContainerCreateBody, EndpointIpamConfig, EndpointSettings, HostConfig, NetworkingConfig,
+    PortBinding, PortMap,
+};
 
 use super::pause::PAUSE_IMAGE;
 use crate::kubelet::runtime::{
-    ContainerSpec, LABEL_CLUSTER, LABEL_MANAGED, Mount, PortSpec, SandboxSpec,
+    ContainerSpec, LABEL_CLUSTER, LABEL_HOST_PORTS, LABEL_HOSTNAME, LABEL_MANAGED, LABEL_POD_IP,
+    Mount, PortSpec, SandboxSpec, parse_host_ports,
 };
 
 /// Linux hostnames are at most 64 bytes; upstream's kubelet truncates pod
@@ -54,18 +58,24 @@ pub(super) fn port_key(port: &PortSpec) -> String {
     format!("{}/{protocol}", port.container_port)
 }
 
-/// Every port exposed, each published on an ephemeral loopback port.
-fn published(ports: &[PortSpec]) -> (Vec<String>, PortMap) {
+/// Every port exposed, each published on a loopback port: the one in
+/// `pinned` (by TCP container port) when there is one, else an ephemeral
+/// one the engine picks.
+fn published(ports: &[PortSpec], pinned: &BTreeMap<u16, u16>) -> (Vec<String>, PortMap) {
     let mut keys: Vec<String> = ports.iter().map(port_key).collect();
     keys.sort();
     keys.dedup();
     let bindings = keys
         .iter()
         .map(|key| {
+            let pinned_port = key
+                .strip_suffix("/tcp")
+                .and_then(|number| number.parse::<u16>().ok())
+                .and_then(|number| pinned.get(&number));
             let loopback = PortBinding {
                 host_ip: Some("127.0.0.1".to_string()),
                 // Empty: the engine picks a free port.
-                host_port: Some(String::new()),
+                host_port: Some(pinned_port.map(u16::to_string).unwrap_or_default()),
             };
             (key.clone(), Some(vec![loopback]))
         })
@@ -79,6 +89,10 @@ fn hostname(spec: &SandboxSpec) -> Option<String> {
     } else {
         &spec.hostname
     };
+    linux_hostname(name)
+}
+
+fn linux_hostname(name: &str) -> Option<String> {
     let truncated: String = name.chars().take(HOSTNAME_MAX).collect();
     let trimmed = truncated.trim_end_matches(['-', '.']);
     (!trimmed.is_empty()).then(|| trimmed.to_string())
@@ -91,7 +105,7 @@ pub(super) fn sandbox_body(
     cluster_id: &str,
     network_id: &str,
 ) -> ContainerCreateBody {
-    let (exposed, bindings) = published(&spec.ports);
+    let (exposed, bindings) = published(&spec.ports, &BTreeMap::new());
     ContainerCreateBody {
         image: Some(PAUSE_IMAGE.to_string()),
         hostname: hostname(spec),
@@ -115,24 +129,60 @@ fn bind(mount: &Mount) -> String {
     format!("{host}:{}{suffix}", mount.container_path)
 }
 
+/// The pod's fixed address on podium's network, when the container holds
+/// the pod's network itself and the pod already has an IP.
+fn fixed_address(spec: &ContainerSpec, network_id: &str) -> Option<NetworkingConfig> {
+    let ip = spec.labels.get(LABEL_POD_IP).filter(|ip| !ip.is_empty())?;
+    let endpoint = EndpointSettings {
+        ipam_config: Some(EndpointIpamConfig {
+            ipv4_address: Some(ip.clone()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Some(NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(network_id.to_string(), endpoint)])),
+    })
+}
+
 /// An app container: it joins its sandbox's network namespace when it has
-/// one, else sits on podium's network with its own published ports. No
-/// Docker restart policy: the kubelet decides restarts.
+/// one, else sits on podium's network with its own published ports — at
+/// the pod's IP and host ports from its labels when a restart must keep
+/// them. No Docker restart policy: the kubelet decides restarts.
 pub(super) fn container_body(
     spec: &ContainerSpec,
     cluster_id: &str,
     network_id: &str,
 ) -> ContainerCreateBody {
-    let (exposed, bindings, network_mode) = match &spec.sandbox {
-        Some(sandbox) => (None, None, format!("container:{sandbox}")),
+    let (exposed, bindings, network_mode, networking) = match &spec.sandbox {
+        Some(sandbox) => (None, None, format!("container:{sandbox}"), None),
         None => {
-            let (exposed, bindings) = published(&spec.ports);
-            (Some(exposed), Some(bindings), network_id.to_string())
+            let pinned = spec
+                .labels
+                .get(LABEL_HOST_PORTS)
+                .map(|text| parse_host_ports(text))
+                .unwrap_or_default();
+            let (exposed, bindings) = published(&spec.ports, &pinned);
+            (
+                Some(exposed),
+                Some(bindings),
+                network_id.to_string(),
+                fixed_address(spec, network_id),
+            )
         }
+    };
+    let hostname = match &spec.sandbox {
+        Some(_) => None,
+        None => spec
+            .labels
+            .get(LABEL_HOSTNAME)
+            .and_then(|name| linux_hostname(name)),
     };
     let memory = spec.limits.memory_bytes.filter(|bytes| *bytes > 0);
     ContainerCreateBody {
         image: Some(spec.image.clone()),
+        hostname,
+        networking_config: networking,
         entrypoint: (!spec.command.is_empty()).then(|| spec.command.clone()),
         cmd: (!spec.args.is_empty()).then(|| spec.args.clone()),
         env: Some(

@@ -166,6 +166,7 @@ impl PodWorker {
         self.slots[index].image_id = image_info.image_id;
 
         let mut spec = self.container_spec(index);
+        spec.labels.extend(self.network_labels());
         let resolved = crate::kubelet::env::resolve(
             &self.ctx.store,
             &self.pod,
@@ -251,6 +252,7 @@ impl PodWorker {
 
         if let Err(error) = self.ctx.runtime.start_container(&id).await {
             let message = error.to_string();
+            self.forget_taken_network(&message);
             self.event(
                 Some(index),
                 EventType::Warning,
@@ -268,10 +270,11 @@ impl PodWorker {
             self.record_exit(index, terminated);
             return;
         }
-        let started_at = match self.ctx.runtime.inspect_container(&id).await {
-            Ok(info) => super::time_of(info.started_at),
-            Err(_) => crate::clock::now_time(),
+        let (started_at, ip) = match self.ctx.runtime.inspect_container(&id).await {
+            Ok(info) => (super::time_of(info.started_at), info.ip),
+            Err(_) => (crate::clock::now_time(), None),
         };
+        self.learn_network(&id, ip).await;
         self.event(
             Some(index),
             EventType::Normal,
