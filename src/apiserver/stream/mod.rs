@@ -61,9 +61,7 @@ fn query_values(query: Option<&str>, key: &str) -> Vec<String> {
         .filter(|(k, _)| *k == key)
         .map(|(_, v)| {
             let v = v.replace('+', " ");
-            urlencoding::decode(&v)
-                .map(|c| c.into_owned())
-                .unwrap_or(v)
+            urlencoding::decode(&v).map(|c| c.into_owned()).unwrap_or(v)
         })
         .collect()
 }
@@ -89,7 +87,7 @@ pub async fn serve(
                 .with_object(Kind::Pod, &name)
         })?;
     match path.subresource.as_deref() {
-        Some("exec") => start_exec(state, &mut parts, &namespace, &name).await,
+        Some("exec") => start_exec(state, &mut parts, &namespace, &pod).await,
         Some("portforward") => start_port_forward(state, &mut parts, &namespace, &pod),
         _ => Err(ApiError::bad_request(format!(
             "pods/attach is not supported by podium: its containers have no attachable console; use kubectl exec -it {name} -- sh"
@@ -101,8 +99,9 @@ async fn start_exec(
     state: &ServerState,
     parts: &mut Parts,
     namespace: &str,
-    name: &str,
+    pod: &Pod,
 ) -> Result<Response<Body>, ApiError> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
     let query = parts.uri.query().map(str::to_string);
     let query = query.as_deref();
     let command = query_values(query, "command");
@@ -111,6 +110,9 @@ async fn start_exec(
             "you must specify at least 1 command".to_string(),
         ));
     }
+    let container = query_values(query, "container").pop();
+    // Checked first, so that kubectl's SPDY retry reports the same mistake.
+    check_container(pod, container.as_deref())?;
     if !upgrade::wants_websocket(&parts.headers) {
         return Err(ApiError::bad_request(
             "podium serves exec over WebSocket (v5.channel.k8s.io); use kubectl 1.30 or newer, without KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false",
@@ -125,7 +127,6 @@ async fn start_exec(
             "no supported exec protocol was offered: podium speaks v5.channel.k8s.io and v4.channel.k8s.io",
         ));
     };
-    let container = query_values(query, "container").pop();
     let request = ExecRequest {
         command: command.clone(),
         stdin: query_flag(query, "stdin"),
@@ -150,6 +151,48 @@ async fn start_exec(
         }
     });
     Ok(response)
+}
+
+/// The container exists in the pod's spec and runs, as upstream checks
+/// before it upgrades the connection.
+fn check_container(pod: &Pod, container: Option<&str>) -> Result<(), ApiError> {
+    let name = pod.metadata.name.as_deref().unwrap_or_default();
+    let spec = pod.spec.as_ref();
+    let containers: Vec<&str> = spec
+        .map(|s| s.containers.iter().map(|c| c.name.as_str()).collect())
+        .unwrap_or_default();
+    let container = match container {
+        Some(c) if !c.is_empty() => c,
+        _ if containers.len() == 1 => containers[0],
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                containers.join(" ")
+            )));
+        }
+    };
+    let known = containers.contains(&container)
+        || spec
+            .and_then(|s| s.init_containers.as_ref())
+            .is_some_and(|init| init.iter().any(|c| c.name == container));
+    if !known {
+        return Err(ApiError::bad_request(format!(
+            "container {container} is not valid for pod {name}"
+        )));
+    }
+    let running = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.container_statuses.as_ref())
+        .and_then(|all| all.iter().find(|s| s.name == container))
+        .and_then(|s| s.state.as_ref())
+        .is_some_and(|s| s.running.is_some());
+    if !running {
+        return Err(ApiError::bad_request(format!(
+            "unable to upgrade connection: container not found (\"{container}\")"
+        )));
+    }
+    Ok(())
 }
 
 fn start_port_forward(

@@ -36,7 +36,10 @@ pub async fn serve(target: Target, mut streams: mpsc::Receiver<IncomingStream>) 
     let mut pending: HashMap<String, IncomingStream> = HashMap::new();
     while let Some(stream) = streams.recv().await {
         let (Some(port), Some(kind)) = (
-            stream.headers.get("port").and_then(|p| p.parse::<u16>().ok()),
+            stream
+                .headers
+                .get("port")
+                .and_then(|p| p.parse::<u16>().ok()),
             stream.headers.get("streamtype").map(str::to_string),
         ) else {
             let _ = stream.out.reset(RST_PROTOCOL_ERROR).await;
@@ -70,7 +73,8 @@ pub async fn serve(target: Target, mut streams: mpsc::Receiver<IncomingStream>) 
         if data.headers.get("streamtype") != Some("data")
             || error.headers.get("streamtype") != Some("error")
         {
-            let message = format!("error processing stream for request {request}: two streams of one type");
+            let message =
+                format!("error processing stream for request {request}: two streams of one type");
             let _ = error.out.send(Bytes::from(message)).await;
             let _ = error.out.finish().await;
             continue;

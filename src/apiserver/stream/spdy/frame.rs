@@ -391,7 +391,11 @@ mod tests {
             Frame::SynStream {
                 stream_id: 1,
                 fin: false,
-                headers: headers(&[("streamtype", "error"), ("port", "8080"), ("requestid", "0")]),
+                headers: headers(&[
+                    ("streamtype", "error"),
+                    ("port", "8080"),
+                    ("requestid", "0"),
+                ]),
             },
             Frame::SynStream {
                 stream_id: 3,
@@ -444,7 +448,9 @@ mod tests {
     #[test]
     fn decodes_a_header_block_compressed_with_another_zlib() {
         let mut go_like = Compress::new(Compression::best(), true);
-        go_like.set_dictionary(HEADER_DICTIONARY).expect("dictionary");
+        go_like
+            .set_dictionary(HEADER_DICTIONARY)
+            .expect("dictionary");
         let mut plain = BytesMut::new();
         plain.put_u32(3);
         for (n, v) in [("port", "80"), ("requestid", "0"), ("streamtype", "error")] {
