@@ -21,11 +21,7 @@ pub fn bytes_over(socket: Socket) -> DuplexStream {
     tokio::spawn(async move {
         while let Some(Ok(message)) = stream.next().await {
             match message {
-                Message::Binary(bytes) => {
-                    if to_peer.write_all(&bytes).await.is_err() {
-                        break;
-                    }
-                }
+                Message::Binary(bytes) if to_peer.write_all(&bytes).await.is_err() => break,
                 Message::Close(_) => break,
                 _ => {}
             }
