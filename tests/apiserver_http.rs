@@ -83,7 +83,7 @@ fn exec_of_a_missing_pod_is_a_not_found_status() {
         Vec::new(),
     );
     assert_eq!(code, 404, "{body}");
-    assert!(body.contains("pods \"p\" not found"), "{body}");
+    assert!(body.contains(r#"pods \"p\" not found"#), "{body}");
 }
 
 fn watch_events(body: &str) -> Vec<serde_json::Value> {
