@@ -4,7 +4,10 @@
 use std::process::Command;
 
 use crate::cluster::DockerPodium;
-use crate::support::{PortForward, kubectl, kubectl_ok, kubectl_with_input, payload, sha256_hex};
+use crate::support::{
+    PortForward, kubectl, kubectl_ok, kubectl_with_input, kubectl_with_input_env, payload,
+    sha256_hex,
+};
 
 const TEN_MB: usize = 10 * 1024 * 1024;
 
@@ -232,4 +235,37 @@ fn port_forward_to_a_service_and_a_refused_port() {
         !refused.running(),
         "kubectl port-forward should stop after the error"
     );
+}
+
+/// kubectl's SPDY/3.1 exec (its fallback when a WebSocket is refused).
+#[test]
+fn exec_over_kubectls_spdy_fallback() {
+    let podium = echo_pod();
+    let spdy = |args: &[&str], input: &[u8]| {
+        kubectl_with_input_env(
+            &podium.kubeconfig,
+            args,
+            input,
+            &[("KUBECTL_REMOTE_COMMAND_WEBSOCKETS", "false")],
+        )
+    };
+    let hi = spdy(&["exec", "echo", "--", "echo", "hi"], b"");
+    assert!(hi.status.success(), "{hi:?}");
+    assert_eq!(hi.stdout, b"hi\n");
+
+    let failed = spdy(
+        &["exec", "echo", "--", "sh", "-c", "echo oops >&2; exit 3"],
+        b"",
+    );
+    assert_eq!(failed.status.code(), Some(3), "{failed:?}");
+    assert!(
+        String::from_utf8_lossy(&failed.stderr).contains("oops"),
+        "{failed:?}"
+    );
+
+    let blob = payload(TEN_MB);
+    let cat = spdy(&["exec", "-i", "echo", "--", "cat"], &blob);
+    assert!(cat.status.success(), "{:?}", cat.status);
+    assert_eq!(cat.stdout.len(), TEN_MB);
+    assert_eq!(sha256_hex(&cat.stdout), sha256_hex(&blob));
 }

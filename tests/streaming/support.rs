@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct PortForward {
     child: Child,
     pub local_port: u16,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl PortForward {
@@ -26,10 +27,21 @@ impl PortForward {
             .env("KUBECONFIG", kubeconfig)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("kubectl port-forward starts");
         let stdout = child.stdout.take().expect("stdout");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let errors = child.stderr.take().expect("stderr");
+        let collected = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(errors).lines().map_while(Result::ok) {
+                collected
+                    .lock()
+                    .expect("stderr lock")
+                    .push_str(&format!("{line}\n"));
+            }
+        });
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -47,12 +59,21 @@ impl PortForward {
             .unwrap_or_else(|| panic!("unexpected port-forward line: {line}"));
         // Keep draining ("Handling connection for …").
         std::thread::spawn(move || for _ in rx {});
-        PortForward { child, local_port }
+        PortForward {
+            child,
+            local_port,
+            stderr,
+        }
     }
 
     /// `GET path` through the forward; the status line and the body.
     pub fn get(&self, path: &str) -> (String, Vec<u8>) {
         http_get(self.local_port, path)
+    }
+
+    /// What kubectl printed on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr lock").clone()
     }
 
     /// Whether kubectl is still running.
@@ -87,9 +108,21 @@ pub fn http_get(port: u16, path: &str) -> (String, Vec<u8>) {
 
 /// kubectl with `input` on its stdin.
 pub fn kubectl_with_input(kubeconfig: &Path, args: &[&str], input: &[u8]) -> Output {
+    kubectl_with_input_env(kubeconfig, args, input, &[])
+}
+
+/// kubectl with `input` on its stdin (written from a thread, so a command
+/// echoing it back cannot fill the pipes) and extra environment.
+pub fn kubectl_with_input_env(
+    kubeconfig: &Path,
+    args: &[&str],
+    input: &[u8],
+    env: &[(&str, &str)],
+) -> Output {
     let mut child = Command::new("kubectl")
         .args(args)
         .env("KUBECONFIG", kubeconfig)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,5 +1,5 @@
 //! The streaming subresources of pods: `exec` (WebSocket channels, as
-//! kubectl 1.30+ speaks it) and `portforward` (SPDY/3.1, tunnelled in a
+//! kubectl 1.30+ speaks it, or SPDY/3.1 streams, its fallback) and `portforward` (SPDY/3.1, tunnelled in a
 //! WebSocket or over a plain HTTP upgrade). `attach` is refused: podium's
 //! runtimes keep no attachable console.
 //!
@@ -8,6 +8,7 @@
 //! kubectl prints; after the switch the session runs in its own task.
 
 pub mod exec;
+pub mod exec_spdy;
 pub mod portforward;
 pub mod spdy;
 mod tunnel;
@@ -113,19 +114,22 @@ async fn start_exec(
     let container = query_values(query, "container").pop();
     // Checked first, so that kubectl's SPDY retry reports the same mistake.
     check_container(pod, container.as_deref())?;
-    if !upgrade::wants_websocket(&parts.headers) {
+    let websocket = upgrade::wants_websocket(&parts.headers);
+    if !websocket && !upgrade::wants_spdy(&parts.headers) {
         return Err(ApiError::bad_request(
-            "podium serves exec over WebSocket (v5.channel.k8s.io); use kubectl 1.30 or newer, without KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false",
+            "exec needs an upgrade to WebSocket (v5.channel.k8s.io) or SPDY/3.1 (use kubectl exec)",
         ));
     }
-    let Some(protocol) = upgrade::choose_protocol(
-        &parts.headers,
-        true,
-        &[exec::PROTOCOL_V5, exec::PROTOCOL_V4],
-    ) else {
-        return Err(ApiError::bad_request(
-            "no supported exec protocol was offered: podium speaks v5.channel.k8s.io and v4.channel.k8s.io",
-        ));
+    let supported: &[&'static str] = if websocket {
+        &[exec::PROTOCOL_V5, exec::PROTOCOL_V4]
+    } else {
+        &[exec_spdy::PROTOCOL_V4]
+    };
+    let Some(protocol) = upgrade::choose_protocol(&parts.headers, websocket, supported) else {
+        return Err(ApiError::bad_request(format!(
+            "no supported exec protocol was offered: podium speaks {}",
+            supported.join(", ")
+        )));
     };
     let request = ExecRequest {
         command: command.clone(),
@@ -142,12 +146,28 @@ async fn start_exec(
             }
             _ => ApiError::bad_request(error.to_string()),
         })?;
-    let (response, on_upgrade) = upgrade::switch(parts, true, protocol)?;
+    let expected = exec_spdy::Expected {
+        stdin: request.stdin,
+        stdout: query_flag(query, "stdout"),
+        stderr: query_flag(query, "stderr"),
+        tty: request.tty,
+    };
+    let (response, on_upgrade) = upgrade::switch(parts, websocket, protocol)?;
     let cancel = state.cancel.clone();
     tokio::spawn(async move {
-        match upgrade::websocket(on_upgrade).await {
-            Ok(socket) => exec::run(socket, session, command, cancel).await,
-            Err(error) => tracing::debug!(%error, "exec upgrade"),
+        if websocket {
+            match upgrade::websocket(on_upgrade).await {
+                Ok(socket) => exec::run(socket, session, command, cancel).await,
+                Err(error) => tracing::debug!(%error, "exec upgrade"),
+            }
+        } else {
+            match upgrade::upgraded(on_upgrade).await {
+                Ok(io) => {
+                    let streams = spdy::serve(io, cancel.clone());
+                    exec_spdy::run(streams, session, command, expected, cancel).await;
+                }
+                Err(error) => tracing::debug!(%error, "exec upgrade"),
+            }
         }
     });
     Ok(response)
