@@ -235,6 +235,11 @@ fn port_forward_to_a_service_and_a_refused_port() {
         !refused.running(),
         "kubectl port-forward should stop after the error"
     );
+    let stderr = refused.stderr();
+    assert!(
+        stderr.contains("error forwarding port 9999 to pod hello-") && stderr.contains("refused"),
+        "{stderr}"
+    );
 }
 
 /// kubectl's SPDY/3.1 exec (its fallback when a WebSocket is refused).
