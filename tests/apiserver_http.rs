@@ -71,8 +71,10 @@ fn oversized_bodies_are_refused_with_413() {
     server.ok(&["get", "configmaps"]);
 }
 
+/// exec and port-forward switch protocols (tests/streaming drives them
+/// with kubectl); asked of a pod that does not exist they answer a Status.
 #[test]
-fn exec_is_refused_with_a_clear_status() {
+fn exec_of_a_missing_pod_is_a_not_found_status() {
     let server = TestServer::start();
     let (code, body) = server.raw(
         "POST",
@@ -80,8 +82,8 @@ fn exec_is_refused_with_a_clear_status() {
         "",
         Vec::new(),
     );
-    assert_eq!(code, 501, "{body}");
-    assert!(body.contains("not supported yet"), "{body}");
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains(r#"pods \"p\" not found"#), "{body}");
 }
 
 fn watch_events(body: &str) -> Vec<serde_json::Value> {

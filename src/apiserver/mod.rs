@@ -12,6 +12,7 @@ pub mod protobuf;
 pub mod routes;
 pub mod service_alloc;
 pub mod status;
+pub mod stream;
 pub mod subresources;
 pub mod table;
 pub mod tls;
@@ -165,7 +166,8 @@ async fn accept_loop(
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(30));
-            let connection = builder.serve_connection(TokioIo::new(tls), service);
+            // With upgrades: exec and port-forward switch protocols.
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
             tokio::select! {
                 result = connection => {
                     if let Err(error) = result {
@@ -241,6 +243,9 @@ async fn resource(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, ApiError> {
     let (parts, body) = request.into_parts();
+    if stream::handles(&path) {
+        return stream::serve(state, &path, parts).await;
+    }
     let body = match parts.method {
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE => read_body(body).await?,
         _ => Bytes::new(),

@@ -1,6 +1,6 @@
 //! Subresources: `/status`, `/scale` (autoscaling/v1 Scale for
-//! deployments and replicasets), `pods/log`, and a clear refusal for the
-//! streaming ones not served yet (exec, attach, portforward).
+//! deployments and replicasets) and `pods/log`. The streaming ones (exec,
+//! attach, portforward) switch protocols and are served by `stream`.
 
 use futures::StreamExt;
 use http::{Method, Response};
@@ -38,13 +38,8 @@ pub async fn serve(
         }
         ("scale", "PATCH") => patch_scale(call),
         ("log", "GET") => logs(call).await,
-        ("exec" | "attach" | "portforward", _) => Err(ApiError::new(
-            501,
-            "NotImplemented",
-            format!(
-                "pods/{sub} is not supported yet by podium: exec, attach and port-forward arrive with the traffic work"
-            ),
-        )),
+        // Reached only without a pod name: `stream` serves named pods.
+        ("exec" | "attach" | "portforward", _) => Err(ApiError::not_found_path()),
         (_, other) => Err(ApiError::method_not_allowed(other)),
     }
 }

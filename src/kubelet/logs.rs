@@ -108,6 +108,25 @@ pub(super) fn raw_id(container_id: &str) -> &str {
 
 #[async_trait::async_trait]
 impl PodLogs for NodeLogs {
+    async fn exec(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+        request: &super::ExecRequest,
+    ) -> Result<super::ExecSession, LogError> {
+        NodeLogs::exec(self, namespace, pod, container, request).await
+    }
+
+    async fn port_address(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+    ) -> Option<std::net::SocketAddr> {
+        self.pod_port_address(namespace, pod, port).await
+    }
+
     async fn logs(
         &self,
         namespace: &str,

@@ -87,4 +87,27 @@ pub trait PodLogs: Send + Sync {
         pod: &str,
         options: LogOptions,
     ) -> Result<BoxStream<'static, Bytes>, LogError>;
+
+    /// Starts `kubectl exec` in a running container of a pod.
+    async fn exec(
+        &self,
+        _namespace: &str,
+        pod: &str,
+        _container: Option<&str>,
+        _request: &ExecRequest,
+    ) -> Result<ExecSession, LogError> {
+        Err(LogError::Runtime(format!(
+            "exec into pod {pod} is not available here"
+        )))
+    }
+
+    /// Where `port` of a running pod is reachable on loopback (port-forward).
+    async fn port_address(
+        &self,
+        _namespace: &str,
+        _pod: &str,
+        _port: u16,
+    ) -> Option<std::net::SocketAddr> {
+        None
+    }
 }

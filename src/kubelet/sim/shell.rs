@@ -1,5 +1,6 @@
 //! A few commands a simulated container answers to through `exec`, enough
-//! for demos (`kubectl exec pod -- hostname`, `env`, `echo`, `sh -c "…"`).
+//! for demos (`kubectl exec pod -- hostname`, `env`, `echo`, `sh -c "…"`,
+//! `sh -c "exit 3"`).
 
 use std::collections::BTreeMap;
 
@@ -30,6 +31,10 @@ pub fn run(spec: &ContainerSpec, command: &[String]) -> ExecOutput {
         "echo" => ok(format!("{}\n", args.join(" "))),
         "hostname" => ok(format!("{}\n", spec.pod_name)),
         "true" => ok(String::new()),
+        "exit" => ExecOutput {
+            exit_code: args.first().and_then(|c| c.parse().ok()).unwrap_or(0),
+            ..ExecOutput::default()
+        },
         "false" => ExecOutput {
             exit_code: 1,
             ..ExecOutput::default()
