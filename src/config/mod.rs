@@ -6,6 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 pub mod settings;
+pub mod theme_file;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
