@@ -57,7 +57,9 @@ fn comment_start(text: &str) -> Option<usize> {
         match (quote, b) {
             (Some(q), b) if b == q => quote = None,
             (Some(_), _) => {}
-            (None, b'"' | b'\'') if i == 0 || matches!(bytes[i - 1], b' ' | b':' | b'[' | b'{' | b',') => {
+            (None, b'"' | b'\'')
+                if i == 0 || matches!(bytes[i - 1], b' ' | b':' | b'[' | b'{' | b',') =>
+            {
                 quote = Some(b)
             }
             (None, b'#') if i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t' => {

@@ -117,11 +117,17 @@ fn document_lines<'a>(lines: &'a [&'a str], document: usize) -> Option<&'a [&'a 
         }
     }
     // A leading `---` opens the first document rather than ending an empty one.
-    if starts.len() > 1 && lines[..starts[1] - 1].iter().all(|l| parse_entry(0, l).is_none()) {
+    if starts.len() > 1
+        && lines[..starts[1] - 1]
+            .iter()
+            .all(|l| parse_entry(0, l).is_none())
+    {
         starts.remove(0);
     }
     let start = *starts.get(document)?;
-    let end = starts.get(document + 1).map_or(lines.len(), |next| next - 1);
+    let end = starts
+        .get(document + 1)
+        .map_or(lines.len(), |next| next - 1);
     lines.get(start..end)
 }
 
@@ -146,7 +152,9 @@ pub fn locate_field(text: &str, document: usize, field_path: &str) -> Option<usi
             Segment::Index(n) => find_item(range, *n).map(|r| (r[0].line, r, 1)),
             Segment::Key(_) => find_key(range, &path[i..], first.indent),
         };
-        let Some((line, next, used)) = step else { break };
+        let Some((line, next, used)) = step else {
+            break;
+        };
         found = Some(line);
         range = next;
         i += used;

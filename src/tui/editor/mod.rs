@@ -178,10 +178,8 @@ impl YamlEditor {
                     Outcome::Intent(EditorIntent::Apply { text: self.text() })
                 }
                 Some(err) => {
-                    self.status = Some((
-                        format!("not applied: fix {} first", err.describe()),
-                        true,
-                    ));
+                    self.status =
+                        Some((format!("not applied: fix {} first", err.describe()), true));
                     Outcome::Consumed
                 }
             },
@@ -211,11 +209,18 @@ impl YamlEditor {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let modified = if self.is_modified() { " [modified]" } else { "" };
+        let modified = if self.is_modified() {
+            " [modified]"
+        } else {
+            ""
+        };
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border_focus)
-            .title(Span::styled(format!(" edit {}{modified} ", self.title), theme.accent));
+            .title(Span::styled(
+                format!(" edit {}{modified} ", self.title),
+                theme.accent,
+            ));
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let [text_area, status_area] =
@@ -311,7 +316,10 @@ fn styled_text(text: &str, cursor: Option<usize>, theme: &Theme) -> Vec<Span<'st
         }
     }
     if cursor_byte == Some(text.len()) {
-        spans.push(Span::styled(" ", Style::new().add_modifier(Modifier::REVERSED)));
+        spans.push(Span::styled(
+            " ",
+            Style::new().add_modifier(Modifier::REVERSED),
+        ));
     }
     spans.retain(|s| !s.content.is_empty());
     spans

@@ -16,16 +16,29 @@ fn ctrl(c: char) -> KeyEvent {
 }
 
 fn line_of(text: &str, needle: &str) -> usize {
-    text.lines().position(|l| l.contains(needle)).expect("needle") + 1
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
 }
 
 #[test]
 fn locate_field_finds_nested_fields_in_the_nginx_sample() {
     let image = line_of(NGINX, "image: library/nginx");
-    assert_eq!(locate_field(NGINX, 0, "spec.template.spec.containers[0].image"), Some(image));
-    assert_eq!(locate_field(NGINX, 0, "spec.replicas"), Some(line_of(NGINX, "replicas: 5")));
     assert_eq!(
-        locate_field(NGINX, 0, "spec.template.spec.containers[0].ports[0].containerPort"),
+        locate_field(NGINX, 0, "spec.template.spec.containers[0].image"),
+        Some(image)
+    );
+    assert_eq!(
+        locate_field(NGINX, 0, "spec.replicas"),
+        Some(line_of(NGINX, "replicas: 5"))
+    );
+    assert_eq!(
+        locate_field(
+            NGINX,
+            0,
+            "spec.template.spec.containers[0].ports[0].containerPort"
+        ),
         Some(line_of(NGINX, "containerPort: 80"))
     );
     assert_eq!(
@@ -36,23 +49,45 @@ fn locate_field_finds_nested_fields_in_the_nginx_sample() {
 
 #[test]
 fn locate_field_reads_the_right_document() {
-    assert_eq!(locate_field(NGINX, 1, "spec.ports[0].targetPort"), Some(line_of(NGINX, "targetPort: 80")));
-    assert_eq!(locate_field(NGINX, 2, "spec.backend.serviceName"), Some(line_of(NGINX, "serviceName:")));
+    assert_eq!(
+        locate_field(NGINX, 1, "spec.ports[0].targetPort"),
+        Some(line_of(NGINX, "targetPort: 80"))
+    );
+    assert_eq!(
+        locate_field(NGINX, 2, "spec.backend.serviceName"),
+        Some(line_of(NGINX, "serviceName:"))
+    );
     assert_eq!(locate_field(NGINX, 3, "spec"), None);
 }
 
 #[test]
 fn locate_field_falls_back_to_the_nearest_parent() {
     let containers = line_of(NGINX, "- name: nginx");
-    assert_eq!(locate_field(NGINX, 0, "spec.template.spec.containers[0].resources.limits"), Some(containers));
-    assert_eq!(locate_field(NGINX, 0, "spec.template.spec.containers[3].image"), Some(line_of(NGINX, "containers:")));
+    assert_eq!(
+        locate_field(
+            NGINX,
+            0,
+            "spec.template.spec.containers[0].resources.limits"
+        ),
+        Some(containers)
+    );
+    assert_eq!(
+        locate_field(NGINX, 0, "spec.template.spec.containers[3].image"),
+        Some(line_of(NGINX, "containers:"))
+    );
 }
 
 #[test]
 fn locate_field_handles_keys_with_dots() {
     let text = "metadata:\n  name: a\n  annotations:\n    example.com/team: core\n    other: x\n";
-    assert_eq!(locate_field(text, 0, "metadata.annotations[example.com/team]"), Some(4));
-    assert_eq!(locate_field(text, 0, "metadata.annotations.example.com/team"), Some(4));
+    assert_eq!(
+        locate_field(text, 0, "metadata.annotations[example.com/team]"),
+        Some(4)
+    );
+    assert_eq!(
+        locate_field(text, 0, "metadata.annotations.example.com/team"),
+        Some(4)
+    );
     assert_eq!(locate_field(text, 0, "metadata.annotations.other"), Some(5));
 }
 
@@ -83,20 +118,36 @@ fn typing_validates_when_the_buffer_parses_and_keeps_it_when_it_does_not() {
     let mut editor = YamlEditor::new("deployment/nginx", "a: 1\n");
     editor.handle_key(key(KeyCode::End));
     let outcome = editor.handle_key(key(KeyCode::Char('0')));
-    assert_eq!(outcome, Outcome::Intent(EditorIntent::Validate { text: "a: 10\n".into() }));
+    assert_eq!(
+        outcome,
+        Outcome::Intent(EditorIntent::Validate {
+            text: "a: 10\n".into()
+        })
+    );
     assert!(editor.is_modified());
     // "a: 10\nb" does not parse: no Validate, no Apply, buffer kept.
     editor.handle_key(key(KeyCode::Enter));
-    assert_eq!(editor.handle_key(key(KeyCode::Char('b'))), Outcome::Consumed);
+    assert_eq!(
+        editor.handle_key(key(KeyCode::Char('b'))),
+        Outcome::Consumed
+    );
     assert!(editor.parse_diagnostic().is_some());
     assert_eq!(editor.handle_key(ctrl('s')), Outcome::Consumed);
     assert_eq!(editor.text(), "a: 10\nb\n");
     editor.handle_key(key(KeyCode::Backspace));
     editor.handle_key(key(KeyCode::Backspace));
-    assert_eq!(editor.handle_key(ctrl('s')), Outcome::Intent(EditorIntent::Apply { text: "a: 10\n".into() }));
+    assert_eq!(
+        editor.handle_key(ctrl('s')),
+        Outcome::Intent(EditorIntent::Apply {
+            text: "a: 10\n".into()
+        })
+    );
     editor.applied("configured");
     assert!(!editor.is_modified());
-    assert_eq!(editor.handle_key(key(KeyCode::Esc)), Outcome::Intent(EditorIntent::Close));
+    assert_eq!(
+        editor.handle_key(key(KeyCode::Esc)),
+        Outcome::Intent(EditorIntent::Close)
+    );
 }
 
 #[test]
@@ -105,18 +156,29 @@ fn esc_with_changes_asks_before_discarding() {
     editor.handle_key(key(KeyCode::Char('b')));
     assert_eq!(editor.handle_key(key(KeyCode::Esc)), Outcome::Consumed);
     assert!(editor.is_confirming_discard());
-    assert_eq!(editor.handle_key(key(KeyCode::Char('n'))), Outcome::Consumed);
+    assert_eq!(
+        editor.handle_key(key(KeyCode::Char('n'))),
+        Outcome::Consumed
+    );
     assert!(!editor.is_confirming_discard());
     assert_eq!(editor.handle_key(key(KeyCode::Esc)), Outcome::Consumed);
-    assert_eq!(editor.handle_key(key(KeyCode::Char('y'))), Outcome::Intent(EditorIntent::Close));
+    assert_eq!(
+        editor.handle_key(key(KeyCode::Char('y'))),
+        Outcome::Intent(EditorIntent::Close)
+    );
     assert_eq!(editor.handle_key(key(KeyCode::Esc)), Outcome::Consumed);
-    assert_eq!(editor.handle_key(key(KeyCode::Esc)), Outcome::Intent(EditorIntent::Close));
+    assert_eq!(
+        editor.handle_key(key(KeyCode::Esc)),
+        Outcome::Intent(EditorIntent::Close)
+    );
 }
 
 fn draw(editor: &YamlEditor, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     let theme = Theme::dark();
-    terminal.draw(|f| editor.draw(f, f.area(), &theme)).expect("draw");
+    terminal
+        .draw(|f| editor.draw(f, f.area(), &theme))
+        .expect("draw");
     terminal
 }
 
