@@ -245,6 +245,9 @@ impl YamlEditor {
             top += 1;
         }
         self.top.set(top);
+        // Scroll sideways so the cursor stays visible on long lines.
+        let text_width = usize::from(area.width).saturating_sub(gutter + 2).max(1);
+        let left = col.saturating_sub(text_width - 1);
         let mut out = Vec::with_capacity(height);
         for (index, text) in lines.iter().enumerate().skip(top) {
             if out.len() >= height {
@@ -262,7 +265,7 @@ impl YamlEditor {
                 Span::styled(format!("{number:>gutter$} "), theme.muted),
             ];
             let cursor = (index == row).then_some(col);
-            spans.extend(styled_text(text, cursor, theme));
+            spans.extend(skip_chars(styled_text(text, cursor, theme), left));
             out.push(Line::from(spans));
             for d in self.diagnostics_at(number) {
                 if out.len() >= height {
@@ -323,6 +326,22 @@ fn styled_text(text: &str, cursor: Option<usize>, theme: &Theme) -> Vec<Span<'st
     }
     spans.retain(|s| !s.content.is_empty());
     spans
+}
+
+/// `spans` without their first `count` characters.
+fn skip_chars(spans: Vec<Span<'static>>, mut count: usize) -> Vec<Span<'static>> {
+    let mut out = Vec::with_capacity(spans.len());
+    for span in spans {
+        let chars = span.content.chars().count();
+        if count >= chars {
+            count -= chars;
+            continue;
+        }
+        let rest: String = span.content.chars().skip(count).collect();
+        count = 0;
+        out.push(Span::styled(rest, span.style));
+    }
+    out
 }
 
 /// The 1-based line of `field_path` (e.g. `spec.replicas`,

@@ -214,3 +214,23 @@ fn keys_values_and_comments_have_their_colours() {
     assert_eq!(buffer[(x0 + 6, 1)].fg, Color::LightYellow, "value");
     assert_eq!(buffer[(x0 + 19, 1)].fg, Color::DarkGray, "comment");
 }
+
+#[test]
+fn a_long_line_scrolls_sideways_to_keep_the_cursor_visible() {
+    let mut editor = YamlEditor::new(
+        "x",
+        "image: registry.example.com/team/very-long-image-name:1.0\n",
+    );
+    editor.handle_key(key(KeyCode::End));
+    let terminal = draw(&editor, 30, 4);
+    let buffer = terminal.backend().buffer();
+    let row: String = (0..30).map(|x| buffer[(x, 1)].symbol()).collect();
+    assert!(row.contains("name:1.0"), "{row}");
+    // The cursor cell after the last character is drawn reversed.
+    let x = u16::try_from(row.chars().position(|c| c == '0').expect("end") + 1).expect("x");
+    assert!(
+        buffer[(x, 1)]
+            .modifier
+            .contains(ratatui::style::Modifier::REVERSED)
+    );
+}
