@@ -14,6 +14,7 @@ pub mod controllers;
 pub mod events;
 pub mod images;
 pub mod kubelet;
+pub mod net;
 pub mod reset;
 pub mod scheduler;
 pub mod store;

@@ -1,0 +1,114 @@
+//! The TCP balancer of one Service port: accepts on a listener, picks a
+//! ready pod and shuttles bytes both ways. Connections outlive their
+//! listener and their pod's readiness: a pod that starts terminating gets
+//! no new connections, and the ones it has finish (drain).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Service, ServicePort};
+use parking_lot::RwLock;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+
+use super::Context;
+use super::balance::{Backend, Balancer, ready_backends};
+
+/// How long to wait for a pod's published port before trying the next pod.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The Service port a listener serves, swapped when the Service changes.
+pub struct PortTarget {
+    current: RwLock<(Arc<Service>, ServicePort, Arc<Balancer>)>,
+}
+
+impl PortTarget {
+    pub fn new(service: Arc<Service>, port: ServicePort) -> PortTarget {
+        let balancer = Arc::new(Balancer::new(&service));
+        PortTarget {
+            current: RwLock::new((service, port, balancer)),
+        }
+    }
+
+    /// Follows a changed Service; the balancer (and its stickiness) is
+    /// kept unless the affinity settings changed.
+    pub fn update(&self, service: Arc<Service>, port: ServicePort) {
+        let mut current = self.current.write();
+        let fresh = Balancer::new(&service);
+        let balancer = if fresh.affinity() == current.2.affinity() {
+            current.2.clone()
+        } else {
+            Arc::new(fresh)
+        };
+        *current = (service, port, balancer);
+    }
+
+    fn snapshot(&self) -> (Arc<Service>, ServicePort, Arc<Balancer>) {
+        self.current.read().clone()
+    }
+}
+
+/// Connects to a backend pod's published port.
+pub(crate) async fn connect(context: &Context, backend: &Backend) -> Option<TcpStream> {
+    let address = context
+        .logs
+        .pod_port_address(&backend.namespace, &backend.pod, backend.port)
+        .await?;
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
+        .await
+        .ok()?
+        .ok()?;
+    let _ = stream.set_nodelay(true);
+    Some(stream)
+}
+
+/// Accepts until `stop` fires; each connection then lives on its own.
+pub(crate) fn serve(
+    listener: TcpListener,
+    target: Arc<PortTarget>,
+    context: Arc<Context>,
+    stop: CancellationToken,
+) {
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                _ = stop.cancelled() => return,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((client, peer)) => {
+                    let target = target.clone();
+                    let context = context.clone();
+                    tokio::spawn(async move { forward(client, peer, &target, &context).await });
+                }
+                Err(error) => {
+                    // EMFILE and friends pass; do not spin on them.
+                    tracing::warn!(%error, "service listener could not accept");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
+}
+
+async fn forward(mut client: TcpStream, peer: SocketAddr, target: &PortTarget, context: &Context) {
+    let (service, port, balancer) = target.snapshot();
+    let backends = ready_backends(&context.store, &service, &port);
+    let now = Instant::now();
+    for backend in balancer.order(&backends, peer.ip(), now) {
+        let Some(mut upstream) = connect(context, &backend).await else {
+            continue;
+        };
+        balancer.served(peer.ip(), &backend, now);
+        let _ = client.set_nodelay(true);
+        // Either side closing ends the connection; errors are the peers'.
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        return;
+    }
+    tracing::debug!(
+        service = service.metadata.name.as_deref().unwrap_or_default(),
+        port = port.port,
+        "no ready endpoint; closing the connection"
+    );
+}
