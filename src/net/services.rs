@@ -164,7 +164,10 @@ impl Listeners {
                 }
                 Err(error) => {
                     let message = bind_failure(&want, &error);
-                    tracing::warn!("{message}");
+                    // Said once; the retries every few seconds stay quiet.
+                    if self.failed.get(&want.key).map(|(_, m)| m) != Some(&message) {
+                        tracing::warn!("{message}");
+                    }
                     self.failed.insert(want.key, (want.address, message));
                 }
             }
