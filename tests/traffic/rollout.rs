@@ -29,11 +29,10 @@ spec:
 #[test]
 fn a_rolling_update_loses_no_request_through_the_service_or_the_ingress() {
     let podium = TrafficPodium::start();
-    // The pods keep serving 2 s after SIGTERM (as a preStop sleep would), the
-    // time for the proxy to stop choosing them.
-    let deployment = web_deployment(
-        "        ports: [{name: http, containerPort: 8080}]\n        env: [{name: TERM_DELAY_SECONDS, value: \"2\"}]\n",
-    );
+    // The echo server exits at once on SIGTERM (no preStop sleep): the
+    // proxy must stop choosing a pod as soon as it terminates, and replay
+    // to another pod what one that vanished mid-handshake did not answer.
+    let deployment = web_deployment("        ports: [{name: http, containerPort: 8080}]\n");
     let out = podium.kubectl_stdin(&["apply", "-f", "-"], &deployment);
     assert!(out.status.success(), "{out:?}");
     let out = podium.kubectl_stdin(&["apply", "-f", "-"], SERVICE_AND_INGRESS);

@@ -89,6 +89,48 @@ fn walkthrough_expose_nodeport_then_curl_answers_and_loadbalancer_shows_external
     );
     assert!(reply.body.contains("real path=/lb\n"), "{}", reply.body);
 
+    // Round-robin over three pods; ClientIP affinity keeps one client on one.
+    podium.ok(&["scale", "deployment/hello-world", "--replicas=3"]);
+    podium.rollout("hello-world");
+    let hostnames = |address: &str| {
+        let start = std::time::Instant::now();
+        let mut seen = std::collections::BTreeSet::new();
+        // Endpoints catch up with the scale within a moment.
+        while start.elapsed() < Duration::from_secs(10) {
+            seen = (0..9)
+                .map(|_| {
+                    let reply = get(address, None, "/").expect("answer");
+                    reply
+                        .body
+                        .lines()
+                        .find_map(|l| l.strip_prefix("hostname="))
+                        .unwrap_or("?")
+                        .to_string()
+                })
+                .collect();
+            if seen.len() == 3 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        seen
+    };
+    assert_eq!(hostnames(&format!("127.0.0.1:{node_port}")).len(), 3);
+    podium.ok(&[
+        "patch",
+        "service",
+        "hello-lb",
+        "-p",
+        r#"{"spec":{"sessionAffinity":"ClientIP"}}"#,
+    ]);
+    std::thread::sleep(Duration::from_millis(500));
+    let sticky = hostnames(&format!("127.0.0.1:{lb_port}"));
+    assert_eq!(
+        sticky.len(),
+        1,
+        "ClientIP affinity: one pod, saw {sticky:?}"
+    );
+
     // Deleting the Service closes its NodePort.
     podium.ok(&["delete", "service", "hello-world"]);
     let start = std::time::Instant::now();
