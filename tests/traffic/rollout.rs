@@ -73,7 +73,7 @@ fn a_rolling_update_loses_no_request_through_the_service_or_the_ingress() {
         );
         assert!(tally.ok > 500, "{path}: only {} requests ran", tally.ok);
         assert!(
-            tally.versions.get("1.0").is_some() && tally.versions.get("2.0").is_some(),
+            tally.versions.contains_key("1.0") && tally.versions.contains_key("2.0"),
             "{path}: both versions answered during the rollout: {:?}",
             tally.versions
         );
