@@ -124,21 +124,22 @@ impl Listeners {
                 ));
             }
         }
-        let wanted_keys: std::collections::HashSet<&ListenerKey> =
-            wanted.iter().map(|w| &w.key).collect();
+        let wanted_keys: HashMap<&ListenerKey, SocketAddr> =
+            wanted.iter().map(|w| (&w.key, w.address)).collect();
         // Gone or moved: stop accepting; open connections drain on their own.
         self.running.retain(|key, running| {
-            let moved = wanted
-                .iter()
-                .find(|w| &w.key == key)
-                .is_some_and(|w| w.key.kind != ListenerKind::Host && w.address != running.address);
-            let keep = wanted_keys.contains(key) && !moved;
+            let keep = match wanted_keys.get(key) {
+                None => false,
+                // A host port is ephemeral: whichever it got stays.
+                Some(_) if key.kind == ListenerKind::Host => true,
+                Some(address) => *address == running.address,
+            };
             if !keep {
                 running.stop.cancel();
             }
             keep
         });
-        self.failed.retain(|key, _| wanted_keys.contains(key));
+        self.failed.retain(|key, _| wanted_keys.contains_key(key));
         for want in wanted {
             if let Some(running) = self.running.get(&want.key) {
                 running
