@@ -71,7 +71,12 @@ fn a_rolling_update_loses_no_request_through_the_service_or_the_ingress() {
             tally.ok + tally.failures.len(),
             &tally.failures[..tally.failures.len().min(10)]
         );
-        assert!(tally.ok > 500, "{path}: only {} requests ran", tally.ok);
+        eprintln!(
+            "through the {path}: {} ok, versions {:?}",
+            tally.ok, tally.versions
+        );
+        // ~10 s at up to 100/s; a loaded machine sends fewer, never this few.
+        assert!(tally.ok > 200, "{path}: only {} requests ran", tally.ok);
         assert!(
             tally.versions.contains_key("1.0") && tally.versions.contains_key("2.0"),
             "{path}: both versions answered during the rollout: {:?}",
