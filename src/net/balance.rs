@@ -115,6 +115,15 @@ pub struct Balancer {
 
 impl Balancer {
     pub fn new(service: &Service) -> Balancer {
+        Balancer {
+            next: AtomicUsize::new(0),
+            affinity: Balancer::affinity_of(service),
+            sticky: Mutex::default(),
+        }
+    }
+
+    /// How long a client sticks to its pod, when `sessionAffinity: ClientIP`.
+    pub fn affinity_of(service: &Service) -> Option<Duration> {
         let spec = service.spec.as_ref();
         let client_ip = spec.and_then(|s| s.session_affinity.as_deref()) == Some("ClientIP");
         let timeout = spec
@@ -124,11 +133,7 @@ impl Balancer {
             .and_then(|t| u64::try_from(t).ok())
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_AFFINITY);
-        Balancer {
-            next: AtomicUsize::new(0),
-            affinity: client_ip.then_some(timeout),
-            sticky: Mutex::default(),
-        }
+        client_ip.then_some(timeout)
     }
 
     pub fn affinity(&self) -> Option<Duration> {

@@ -54,6 +54,8 @@ struct Router {
     client: Client<HttpConnector, Full<Bytes>>,
     /// Round-robin state per (namespace, service).
     balancers: Mutex<HashMap<(String, String), Arc<Balancer>>>,
+    /// The route table and the Ingress resourceVersions it was built from.
+    routes: Mutex<Option<(Vec<String>, Arc<RouteTable>)>>,
 }
 
 /// Binds the router (falling back to a free port when the asked one is
@@ -98,6 +100,7 @@ pub(crate) async fn start(
         context,
         client: Client::builder(TokioExecutor::new()).build(connector),
         balancers: Mutex::default(),
+        routes: Mutex::default(),
     });
     tokio::spawn(async move {
         loop {
@@ -149,7 +152,7 @@ impl Router {
                 ),
             );
         };
-        let Some((service, port)) = self.service_port(&backend) else {
+        let Some((object, port)) = self.service_port(&backend) else {
             return text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
@@ -165,8 +168,11 @@ impl Router {
             Ok(collected) => collected.to_bytes(),
             Err(_) => return text(StatusCode::BAD_REQUEST, "incomplete request body\n".into()),
         };
-        let balancer = self.balancer(&service);
-        let backends = ready_backends(&self.context.store, &service, &port);
+        let Object::Service(service) = &*object else {
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "not a Service\n".into());
+        };
+        let balancer = self.balancer(service);
+        let backends = ready_backends(&self.context.store, service, &port);
         let now = Instant::now();
         let order = balancer.order(&backends, peer.ip(), now);
         if order.is_empty() {
@@ -184,12 +190,7 @@ impl Router {
         );
         let mut last_error = String::new();
         for pod in order.iter().take(ATTEMPTS) {
-            let Some(address) = self
-                .context
-                .logs
-                .pod_port_address(&pod.namespace, &pod.pod, pod.port)
-                .await
-            else {
+            let Some(address) = self.context.address(pod).await else {
                 continue;
             };
             let upstream = upstream_request(&parts, body.clone(), address, &host, peer.ip());
@@ -201,6 +202,7 @@ impl Router {
                     return Response::from_parts(parts, body.boxed());
                 }
                 Err(error) => {
+                    self.context.forget(pod);
                     last_error = format!("{error:?}");
                     if !(error.is_connect() || replayable) {
                         break;
@@ -217,16 +219,27 @@ impl Router {
         )
     }
 
-    /// Every Ingress, oldest first.
-    fn table(&self) -> RouteTable {
-        let mut ingresses: Vec<Ingress> = self
+    /// The routes of every Ingress, oldest first; rebuilt only when an
+    /// Ingress changed.
+    fn table(&self) -> Arc<RouteTable> {
+        let listed = self
             .context
             .store
             .list(Kind::Ingress, None, &ListFilter::default())
-            .items
+            .items;
+        let versions: Vec<String> = listed
+            .iter()
+            .map(|o| o.meta().resource_version.clone().unwrap_or_default())
+            .collect();
+        if let Some((cached, table)) = &*self.routes.lock()
+            && *cached == versions
+        {
+            return table.clone();
+        }
+        let mut ingresses: Vec<&Ingress> = listed
             .iter()
             .filter_map(|o| match &**o {
-                Object::Ingress(ingress) => Some((**ingress).clone()),
+                Object::Ingress(ingress) => Some(&**ingress),
                 _ => None,
             })
             .collect();
@@ -236,10 +249,12 @@ impl Router {
                 .cmp(&b.metadata.creation_timestamp)
                 .then_with(|| a.metadata.name.cmp(&b.metadata.name))
         });
-        RouteTable::build(&ingresses)
+        let table = Arc::new(RouteTable::build(ingresses));
+        *self.routes.lock() = Some((versions, table.clone()));
+        table
     }
 
-    fn service_port(&self, backend: &RouteBackend) -> Option<(Service, ServicePort)> {
+    fn service_port(&self, backend: &RouteBackend) -> Option<(Arc<Object>, ServicePort)> {
         let object = self
             .context
             .store
@@ -258,7 +273,7 @@ impl Router {
                 BackendPort::Name(name) => p.name.as_deref() == Some(name),
             })?
             .clone();
-        Some(((**service).clone(), port))
+        Some((object.clone(), port))
     }
 
     fn balancer(&self, service: &Service) -> Arc<Balancer> {
@@ -266,12 +281,12 @@ impl Router {
             service.metadata.namespace.clone().unwrap_or_default(),
             service.metadata.name.clone().unwrap_or_default(),
         );
-        let fresh = Balancer::new(service);
+        let affinity = Balancer::affinity_of(service);
         let mut balancers = self.balancers.lock();
         match balancers.get(&key) {
-            Some(existing) if existing.affinity() == fresh.affinity() => existing.clone(),
+            Some(existing) if existing.affinity() == affinity => existing.clone(),
             _ => {
-                let balancer = Arc::new(fresh);
+                let balancer = Arc::new(Balancer::new(service));
                 balancers.insert(key, balancer.clone());
                 balancer
             }

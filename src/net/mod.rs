@@ -76,6 +76,34 @@ pub struct Net {
 pub(crate) struct Context {
     pub store: Store,
     pub logs: Arc<NodeLogs>,
+    /// Published addresses already asked for, by (namespace, pod, port);
+    /// an entry goes when connecting to it fails.
+    addresses: parking_lot::Mutex<std::collections::HashMap<balance::Backend, SocketAddr>>,
+}
+
+impl Context {
+    /// Where a backend pod's port is published on loopback.
+    pub async fn address(&self, backend: &balance::Backend) -> Option<SocketAddr> {
+        if let Some(address) = self.addresses.lock().get(backend) {
+            return Some(*address);
+        }
+        let address = self
+            .logs
+            .pod_port_address(&backend.namespace, &backend.pod, backend.port)
+            .await?;
+        let mut addresses = self.addresses.lock();
+        // Pods come and go; forget them all now and then rather than track each.
+        if addresses.len() > 4096 {
+            addresses.clear();
+        }
+        addresses.insert(backend.clone(), address);
+        Some(address)
+    }
+
+    /// Forgets an address that did not answer (its pod may have moved).
+    pub fn forget(&self, backend: &balance::Backend) {
+        self.addresses.lock().remove(backend);
+    }
 }
 
 /// Starts the Service listeners and the Ingress router; they stop when
@@ -86,7 +114,11 @@ pub async fn start(
     config: NetConfig,
     cancel: CancellationToken,
 ) -> Result<Net, NetError> {
-    let context = Arc::new(Context { store, logs });
+    let context = Arc::new(Context {
+        store,
+        logs,
+        addresses: Default::default(),
+    });
     let (report_tx, reports) = watch::channel(ListenerReport::default());
     let report_tx = Arc::new(report_tx);
     let (ingress_addr, warnings) = ingress::start(

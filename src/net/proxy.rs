@@ -53,14 +53,12 @@ impl PortTarget {
 
 /// Connects to a backend pod's published port.
 pub(crate) async fn connect(context: &Context, backend: &Backend) -> Option<TcpStream> {
-    let address = context
-        .logs
-        .pod_port_address(&backend.namespace, &backend.pod, backend.port)
-        .await?;
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address))
-        .await
-        .ok()?
-        .ok()?;
+    let address = context.address(backend).await?;
+    let Ok(Ok(stream)) = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await
+    else {
+        context.forget(backend);
+        return None;
+    };
     let _ = stream.set_nodelay(true);
     Some(stream)
 }
@@ -123,7 +121,10 @@ async fn forward(mut client: TcpStream, peer: SocketAddr, target: &PortTarget, c
                 let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
                 return;
             }
-            First::Silent => continue,
+            First::Silent => {
+                context.forget(&backend);
+                continue;
+            }
             First::ClientGone => return,
         }
     }
