@@ -75,6 +75,14 @@ pub struct ClusterArgs {
     /// Pods each node takes, as the kubelet's --max-pods.
     #[arg(long, default_value_t = 110, value_parser = clap::value_parser!(u32).range(1..=65_000))]
     pub max_pods: u32,
+
+    /// Address Services' NodePorts bind to; 0.0.0.0 opens them to the network.
+    #[arg(long, default_value_t = crate::net::NetConfig::default().node_port_address)]
+    pub node_port_address: std::net::IpAddr,
+
+    /// Address of the Ingress router; 127.0.0.1:0 picks a free port (taken: a free one is used).
+    #[arg(long, default_value_t = crate::net::DEFAULT_INGRESS_LISTEN)]
+    pub ingress_listen: SocketAddr,
 }
 
 #[derive(Debug, Clone, Args)]

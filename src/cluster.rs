@@ -14,7 +14,7 @@ use crate::config::{self, ConfigError, DataDirLock};
 use crate::handle::embedded::EmbeddedHandle;
 use crate::handle::{ClusterHandle, ClusterInfo};
 use crate::store::{Store, StoreError};
-use crate::{apiserver, controllers, kubelet, scheduler};
+use crate::{apiserver, controllers, kubelet, net, scheduler};
 
 /// Which container runtime runs the pods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -54,6 +54,8 @@ pub struct ClusterConfig {
     pub nodes: usize,
     /// Pods each node takes.
     pub max_pods: u32,
+    /// Where Services' NodePorts and the Ingress router listen.
+    pub net: net::NetConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,8 @@ pub enum ClusterError {
     ApiServer(#[from] apiserver::ApiServerError),
     #[error(transparent)]
     Docker(#[from] kubelet::docker::DockerError),
+    #[error(transparent)]
+    Net(#[from] net::NetError),
     #[error(
         "{nodes} nodes of {max_pods} pods do not fit in the pod network 10.244.0.0/16 (at most {fit} nodes of that size); use fewer --nodes or a smaller --max-pods"
     )]
@@ -81,6 +85,8 @@ pub struct Cluster {
     pub store: Store,
     pub api_addr: SocketAddr,
     pub kubeconfig: PathBuf,
+    /// Where the Ingress router answers.
+    pub ingress_addr: SocketAddr,
     /// What runs the pods, e.g. `docker://20.10.24` or `sim://0.1`.
     pub runtime: String,
     /// Said once at start: e.g. that Docker was not there and the
@@ -131,6 +137,16 @@ impl Cluster {
             logs.add_node(&node.name, runtime.clone());
             kubelet::Kubelet::start(store.clone(), runtime.clone(), node, cancel.child_token());
         }
+        let traffic = net::start(
+            store.clone(),
+            logs.clone(),
+            config.net.clone(),
+            cancel.child_token(),
+        )
+        .await?;
+        controllers::traffic_status::spawn(store.clone(), traffic.reports, cancel.child_token());
+        let mut warnings = warnings;
+        warnings.extend(traffic.warnings);
         let api = apiserver::start(
             store.clone(),
             logs,
@@ -145,6 +161,7 @@ impl Cluster {
             store,
             api_addr: api.addr,
             kubeconfig: api.kubeconfig,
+            ingress_addr: traffic.ingress_addr,
             runtime: runtime_version,
             warnings,
             api_state: api.state,
@@ -260,6 +277,10 @@ pub async fn serve(args: crate::cli::ClusterArgs) -> anyhow::Result<()> {
         },
         nodes: usize::from(args.nodes),
         max_pods: args.max_pods,
+        net: net::NetConfig {
+            node_port_address: args.node_port_address,
+            ingress_listen: args.ingress_listen,
+        },
     })
     .await?;
     for warning in &cluster.warnings {

@@ -15,6 +15,7 @@ pub mod events;
 pub mod handle;
 pub mod images;
 pub mod kubelet;
+pub mod net;
 pub mod reset;
 pub mod scheduler;
 pub mod store;

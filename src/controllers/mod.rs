@@ -10,6 +10,7 @@ pub mod namespace;
 pub mod pod_ranking;
 pub mod replicaset;
 pub mod runner;
+pub mod traffic_status;
 pub mod util;
 
 use tokio::task::JoinHandle;
