@@ -58,6 +58,27 @@ pub struct ClusterConfig {
     pub net: net::NetConfig,
 }
 
+impl ClusterConfig {
+    /// The cluster `podium` and `podium serve` start from their flags.
+    pub fn from_args(args: &crate::cli::ClusterArgs) -> Result<ClusterConfig, ConfigError> {
+        Ok(ClusterConfig {
+            data_dir: config::data_dir(args.data_dir.as_deref())?,
+            in_memory: false,
+            listen: args.listen,
+            runtime: args.runtime,
+            sim: SimOptions {
+                latency_factor: args.sim_latency,
+            },
+            nodes: usize::from(args.nodes),
+            max_pods: args.max_pods,
+            net: net::NetConfig {
+                node_port_address: args.node_port_address,
+                ingress_listen: args.ingress_listen,
+            },
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error(transparent)]
@@ -266,23 +287,7 @@ fn bootstrap_namespaces(store: &Store) -> Result<(), StoreError> {
 
 /// `podium serve`: runs the control plane headless until Ctrl-C or SIGTERM.
 pub async fn serve(args: crate::cli::ClusterArgs) -> anyhow::Result<()> {
-    let data_dir = config::data_dir(args.data_dir.as_deref())?;
-    let cluster = Cluster::start(ClusterConfig {
-        data_dir,
-        in_memory: false,
-        listen: args.listen,
-        runtime: args.runtime,
-        sim: SimOptions {
-            latency_factor: args.sim_latency,
-        },
-        nodes: usize::from(args.nodes),
-        max_pods: args.max_pods,
-        net: net::NetConfig {
-            node_port_address: args.node_port_address,
-            ingress_listen: args.ingress_listen,
-        },
-    })
-    .await?;
+    let cluster = Cluster::start(ClusterConfig::from_args(&args)?).await?;
     for warning in &cluster.warnings {
         eprintln!("podium: {warning}");
     }

@@ -21,7 +21,7 @@ use super::terminal::{self, Console};
 use super::theme::Theme;
 use crate::api::Kind;
 use crate::cli::ClusterArgs;
-use crate::cluster::{Cluster, ClusterConfig, SimOptions};
+use crate::cluster::{Cluster, ClusterConfig};
 use crate::config;
 use crate::handle::ClusterHandle;
 
@@ -31,7 +31,7 @@ const FRAME: Duration = Duration::from_millis(33);
 const CLOCK_TICK: Duration = Duration::from_secs(1);
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
-    let data_dir = config::data_dir(args.data_dir.as_deref())?;
+    let cluster_config = ClusterConfig::from_args(&args)?;
     let (settings, mut warnings) =
         config::settings::load_settings(config::settings::config_dir().as_deref());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -45,18 +45,7 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
     let mut console = terminal::enter()?;
     let result = async {
         draw_starting(&mut console, &theme)?;
-        let cluster = Cluster::start(ClusterConfig {
-            data_dir,
-            in_memory: false,
-            listen: args.listen,
-            runtime: args.runtime,
-            sim: SimOptions {
-                latency_factor: args.sim_latency,
-            },
-            nodes: usize::from(args.nodes),
-            max_pods: args.max_pods,
-        })
-        .await?;
+        let cluster = Cluster::start(cluster_config).await?;
         let (sender, receiver) = mpsc::unbounded_channel();
         let mut app = App::new(cluster.handle(), theme, sender);
         app.set_log_capacity(settings.log_buffer_lines);

@@ -33,6 +33,10 @@ impl Console {
             },
             nodes: 1,
             max_pods: 110,
+            net: podium::net::NetConfig {
+                ingress_listen: "127.0.0.1:0".parse().expect("address"),
+                ..Default::default()
+            },
         })
         .await
         .expect("cluster starts");
