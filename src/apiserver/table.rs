@@ -8,7 +8,7 @@
 mod cells;
 mod cluster;
 mod columns;
-mod duration;
+pub mod duration;
 mod network;
 mod pod;
 mod workloads;

@@ -276,34 +276,23 @@ impl ClusterHandle for EmbeddedHandle {
         Ok(answers)
     }
 
-    async fn replace(&self, object: Value, dry_run: bool) -> Result<String, HandleError> {
-        let kind = document_kind(&object, 0)?;
-        let namespace = object["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("default");
-        let name = object["metadata"]["name"].as_str().unwrap_or_default();
-        let uri = format!(
-            "{}{}",
-            item_uri(kind, namespace, name),
-            dry_run_query(dry_run)
-        );
-        let body = serde_json::to_vec(&object).unwrap_or_default();
-        self.request(Method::PUT, &uri, Some("application/json"), body)
-            .await?;
-        Ok(format!("{} edited", qualified_name(kind, name)))
-    }
-
     async fn patch(
         &self,
         kind: Kind,
         namespace: &str,
         name: &str,
         patch: Value,
+        dry_run: bool,
     ) -> Result<(), HandleError> {
         let body = serde_json::to_vec(&patch).unwrap_or_default();
+        let uri = format!(
+            "{}{}",
+            item_uri(kind, namespace, name),
+            dry_run_query(dry_run)
+        );
         self.request(
             Method::PATCH,
-            &item_uri(kind, namespace, name),
+            &uri,
             Some("application/merge-patch+json"),
             body,
         )

@@ -97,21 +97,14 @@ pub trait ClusterHandle: Send + Sync {
     /// per document, like kubectl: `deployment.apps/nginx created`.
     async fn apply(&self, yaml: &str, dry_run: bool) -> Result<Vec<String>, HandleError>;
 
-    /// Replaces an object with `object` (a whole edited object, as `kubectl
-    /// edit` does); `dry_run` only validates.
-    async fn replace(
-        &self,
-        object: serde_json::Value,
-        dry_run: bool,
-    ) -> Result<String, HandleError>;
-
-    /// A JSON merge patch of an object.
+    /// A JSON merge patch of an object; `dry_run` only validates.
     async fn patch(
         &self,
         kind: Kind,
         namespace: &str,
         name: &str,
         patch: serde_json::Value,
+        dry_run: bool,
     ) -> Result<(), HandleError>;
 
     async fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<(), HandleError>;

@@ -10,9 +10,13 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 use super::commands::{self, Command};
+use super::component::Outcome;
+use super::editor::{Diagnostic, EditorIntent, YamlEditor};
+use super::logs::{LogLine, LogRequest, LogWindow, LogsIntent, LogsView};
 use super::model::{
     Confirm, Detail, DetailKind, Mode, Model, Prompt, PromptPurpose, Scope, Target,
 };
+use super::panes::EditTarget;
 use super::refresh;
 use super::theme::Theme;
 use super::{views, workloads};
@@ -26,10 +30,21 @@ pub enum Action {
     Changed(Kind),
     /// A write finished: the flash text, or the error to show.
     Done(Result<String, String>),
-    /// A log line for the logs pane of this generation.
-    LogLine { generation: u64, line: String },
-    /// A log stream of this generation ended.
-    LogEnded { generation: u64, note: String },
+    /// A log line for the logs view of this generation.
+    Log { generation: u64, line: LogLine },
+    /// A pod's log stream of this generation ended.
+    LogEnded {
+        generation: u64,
+        pod: String,
+        reason: Option<String>,
+    },
+    /// The server checked (dry run) or applied the editor's buffer.
+    Checked {
+        generation: u64,
+        dry_run: bool,
+        result: Result<String, String>,
+        diagnostics: Vec<Diagnostic>,
+    },
 }
 
 pub struct App {
@@ -37,15 +52,41 @@ pub struct App {
     pub theme: Theme,
     handle: Arc<dyn ClusterHandle>,
     actions: UnboundedSender<Action>,
-    /// The streams feeding the logs pane, stopped when it closes.
+    /// The YAML editor, when open, and what it edits.
+    editor: Option<(YamlEditor, EditTarget)>,
+    /// The pending dry run or apply of the editor's buffer.
+    edit_task: Option<AbortHandle>,
+    edit_generation: u64,
+    logs: Option<LogsView>,
+    /// The streams feeding the logs view, stopped when it closes.
     log_tasks: Vec<AbortHandle>,
     log_generation: u64,
-    /// Lines the logs pane keeps.
+    /// Lines the logs view keeps.
     log_capacity: usize,
 }
 
 /// Lines the logs pane keeps when the settings say nothing.
 const DEFAULT_LOG_LINES: usize = 10_000;
+/// The footer while the editor is open.
+const EDITOR_KEYS: &[(&str, &str)] = &[
+    ("ctrl-s", "apply"),
+    ("esc", "close (asks when changed)"),
+    ("arrows", "move"),
+];
+/// The footer while the logs view is open.
+const LOGS_KEYS: &[(&str, &str)] = &[
+    ("s", "autoscroll"),
+    ("w", "wrap"),
+    ("t", "timestamps"),
+    ("p", "previous"),
+    ("c", "container"),
+    ("/", "search"),
+    ("0-4", "tail/1m/5m/15m/1h"),
+    ("ctrl-s", "save"),
+    ("esc", "back"),
+];
+/// Lines of history the logs view starts with.
+const LOG_TAIL: u32 = 200;
 /// Rows a page key moves.
 const PAGE: usize = 20;
 
@@ -60,6 +101,10 @@ impl App {
             theme,
             handle,
             actions,
+            editor: None,
+            edit_task: None,
+            edit_generation: 0,
+            logs: None,
             log_tasks: Vec::new(),
             log_generation: 0,
             log_capacity: DEFAULT_LOG_LINES,
@@ -79,6 +124,20 @@ impl App {
 
     pub fn draw(&self, frame: &mut Frame) {
         views::draw(frame, &self.model, &self.theme);
+        let body = views::body_area(frame.area());
+        if self.editor.is_some() || self.logs.is_some() {
+            frame.render_widget(ratatui::widgets::Clear, body);
+        }
+        let keys = if let Some((editor, _)) = &self.editor {
+            editor.draw(frame, body, &self.theme);
+            EDITOR_KEYS
+        } else if let Some(logs) = &self.logs {
+            logs.draw(frame, body, &self.theme);
+            LOGS_KEYS
+        } else {
+            return;
+        };
+        views::draw_footer_keys(frame, keys, &self.theme);
     }
 
     pub fn on_action(&mut self, action: Action) {
@@ -86,32 +145,50 @@ impl App {
             Action::Changed(_) => self.refresh(),
             Action::Done(Ok(text)) => self.model.flash(text),
             Action::Done(Err(text)) => self.model.flash_error(text),
-            Action::LogLine { generation, line } if generation == self.log_generation => {
-                self.push_log_line(line)
+            Action::Log { generation, line } if generation == self.log_generation => {
+                if let Some(logs) = self.logs.as_mut() {
+                    logs.push(line);
+                }
             }
-            Action::LogEnded { generation, note } if generation == self.log_generation => {
-                self.push_log_line(note)
+            Action::LogEnded {
+                generation,
+                pod,
+                reason,
+            } if generation == self.log_generation => {
+                if let Some(logs) = self.logs.as_mut() {
+                    logs.stream_ended(&pod, reason);
+                }
             }
-            Action::LogLine { .. } | Action::LogEnded { .. } => {}
+            Action::Log { .. } | Action::LogEnded { .. } => {}
+            Action::Checked {
+                generation,
+                dry_run,
+                result,
+                diagnostics,
+            } if generation == self.edit_generation => self.checked(dry_run, result, diagnostics),
+            Action::Checked { .. } => {}
         }
     }
 
-    fn push_log_line(&mut self, line: String) {
-        let capacity = self.log_capacity;
-        let Some(detail) = self.model.detail.as_mut() else {
+    fn checked(
+        &mut self,
+        dry_run: bool,
+        result: Result<String, String>,
+        diagnostics: Vec<Diagnostic>,
+    ) {
+        let Some((editor, _)) = self.editor.as_mut() else {
             return;
         };
-        let DetailKind::Logs { follow } = detail.kind else {
-            return;
-        };
-        detail.lines.push(line);
-        if detail.lines.len() > capacity {
-            let dropped = detail.lines.len() - capacity;
-            detail.lines.drain(..dropped);
-            detail.scroll = detail.scroll.saturating_sub(dropped);
-        }
-        if follow {
-            detail.scroll = detail.lines.len().saturating_sub(1);
+        editor.set_server_diagnostics(diagnostics);
+        match result {
+            Ok(message) if !dry_run => {
+                editor.applied(&message);
+                self.model.flash(message);
+            }
+            Ok(_) => {}
+            // The buffer stays as typed; the errors are at their lines.
+            Err(error) if !dry_run => self.model.flash_error(format!("not applied: {error}")),
+            Err(_) => {}
         }
     }
 
@@ -135,6 +212,12 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             self.model.quit = true;
             return;
+        }
+        if self.editor.is_some() {
+            return self.editor_key(key);
+        }
+        if self.logs.is_some() {
+            return self.logs_key(key);
         }
         match self.model.mode.clone() {
             Mode::Command(line) => self.command_key(key, line),
@@ -164,6 +247,7 @@ impl App {
             KeyCode::Char('d') if ctrl => self.ask_delete(),
             KeyCode::Char('d') => self.open_describe(),
             KeyCode::Char('y') => self.open_yaml(),
+            KeyCode::Char('e') => self.open_editor(),
             KeyCode::Char('l') => self.open_logs(),
             KeyCode::Char('s') => self.ask_scale(),
             KeyCode::Char('i') => self.ask_image(),
@@ -196,9 +280,6 @@ impl App {
                 .scroll
                 .saturating_add_signed(by)
                 .min(detail.lines.len().saturating_sub(1));
-            if let DetailKind::Logs { follow } = &mut detail.kind {
-                *follow = detail.scroll + 1 >= detail.lines.len();
-            }
             return;
         }
         let last = self.model.rows.len().saturating_sub(1);
@@ -214,26 +295,91 @@ impl App {
             KeyCode::PageUp => self.move_selection(-(PAGE as isize)),
             KeyCode::Home | KeyCode::Char('g') => self.move_selection(isize::MIN / 2),
             KeyCode::End | KeyCode::Char('G') => self.move_selection(isize::MAX / 2),
-            KeyCode::Char('s') => {
-                if let Some(detail) = self.model.detail.as_mut()
-                    && let DetailKind::Logs { follow } = &mut detail.kind
-                {
-                    *follow = !*follow;
-                    if *follow {
-                        detail.scroll = detail.lines.len().saturating_sub(1);
-                    }
-                }
-            }
             _ => {}
         }
     }
 
     fn close_detail(&mut self) {
+        self.model.detail = None;
+    }
+
+    fn editor_key(&mut self, key: KeyEvent) {
+        let Some((editor, target)) = self.editor.as_mut() else {
+            return;
+        };
+        let (text, dry_run) = match editor.handle_key(key) {
+            Outcome::Intent(EditorIntent::Validate { text }) => (text, true),
+            Outcome::Intent(EditorIntent::Apply { text }) => (text, false),
+            Outcome::Intent(EditorIntent::Close) => {
+                self.close_editor();
+                return;
+            }
+            Outcome::Ignored | Outcome::Consumed => return,
+        };
+        let target = target.clone();
+        if let Some(task) = self.edit_task.take() {
+            task.abort();
+        }
+        self.edit_generation += 1;
+        let delay = if dry_run {
+            super::panes::VALIDATE_DEBOUNCE
+        } else {
+            std::time::Duration::ZERO
+        };
+        self.edit_task = Some(super::panes::submit(
+            self.handle.clone(),
+            target,
+            text,
+            dry_run,
+            delay,
+            self.edit_generation,
+            self.actions.clone(),
+        ));
+    }
+
+    fn close_editor(&mut self) {
+        if let Some(task) = self.edit_task.take() {
+            task.abort();
+        }
+        self.edit_generation += 1;
+        self.editor = None;
+    }
+
+    fn logs_key(&mut self, key: KeyEvent) {
+        let Some(logs) = self.logs.as_mut() else {
+            return;
+        };
+        match logs.handle_key(key) {
+            Outcome::Intent(LogsIntent::Close) => self.close_logs(),
+            Outcome::Intent(LogsIntent::Reopen(request)) => self.start_log_streams(request),
+            Outcome::Intent(LogsIntent::Save { path, contents }) => {
+                self.spawn_write(async move {
+                    tokio::fs::write(&path, contents)
+                        .await
+                        .map(|()| format!("logs saved to {}", path.display()))
+                        .map_err(|error| format!("cannot save logs to {}: {error}", path.display()))
+                });
+            }
+            Outcome::Ignored | Outcome::Consumed => {}
+        }
+    }
+
+    fn stop_log_streams(&mut self) {
         for task in self.log_tasks.drain(..) {
             task.abort();
         }
         self.log_generation += 1;
-        self.model.detail = None;
+    }
+
+    fn start_log_streams(&mut self, request: LogRequest) {
+        self.stop_log_streams();
+        self.log_tasks =
+            super::panes::stream_logs(&self.handle, &request, self.log_generation, &self.actions);
+    }
+
+    fn close_logs(&mut self) {
+        self.stop_log_streams();
+        self.logs = None;
     }
 
     fn command_key(&mut self, key: KeyEvent, mut line: String) {
@@ -529,47 +675,66 @@ impl App {
         });
     }
 
+    /// The selected object in the YAML editor; ctrl-s replaces it.
+    fn open_editor(&mut self) {
+        let Some(object) = self.model.selected_object().cloned() else {
+            return;
+        };
+        let original = object.to_json();
+        let text = match serde_yaml::to_string(&original) {
+            Ok(text) => text,
+            Err(error) => {
+                self.model
+                    .flash_error(format!("cannot edit this object as YAML: {error}"));
+                return;
+            }
+        };
+        let title = format!("edit {}", Target::of(&object).describe());
+        self.editor = Some((
+            YamlEditor::new(title, &text),
+            EditTarget::Existing(original),
+        ));
+    }
+
     /// Logs of the selected pod, or of every pod of the selected workload
     /// interleaved with a pod prefix.
     fn open_logs(&mut self) {
         let Some(object) = self.model.selected_object().cloned() else {
             return;
         };
-        let pods: Vec<String> = match object.as_ref() {
-            Object::Pod(pod) => vec![pod.metadata.name.clone().unwrap_or_default()],
-            _ => refresh::pods_of(self.handle.as_ref(), &object)
-                .iter()
-                .map(|pod| pod.name().to_string())
-                .collect(),
+        let pods: Vec<Arc<Object>> = match object.as_ref() {
+            Object::Pod(_) => vec![object.clone()],
+            _ => refresh::pods_of(self.handle.as_ref(), &object),
         };
-        if pods.is_empty() {
+        let Some(first) = pods.first() else {
             self.model.flash_error(format!(
                 "{} has no pods to show logs of",
                 Target::of(&object).describe()
             ));
             return;
-        }
-        self.close_detail();
-        let namespace = object.namespace().to_string();
-        let prefix = pods.len() > 1;
-        self.model.detail = Some(Detail {
-            title: format!("logs {}", Target::of(&object).describe()),
-            lines: Vec::new(),
-            scroll: 0,
-            kind: DetailKind::Logs { follow: true },
-        });
-        let generation = self.log_generation;
-        for pod in pods {
-            let task = tokio::spawn(workloads::follow_logs(
-                self.handle.clone(),
-                namespace.clone(),
-                pod,
-                prefix,
-                generation,
-                self.actions.clone(),
-            ));
-            self.log_tasks.push(task.abort_handle());
-        }
+        };
+        let containers: Vec<String> = match first.as_ref() {
+            Object::Pod(pod) => pod
+                .spec
+                .iter()
+                .flat_map(|spec| spec.containers.iter().map(|c| c.name.clone()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let request = LogRequest {
+            namespace: object.namespace().to_string(),
+            pods: pods.iter().map(|pod| pod.name().to_string()).collect(),
+            container: containers.first().cloned(),
+            previous: false,
+            window: LogWindow::Tail,
+            tail_lines: LOG_TAIL,
+        };
+        self.logs = Some(LogsView::new(
+            request.clone(),
+            containers,
+            self.log_capacity,
+        ));
+        self.start_log_streams(request);
     }
 
     fn drill_down(&mut self) {

@@ -15,6 +15,7 @@ pub mod describe;
 pub mod editor;
 pub mod logs;
 pub mod model;
+pub mod panes;
 pub mod refresh;
 pub mod rollout;
 pub mod run;

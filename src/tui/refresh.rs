@@ -254,7 +254,19 @@ pub fn describe(handle: &dyn ClusterHandle, object: &Arc<Object>) -> String {
             })
         })
         .collect();
-    let pods = pods_of(handle, object);
+    let pods = match object.as_ref() {
+        Object::Node(_) => handle
+            .list(Kind::Pod, None)
+            .into_iter()
+            .filter(|pod| {
+                pod.as_typed::<Pod>()
+                    .and_then(|p| p.spec.as_ref())
+                    .and_then(|spec| spec.node_name.as_deref())
+                    == Some(object.name())
+            })
+            .collect(),
+        _ => pods_of(handle, object),
+    };
     let replica_sets: Vec<Arc<Object>> = match object.as_ref() {
         Object::Deployment(_) => handle
             .list(Kind::ReplicaSet, Some(namespace))

@@ -5,21 +5,16 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use futures::StreamExt;
 use serde_json::{Value, json};
-use tokio::sync::mpsc::UnboundedSender;
 
-use super::app::Action;
 use super::model::Target;
 use crate::api::{Kind, Object};
-use crate::handle::{ClusterHandle, HandleError, LogQuery};
+use crate::handle::{ClusterHandle, HandleError};
 
 /// The annotation a ReplicaSet's revision is kept in.
 const REVISION: &str = "deployment.kubernetes.io/revision";
 /// What `kubectl rollout restart` sets on the pod template.
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
-/// Lines of history a logs pane starts with.
-const LOG_TAIL: i64 = 200;
 
 /// What the user reads when a write fails: the server's message and the
 /// fields it names.
@@ -95,6 +90,7 @@ pub async fn scale(
             &target.namespace,
             &target.name,
             json!({"spec": {"replicas": replicas}}),
+            false,
         )
         .await
         .map_err(explain)?;
@@ -129,6 +125,7 @@ pub async fn set_image(
             &target.namespace,
             &target.name,
             json!({"spec": {"template": {"spec": {"containers": containers}}}}),
+            false,
         )
         .await
         .map_err(explain)?;
@@ -143,6 +140,7 @@ pub async fn restart(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<S
             &target.namespace,
             &target.name,
             json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}),
+            false,
         )
         .await
         .map_err(explain)?;
@@ -194,6 +192,7 @@ pub async fn undo(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<Stri
             &target.namespace,
             &target.name,
             json!({"spec": {"template": template}}),
+            false,
         )
         .await
         .map_err(explain)?;
@@ -226,40 +225,4 @@ pub async fn apply_file(handle: Arc<dyn ClusterHandle>, path: PathBuf) -> Result
         .await
         .map_err(|error| format!("{}: {}", path.display(), explain(error)))?;
     Ok(lines.join(", "))
-}
-
-/// Streams one pod's log into the logs pane until it ends or is aborted.
-pub async fn follow_logs(
-    handle: Arc<dyn ClusterHandle>,
-    namespace: String,
-    pod: String,
-    prefix: bool,
-    generation: u64,
-    actions: UnboundedSender<Action>,
-) {
-    let query = LogQuery {
-        follow: true,
-        tail_lines: Some(LOG_TAIL),
-        ..LogQuery::default()
-    };
-    let mut lines = match handle.logs(&namespace, &pod, query).await {
-        Ok(lines) => lines,
-        Err(error) => {
-            let note = format!("[{pod}] no logs: {error}");
-            let _ = actions.send(Action::LogEnded { generation, note });
-            return;
-        }
-    };
-    while let Some(line) = lines.next().await {
-        let line = if prefix {
-            format!("{pod} {line}")
-        } else {
-            line
-        };
-        if actions.send(Action::LogLine { generation, line }).is_err() {
-            return;
-        }
-    }
-    let note = format!("[{pod}] log stream ended");
-    let _ = actions.send(Action::LogEnded { generation, note });
 }

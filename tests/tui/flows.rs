@@ -217,12 +217,141 @@ async fn logs_of_a_deployment_interleave_its_pods() {
                 >= 2
         })
         .await;
-    assert!(
-        screen.contains("logs deployment default/nginx-dep [autoscroll]"),
-        "{screen}"
-    );
+    assert!(screen.contains("logs 5 pods (nginx)"), "{screen}");
+    assert!(screen.contains("autoscroll on"), "{screen}");
     console.key(KeyCode::Char('s'));
-    assert!(console.screen().contains("[paused]"));
+    assert!(console.screen().contains("autoscroll off"));
+    // `/` searches; the hits are highlighted and counted.
+    console.key(KeyCode::Char('/'));
+    console.typed("listening");
+    console.key(KeyCode::Enter);
+    let screen = console.screen();
+    assert!(screen.contains("listening on 0.0.0.0:80/tcp"), "{screen}");
+    console.key(KeyCode::Esc);
     console.key(KeyCode::Esc);
     assert!(console.screen().contains("deployments(default)[1]"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix() {
+    let mut console = Console::start().await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("five pods", |s| rows_starting(s, "nginx-dep-") == 5)
+        .await;
+    console.command("deploy");
+    let object = console
+        .cluster
+        .store
+        .get(Kind::Deployment, "default", "nginx-dep")
+        .expect("deployment");
+    let text = serde_yaml::to_string(&object.to_json()).expect("yaml");
+    let replicas_line = text
+        .lines()
+        .position(|line| line == "  replicas: 5")
+        .expect("spec.replicas in the YAML");
+
+    console.key(KeyCode::Char('e'));
+    assert!(
+        console
+            .screen()
+            .contains("edit deployment default/nginx-dep")
+    );
+    for _ in 0..replicas_line {
+        console.key(KeyCode::Down);
+    }
+    console.key(KeyCode::End);
+    console.key(KeyCode::Backspace);
+    console.typed("-1");
+    // The server's dry run refuses it; the message shows at the line.
+    let screen = console
+        .wait_until("the server's error in the editor", |s| {
+            s.contains("greater than or equal to 0")
+        })
+        .await;
+    assert!(screen.contains("spec.replicas"), "{screen}");
+    let error_row = screen
+        .lines()
+        .position(|line| line.contains("greater than or equal to 0"))
+        .expect("error line");
+    let value_row = screen
+        .lines()
+        .position(|line| line.contains("replicas: -1"))
+        .expect("edited line");
+    assert!(
+        error_row == value_row + 1 || error_row == value_row,
+        "the error sits at the edited line:\n{screen}"
+    );
+    // ctrl-s while refused: not applied, the buffer kept.
+    console.ctrl('s');
+    let screen = console
+        .wait_until("the refusal", |s| s.contains("not applied"))
+        .await;
+    assert!(screen.contains("replicas: -1"), "{screen}");
+
+    // Fixed and applied.
+    console.key(KeyCode::Backspace);
+    console.key(KeyCode::Backspace);
+    console.typed("7");
+    console.ctrl('s');
+    console
+        .wait_until("the edit applied", |s| {
+            s.contains("deployment.apps/nginx-dep edited")
+        })
+        .await;
+    assert_eq!(
+        deployment(&console).and_then(|d| d.spec.and_then(|s| s.replicas)),
+        Some(7)
+    );
+    console.key(KeyCode::Esc);
+    console
+        .wait_until("the table again", |s| s.contains("deployments(default)[1]"))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_shows_what_kubectl_describe_prints() {
+    let mut console = Console::start().await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("five ready pods", |s| s.contains("pods ready 5/5"))
+        .await;
+    console.key(KeyCode::Char('d'));
+    let screen = console.screen();
+    for expected in [
+        "describe pod default/nginx-dep-",
+        "Controlled By:  ReplicaSet/nginx-dep-",
+        "Image:          library/nginx:1.14-alpine",
+        "State:          Running",
+        "Ready:          True",
+        "Readiness:      http-get http://:80/",
+    ] {
+        assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
+    }
+    // The events table is at the end: G scrolls there.
+    console.key(KeyCode::Char('G'));
+    let screen = console.screen();
+    for expected in [
+        "Events:",
+        "Type    Reason",
+        "Scheduled",
+        "default-scheduler",
+    ] {
+        assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
+    }
+    console.key(KeyCode::Esc);
+    console.command("deploy");
+    console.key(KeyCode::Char('d'));
+    let screen = console.screen();
+    for expected in [
+        "Replicas:       5 desired | 5 updated | 5 total |",
+        "StrategyType:   RollingUpdate",
+        "NewReplicaSet:  nginx-dep-",
+        "(5/5 replicas created)",
+        "ScalingReplicaSet",
+    ] {
+        assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
+    }
 }

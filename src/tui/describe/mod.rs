@@ -1,9 +1,12 @@
 //! What `d` shows: the text `kubectl describe` prints for an object, from
-//! the object and the objects related to it.
-//!
-//! CONTRACT (owned by the describe author; the app integrates against this
-//! signature): the app gathers the related objects from its model and
-//! shows the returned text in a scrollable pane.
+//! the object and the objects related to it. The sections, their order and
+//! their labels follow kubectl's describers; the kinds podium serves all
+//! get the common header and the Events table, and the ones the
+//! walkthrough looks at (Pod, Deployment, ReplicaSet, Service, Node) their
+//! own sections.
+
+mod format;
+mod kinds;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Endpoints, Event, Pod};
@@ -25,6 +28,9 @@ pub struct Related<'a> {
 }
 
 /// The describe text of `object` at `now` (ages are relative to it).
-pub fn describe(object: &Object, _related: &Related<'_>, _now: Timestamp) -> String {
-    format!("{object:?}")
+pub fn describe(object: &Object, related: &Related<'_>, now: Timestamp) -> String {
+    let mut out = format::Out::default();
+    kinds::describe(&mut out, object, related, now);
+    format::events(&mut out, &related.events, now);
+    out.finish()
 }

@@ -28,10 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, detail: &Detail, theme: &Theme) {
             _ => Line::from(Span::styled(line.clone(), theme.body)),
         })
         .collect();
-    let mut title = format!(" {} ", detail.title);
-    if let DetailKind::Logs { follow } = detail.kind {
-        title.push_str(if follow { "[autoscroll] " } else { "[paused] " });
-    }
+    let title = format!(" {} ", detail.title);
     frame.render_widget(Paragraph::new(lines).block(pane(title, theme)), area);
 }
 

@@ -21,6 +21,18 @@ pub const TABLE_FIRST_ROW: usize = 4;
 /// Height of the events pane under the table.
 const EVENTS_HEIGHT: u16 = 8;
 
+/// Where the table (or a pane over it) goes: under the header, above the
+/// flash and footer lines.
+pub fn body_area(area: Rect) -> Rect {
+    let [_, body, _] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    body
+}
+
 pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
     let events = if model.detail.is_none() && frame.area().height > 20 {
         EVENTS_HEIGHT
@@ -188,12 +200,28 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
             }
         }
     };
+    key_line(keys, theme)
+}
+
+fn key_line(keys: &[(&str, &str)], theme: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
     for (key, what) in keys {
         spans.push(Span::styled(format!("<{key}>"), theme.key_hint));
         spans.push(Span::styled(format!(" {what}  "), theme.muted));
     }
     Line::from(spans)
+}
+
+/// Replaces the footer with a pane's own keys.
+pub fn draw_footer_keys(frame: &mut Frame, keys: &[(&str, &str)], theme: &Theme) {
+    let area = frame.area();
+    let footer = Rect {
+        y: area.bottom().saturating_sub(1),
+        height: area.height.min(1),
+        ..area
+    };
+    frame.render_widget(Clear, footer);
+    frame.render_widget(Paragraph::new(key_line(keys, theme)), footer);
 }
 
 fn draw_confirm(frame: &mut Frame, question: &str, theme: &Theme) {
