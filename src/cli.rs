@@ -24,6 +24,11 @@ pub struct Cli {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    /// The console's theme: dark, light, high-contrast, dracula, or a file
+    /// `themes/NAME.yaml` in the config directory [default: the settings file's, else dark].
+    #[arg(long)]
+    pub theme: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

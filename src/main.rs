@@ -25,7 +25,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => run_async(podium::cluster::serve(args)),
         Some(Command::Reset(args)) => run_async(podium::reset::reset(&args)),
         Some(Command::Images(command)) => run_async(podium::images::run(command)),
-        None => run_async(podium::tui::run::run(cli.cluster)),
+        None => run_async(podium::tui::run::run(cli.cluster, cli.theme)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -30,13 +30,13 @@ const FRAME: Duration = Duration::from_millis(33);
 /// The header's clock.
 const CLOCK_TICK: Duration = Duration::from_secs(1);
 
-pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
+pub async fn run(args: ClusterArgs, theme: Option<String>) -> anyhow::Result<()> {
     let cluster_config = ClusterConfig::from_args(&args)?;
     let (settings, mut warnings) =
         config::settings::load_settings(config::settings::config_dir().as_deref());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (theme, theme_warnings) = config::settings::load_theme(
-        settings.theme.as_deref(),
+        theme.as_deref().or(settings.theme.as_deref()),
         config::settings::config_dir().as_deref(),
         no_color,
     );

@@ -1,0 +1,92 @@
+//! The real binary in a real terminal (tmux): it opens, takes keys,
+//! quits with `q`, and gives the terminal back.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(command: &str) -> Tmux {
+        let session = format!("podium-test-{}", std::process::id());
+        let status = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                "140",
+                "-y",
+                "40",
+                "-s",
+                &session,
+                command,
+            ])
+            .status()
+            .expect("tmux runs (./scripts/test installs it)");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { session }
+    }
+
+    fn send(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let output = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn wait_for(&self, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(what) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what:?}; the terminal shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+#[test]
+fn podium_opens_the_console_takes_keys_and_gives_the_terminal_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let command = format!(
+        "{} --runtime sim --data-dir {} --listen 127.0.0.1:0 --ingress-listen 127.0.0.1:0; echo podium-exited-with-$?; sleep 30",
+        env!("CARGO_BIN_EXE_podium"),
+        dir.path().display()
+    );
+    let tmux = Tmux::start(&command);
+    let screen = tmux.wait_for("pods(default)[0]");
+    assert!(screen.contains("runtime sim://"), "{screen}");
+    tmux.send(&[":", "deploy", "Enter"]);
+    tmux.wait_for("deployments(default)[0]");
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("podium-exited-with-0");
+    // The alternate screen is gone: the console's frame is not left behind.
+    assert!(!screen.contains("deployments(default)"), "{screen}");
+    // Its own logs went to the data directory, not to the terminal.
+    assert!(dir.path().join("logs").is_dir());
+}
