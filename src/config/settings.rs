@@ -195,8 +195,8 @@ mod tests {
 
     #[test]
     fn the_commented_sample_parses_without_warnings() {
-        let text = include_str!("../../samples/podium.yaml");
-        let (settings, warnings) = parse_settings("samples/podium.yaml", text);
+        let text = include_str!("../../samples/config/podium.yaml");
+        let (settings, warnings) = parse_settings("samples/config/podium.yaml", text);
         assert_eq!(warnings, Vec::<String>::new());
         assert_eq!(settings.theme.as_deref(), Some("dark"));
         assert_eq!(settings.log_buffer_lines, 10_000);
