@@ -18,10 +18,13 @@ use super::model::{
 };
 use super::panes::EditTarget;
 use super::refresh;
+use super::rollout::{RolloutInput, RolloutIntent, RolloutView};
 use super::theme::Theme;
 use super::{views, workloads};
 use crate::api::{Kind, Object};
 use crate::handle::ClusterHandle;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Event, Pod};
 
 /// What tasks and watches report back.
 #[derive(Debug)]
@@ -58,6 +61,9 @@ pub struct App {
     edit_task: Option<AbortHandle>,
     edit_generation: u64,
     logs: Option<LogsView>,
+    /// The rollout view of a Deployment, over the table; workload keys
+    /// still act on that Deployment while it shows.
+    rollout: Option<RolloutView>,
     /// The streams feeding the logs view, stopped when it closes.
     log_tasks: Vec<AbortHandle>,
     log_generation: u64,
@@ -72,6 +78,14 @@ const EDITOR_KEYS: &[(&str, &str)] = &[
     ("ctrl-s", "apply"),
     ("esc", "close (asks when changed)"),
     ("arrows", "move"),
+];
+/// The footer while the rollout view is open.
+const ROLLOUT_KEYS: &[(&str, &str)] = &[
+    ("s", "scale"),
+    ("i", "set image"),
+    ("u", "undo"),
+    ("r", "restart"),
+    ("esc", "back"),
 ];
 /// The footer while the logs view is open.
 const LOGS_KEYS: &[(&str, &str)] = &[
@@ -105,6 +119,7 @@ impl App {
             edit_task: None,
             edit_generation: 0,
             logs: None,
+            rollout: None,
             log_tasks: Vec::new(),
             log_generation: 0,
             log_capacity: DEFAULT_LOG_LINES,
@@ -120,12 +135,15 @@ impl App {
     /// Re-reads what the views show from the handle.
     pub fn refresh(&mut self) {
         refresh::refresh(&mut self.model, self.handle.as_ref());
+        if let Some(rollout) = self.rollout.as_mut() {
+            observe_rollout(rollout, self.handle.as_ref());
+        }
     }
 
     pub fn draw(&self, frame: &mut Frame) {
         views::draw(frame, &self.model, &self.theme);
         let body = views::body_area(frame.area());
-        if self.editor.is_some() || self.logs.is_some() {
+        if self.editor.is_some() || self.logs.is_some() || self.rollout.is_some() {
             frame.render_widget(ratatui::widgets::Clear, body);
         }
         let keys = if let Some((editor, _)) = &self.editor {
@@ -134,6 +152,14 @@ impl App {
         } else if let Some(logs) = &self.logs {
             logs.draw(frame, body, &self.theme);
             LOGS_KEYS
+        } else if let Some(rollout) = &self.rollout
+            && self.model.detail.is_none()
+        {
+            rollout.draw(frame, body, &self.theme, crate::clock::now());
+            if self.model.mode != Mode::Normal {
+                return;
+            }
+            ROLLOUT_KEYS
         } else {
             return;
         };
@@ -219,6 +245,20 @@ impl App {
         if self.logs.is_some() {
             return self.logs_key(key);
         }
+        if self.model.mode == Mode::Normal
+            && self.model.detail.is_none()
+            && let Some(rollout) = self.rollout.as_mut()
+        {
+            match rollout.handle_key(key) {
+                Outcome::Intent(RolloutIntent::Close) => {
+                    self.rollout = None;
+                    return;
+                }
+                Outcome::Consumed => return,
+                // Workload keys (s, i, u, r …) act on the Deployment shown.
+                Outcome::Ignored => {}
+            }
+        }
         match self.model.mode.clone() {
             Mode::Command(line) => self.command_key(key, line),
             Mode::Filter(line) => self.filter_key(key, line),
@@ -248,6 +288,7 @@ impl App {
             KeyCode::Char('d') => self.open_describe(),
             KeyCode::Char('y') => self.open_yaml(),
             KeyCode::Char('e') => self.open_editor(),
+            KeyCode::Char('o') => self.open_rollout(),
             KeyCode::Char('l') => self.open_logs(),
             KeyCode::Char('s') => self.ask_scale(),
             KeyCode::Char('i') => self.ask_image(),
@@ -675,6 +716,22 @@ impl App {
         });
     }
 
+    /// The rollout view of the selected Deployment.
+    fn open_rollout(&mut self) {
+        let Some(object) = self.model.selected_object().cloned() else {
+            return;
+        };
+        if object.kind() != Kind::Deployment {
+            self.model.flash_error(
+                "the rollout view shows deployments: select one in :deploy and press o",
+            );
+            return;
+        }
+        let mut rollout = RolloutView::new(object.namespace(), object.name());
+        observe_rollout(&mut rollout, self.handle.as_ref());
+        self.rollout = Some(rollout);
+    }
+
     /// The selected object in the YAML editor; ctrl-s replaces it.
     fn open_editor(&mut self) {
         let Some(object) = self.model.selected_object().cloned() else {
@@ -764,4 +821,32 @@ impl App {
             _ => self.open_describe(),
         }
     }
+}
+
+/// Hands the rollout view the Deployment and its namespace's ReplicaSets,
+/// Pods and Events as they are now.
+fn observe_rollout(rollout: &mut RolloutView, handle: &dyn ClusterHandle) {
+    let namespace = rollout.namespace().to_string();
+    let Some(deployment) = handle.get(Kind::Deployment, &namespace, rollout.name()) else {
+        return;
+    };
+    let Some(deployment) = deployment.as_typed::<Deployment>() else {
+        return;
+    };
+    let replica_sets = handle.list(Kind::ReplicaSet, Some(&namespace));
+    let pods = handle.list(Kind::Pod, Some(&namespace));
+    let events = handle.list(Kind::Event, Some(&namespace));
+    let input = RolloutInput {
+        deployment,
+        replica_sets: replica_sets
+            .iter()
+            .filter_map(|o| o.as_typed::<ReplicaSet>())
+            .collect(),
+        pods: pods.iter().filter_map(|o| o.as_typed::<Pod>()).collect(),
+        events: events
+            .iter()
+            .filter_map(|o| o.as_typed::<Event>())
+            .collect(),
+    };
+    rollout.observe(&input, crate::clock::now());
 }

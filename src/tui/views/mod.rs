@@ -149,6 +149,7 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
                     (":", "view"),
                     ("/", "filter"),
                     ("enter", "pods"),
+                    ("o", "rollout"),
                     ("d", "describe"),
                     ("y", "yaml"),
                     ("l", "logs"),
@@ -263,12 +264,14 @@ RESOURCES
   space             mark a row (ctrl-d deletes the marked rows)
   j k ↑ ↓ pgup pgdn g G   move
 ACTIONS
-  d describe   y yaml   l logs (all pods of a workload, interleaved)
+  d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)
+  o rollout view of a deployment (s, i, u, r keep working in it)
   s scale      i set image   r restart rollout   u undo rollout (deployments)
   ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)
   q or :q quit (workloads keep running)   ctrl-c quit
 LOGS
-  s autoscroll on/off   ↑ ↓ pgup pgdn g G scroll   esc back";
+  s autoscroll  w wrap  t timestamps  p previous  c container  / search (n N)
+  0 tail  1 1m  2 5m  3 15m  4 1h   ctrl-s save   ↑ ↓ pgup pgdn g G scroll   esc back";
     Detail {
         title: "help".to_string(),
         lines: text.lines().map(str::to_string).collect(),
