@@ -41,7 +41,9 @@ impl Budget {
             .and_then(|s| s.strategy.as_ref())
             .and_then(|s| s.rolling_update.as_ref());
         let default = IntOrString::String(DEFAULT_PERCENT.to_string());
-        let surge = rolling.and_then(|r| r.max_surge.as_ref()).unwrap_or(&default);
+        let surge = rolling
+            .and_then(|r| r.max_surge.as_ref())
+            .unwrap_or(&default);
         let unavailable = rolling
             .and_then(|r| r.max_unavailable.as_ref())
             .unwrap_or(&default);

@@ -7,10 +7,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
+use super::RolloutView;
 use super::budget::Budget;
 use super::lanes::{Lane, SlotState};
 use super::summary::{EventLine, RolloutState, Summary};
-use super::RolloutView;
 use crate::tui::theme::Theme;
 
 /// Width of the label left of the sparkline.
@@ -50,8 +50,14 @@ pub fn draw(view: &RolloutView, frame: &mut Frame, area: Rect, theme: &Theme, no
     frame.render_widget(Paragraph::new(headline_line(summary, theme, now)), headline);
     frame.render_widget(Paragraph::new(budget_line(summary, theme)), budget);
     draw_sparkline(view, summary, frame, spark, theme);
-    frame.render_widget(Paragraph::new(lane_lines(summary, lanes.width, theme)), lanes);
-    frame.render_widget(Paragraph::new(event_lines(&summary.events, theme, now)), events);
+    frame.render_widget(
+        Paragraph::new(lane_lines(summary, lanes.width, theme)),
+        lanes,
+    );
+    frame.render_widget(
+        Paragraph::new(event_lines(&summary.events, theme, now)),
+        events,
+    );
 }
 
 fn headline_line<'a>(summary: &'a Summary, theme: &Theme, now: Timestamp) -> Line<'a> {
@@ -93,36 +99,48 @@ fn budget_line(summary: &Summary, theme: &Theme) -> Line<'static> {
 }
 
 fn budget_spans(budget: &Budget, summary: &Summary, theme: &Theme) -> Line<'static> {
-    let within = |ok: bool| if ok { theme.status_ok } else { theme.status_error };
+    let within = |ok: bool| {
+        if ok {
+            theme.status_ok
+        } else {
+            theme.status_error
+        }
+    };
     Line::from(vec![
         Span::styled("max pods ", theme.muted),
         Span::raw(format!(
-            "{} ({}+{})",
+            "{} ({}+{} surge)",
             budget.max_pods(),
             budget.replicas,
             budget.max_surge
         )),
-        Span::styled("  pods ", theme.muted),
+        Span::styled(": now ", theme.muted),
         Span::styled(
-            format!("{}/{}", summary.total, budget.max_pods()),
+            summary.total.to_string(),
             within(summary.total <= budget.max_pods()),
         ),
-        Span::styled("   min available ", theme.muted),
+        Span::styled("    min available ", theme.muted),
         Span::raw(format!(
-            "{} ({}-{})",
+            "{} ({}-{} unavailable)",
             budget.min_available(),
             budget.replicas,
             budget.max_unavailable
         )),
-        Span::styled("  available ", theme.muted),
+        Span::styled(": now ", theme.muted),
         Span::styled(
-            format!("{}/{}", summary.available, budget.min_available()),
+            summary.available.to_string(),
             within(summary.available >= budget.min_available()),
         ),
     ])
 }
 
-fn draw_sparkline(view: &RolloutView, summary: &Summary, frame: &mut Frame, area: Rect, theme: &Theme) {
+fn draw_sparkline(
+    view: &RolloutView,
+    summary: &Summary,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+) {
     let [label, chart] =
         Layout::horizontal([Constraint::Length(SPARK_LABEL), Constraint::Min(0)]).areas(area);
     let label_text = vec![
@@ -146,13 +164,32 @@ fn draw_sparkline(view: &RolloutView, summary: &Summary, frame: &mut Frame, area
         .max(u64::try_from(summary.desired).unwrap_or(0))
         .max(1);
     frame.render_widget(
-        Sparkline::default().data(samples).max(max).style(theme.status_ok),
+        Sparkline::default()
+            .data(samples)
+            .max(max)
+            .style(theme.status_ok),
         chart,
     );
 }
 
 fn lane_lines<'a>(summary: &'a Summary, width: u16, theme: &Theme) -> Vec<Line<'a>> {
-    let mut lines = vec![Line::styled("ReplicaSets (newest first)", theme.table_header)];
+    let mut header = vec![Span::styled(
+        "ReplicaSets (newest first)",
+        theme.table_header,
+    )];
+    for (state, label) in [
+        (SlotState::Ready, "ready"),
+        (SlotState::NotReady, "not ready"),
+        (SlotState::Pending, "pending"),
+        (SlotState::Terminating, "terminating"),
+        (SlotState::Broken, "failing"),
+    ] {
+        let (glyph, style) = slot_look(state, theme);
+        header.push(Span::raw("  "));
+        header.push(Span::styled(glyph, style));
+        header.push(Span::styled(format!(" {label}"), theme.muted));
+    }
+    let mut lines = vec![Line::from(header)];
     for (index, lane) in summary.lanes.iter().enumerate() {
         lines.push(lane_header(lane, index == 0, theme));
         lines.push(slot_line(lane, width, theme));
@@ -165,7 +202,11 @@ fn lane_header<'a>(lane: &'a Lane, newest: bool, theme: &Theme) -> Line<'a> {
         .revision
         .map(|r| format!("rev {r:<3}"))
         .unwrap_or_else(|| "rev ?  ".to_string());
-    let role = if newest { ("new", theme.accent) } else { ("old", theme.muted) };
+    let role = if newest {
+        ("new", theme.accent)
+    } else {
+        ("old", theme.muted)
+    };
     let count = |label: &'static str, value: i32| {
         [
             Span::styled(format!("  {label} "), theme.muted),
@@ -230,7 +271,11 @@ fn event_lines<'a>(events: &'a [EventLine], theme: &Theme, now: Timestamp) -> Ve
             .at
             .map(|at| duration(at, now))
             .unwrap_or_else(|| "?".to_string());
-        let reason_style = if event.warning { theme.warning } else { theme.body };
+        let reason_style = if event.warning {
+            theme.warning
+        } else {
+            theme.body
+        };
         lines.push(Line::from(vec![
             Span::styled(format!("{age:>6}  "), theme.muted),
             Span::styled(format!("{:<18} ", event.reason), reason_style),

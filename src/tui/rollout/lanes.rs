@@ -143,7 +143,12 @@ fn lane(rs: &ReplicaSet, pods: &[&Pod]) -> Lane {
             .as_ref()
             .and_then(|s| s.template.as_ref())
             .and_then(|t| t.spec.as_ref())
-            .map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect())
+            .map(|s| {
+                s.containers
+                    .iter()
+                    .filter_map(|c| c.image.clone())
+                    .collect()
+            })
             .unwrap_or_default(),
         desired: rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
         current: status.map(|s| s.replicas).unwrap_or(0),

@@ -137,7 +137,11 @@ fn rollout_events(deployment: &str, lanes: &[Lane], events: &[&Event]) -> Vec<Ev
             reason: e.reason.clone().unwrap_or_default(),
             object: format!(
                 "{}/{}",
-                e.involved_object.kind.as_deref().unwrap_or_default().to_lowercase(),
+                e.involved_object
+                    .kind
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_lowercase(),
                 e.involved_object.name.as_deref().unwrap_or_default()
             ),
             message: e.message.clone().unwrap_or_default(),
