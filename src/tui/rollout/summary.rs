@@ -147,7 +147,7 @@ fn rollout_events(deployment: &str, lanes: &[Lane], events: &[&Event]) -> Vec<Ev
             message: e.message.clone().unwrap_or_default(),
         })
         .collect();
-    lines.sort_by(|a, b| b.at.cmp(&a.at));
+    lines.sort_by_key(|line| std::cmp::Reverse(line.at));
     lines
 }
 

@@ -541,3 +541,81 @@ fn before_any_observation_the_view_says_it_is_waiting() {
     let terminal = draw(&view, 60, 5);
     find(&terminal, "waiting for deployment default/web");
 }
+
+#[test]
+fn state_comes_from_paused_and_the_progressing_condition() {
+    let fixture = complete();
+    assert_eq!(
+        RolloutState::of(&fixture.deployment),
+        RolloutState::Complete
+    );
+    let mut paused = fixture.deployment.clone();
+    if let Some(spec) = paused.spec.as_mut() {
+        spec.paused = Some(true);
+    }
+    assert_eq!(RolloutState::of(&paused), RolloutState::Paused);
+    let status = json!({"replicas": 6, "updatedReplicas": 1, "availableReplicas": 5});
+    let stuck = deployment(5, status, "ProgressDeadlineExceeded");
+    assert_eq!(
+        RolloutState::of(&stuck),
+        RolloutState::ProgressDeadlineExceeded
+    );
+    // The condition still says available, but a scale-up is not done yet.
+    let status = json!({"replicas": 5, "updatedReplicas": 5, "availableReplicas": 5});
+    let scaling = deployment(7, status, "NewReplicaSetAvailable");
+    assert_eq!(RolloutState::of(&scaling), RolloutState::Progressing);
+}
+
+#[test]
+fn recreate_shows_no_budget_and_a_stuck_rollout_is_red() {
+    let status = json!({"replicas": 0, "updatedReplicas": 0, "availableReplicas": 0});
+    let mut recreate = deployment(2, status, "ProgressDeadlineExceeded");
+    if let Some(spec) = recreate.spec.as_mut() {
+        spec.strategy = Some(from_json(json!({"type": "Recreate"})));
+    }
+    let mut view = RolloutView::new("default", "web");
+    let input = RolloutInput {
+        deployment: &recreate,
+        replica_sets: vec![],
+        pods: vec![],
+        events: vec![],
+    };
+    view.observe(&input, now());
+    let terminal = draw(&view, 100, 20);
+    find(
+        &terminal,
+        "Recreate: every old pod stops before the new ones start",
+    );
+    let (x, y) = find(&terminal, "ProgressDeadlineExceeded");
+    let theme = Theme::dark();
+    assert_eq!(
+        terminal.backend().buffer()[(x, y)].fg,
+        theme.status_error.fg.expect("error colour")
+    );
+    find(&terminal, "<none>");
+}
+
+#[test]
+fn budget_overrun_is_drawn_in_the_error_colour() {
+    // 8 pods exist against a maximum of 7: the "now 8" is red.
+    let fixture = mid_rollout();
+    let mut deployment = fixture.deployment.clone();
+    if let Some(status) = deployment.status.as_mut() {
+        status.replicas = Some(8);
+    }
+    let mut view = RolloutView::new("default", "web");
+    view.observe(
+        &RolloutInput {
+            deployment: &deployment,
+            ..fixture.input()
+        },
+        now(),
+    );
+    let terminal = draw(&view, 100, 30);
+    let (x, y) = find(&terminal, "now 8");
+    let theme = Theme::dark();
+    assert_eq!(
+        terminal.backend().buffer()[(x + 4, y)].fg,
+        theme.status_error.fg.expect("error colour")
+    );
+}
