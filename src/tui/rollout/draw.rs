@@ -143,11 +143,6 @@ fn draw_sparkline(
 ) {
     let [label, chart] =
         Layout::horizontal([Constraint::Length(SPARK_LABEL), Constraint::Min(0)]).areas(area);
-    let label_text = vec![
-        Line::styled("available", theme.muted),
-        Line::styled(format!("now {}", summary.available), theme.body),
-    ];
-    frame.render_widget(Paragraph::new(label_text), label);
     // The newest samples that fit, right-aligned like a scrolling chart.
     let width = usize::from(chart.width);
     let samples: Vec<u64> = view
@@ -163,6 +158,12 @@ fn draw_sparkline(
         .unwrap_or(0)
         .max(u64::try_from(summary.desired).unwrap_or(0))
         .max(1);
+    let label_text = vec![
+        Line::styled("available", theme.muted),
+        Line::styled(format!("now {}", summary.available), theme.body),
+        Line::styled(format!("scale 0-{max}"), theme.muted),
+    ];
+    frame.render_widget(Paragraph::new(label_text), label);
     frame.render_widget(
         Sparkline::default()
             .data(samples)

