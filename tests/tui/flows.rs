@@ -355,3 +355,38 @@ async fn describe_shows_what_kubectl_describe_prints() {
         assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rollout_view_follows_a_set_image_live() {
+    let mut console = Console::start().await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("five pods", |s| rows_starting(s, "nginx-dep-") == 5)
+        .await;
+    console.command("deploy");
+    console.key(KeyCode::Char('o'));
+    let screen = console
+        .wait_until("the rollout view", |s| {
+            s.contains("rollout default/nginx-dep") && s.contains("rev 1")
+        })
+        .await;
+    assert!(screen.contains("max pods 6 (5+1 surge)"), "{screen}");
+    assert!(
+        screen.contains("min available 4 (5-1 unavailable)"),
+        "{screen}"
+    );
+
+    // `i` still sets the image of the Deployment shown; a second lane appears.
+    console.key(KeyCode::Char('i'));
+    console.answer("library/nginx:1.16-alpine");
+    let screen = console
+        .wait_until("the new revision's lane", |s| {
+            s.contains("rev 2") && s.contains("library/nginx:1.16-alpine")
+        })
+        .await;
+    assert!(screen.contains("library/nginx:1.14-alpine"), "{screen}");
+    assert!(screen.contains("Progressing"), "{screen}");
+    console.key(KeyCode::Esc);
+    assert!(console.screen().contains("deployments(default)[1]"));
+}
