@@ -1,0 +1,153 @@
+//! The keys that write: the prompts for scale and set image, the delete
+//! confirmation, restart and undo. Each write runs as a task.
+
+use super::*;
+
+impl App {
+    pub(super) fn prompt_key(&mut self, key: KeyEvent, mut prompt: Prompt) {
+        match key.code {
+            KeyCode::Esc => self.model.mode = Mode::Normal,
+            KeyCode::Enter => {
+                self.model.mode = Mode::Normal;
+                self.answer(prompt);
+            }
+            KeyCode::Backspace => {
+                prompt.answer.pop();
+                self.model.mode = Mode::Prompt(prompt);
+            }
+            KeyCode::Char(c) => {
+                prompt.answer.push(c);
+                self.model.mode = Mode::Prompt(prompt);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn confirm_key(&mut self, key: KeyEvent, confirm: Confirm) {
+        match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                self.model.mode = Mode::Normal;
+                self.model.marked.clear();
+                for target in confirm.targets {
+                    self.spawn_write(workloads::delete(self.handle.clone(), target));
+                }
+            }
+            KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                self.model.mode = Mode::Normal;
+                self.model.flash("nothing deleted");
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn ask_delete(&mut self) {
+        let targets: Vec<Target> = if self.model.marked.is_empty() {
+            self.selected_target().into_iter().collect()
+        } else {
+            self.model.marked.iter().cloned().collect()
+        };
+        let question = match targets.as_slice() {
+            [] => return,
+            [one] => format!("Delete {}?", one.describe()),
+            many => format!(
+                "Delete {} marked objects ({} …)?",
+                many.len(),
+                many[0].describe()
+            ),
+        };
+        self.model.mode = Mode::Confirm(Confirm { question, targets });
+    }
+
+    pub(super) fn workload_target(&mut self, verb: &str) -> Option<Target> {
+        let target = self.selected_target()?;
+        if matches!(target.kind, Kind::Deployment | Kind::ReplicaSet) {
+            Some(target)
+        } else {
+            if target.kind == Kind::Pod && verb == "scale" {
+                self.model.flash_error(
+                    "a shell into pods arrives with the traffic work; use kubectl exec meanwhile",
+                );
+            } else {
+                self.model.flash_error(format!(
+                    "{verb} works on deployments and replicasets (:deploy)"
+                ));
+            }
+            None
+        }
+    }
+
+    pub(super) fn ask_scale(&mut self) {
+        let Some(target) = self.workload_target("scale") else {
+            return;
+        };
+        let current = self
+            .model
+            .selected_object()
+            .and_then(|object| workloads::replicas(object))
+            .unwrap_or(1);
+        self.model.mode = Mode::Prompt(Prompt {
+            question: format!("scale {} to replicas", target.describe()),
+            answer: current.to_string(),
+            purpose: PromptPurpose::Scale(target),
+        });
+    }
+
+    pub(super) fn ask_image(&mut self) {
+        let Some(target) = self.workload_target("set image") else {
+            return;
+        };
+        let Some((container, image)) = self
+            .model
+            .selected_object()
+            .and_then(|object| workloads::first_container_image(object))
+        else {
+            return;
+        };
+        self.model.mode = Mode::Prompt(Prompt {
+            question: format!("image of container {container} in {}", target.describe()),
+            answer: image,
+            purpose: PromptPurpose::SetImage { target, container },
+        });
+    }
+
+    pub(super) fn answer(&mut self, prompt: Prompt) {
+        let handle = self.handle.clone();
+        match prompt.purpose {
+            PromptPurpose::Scale(target) => match prompt.answer.trim().parse::<i32>() {
+                Ok(replicas) if replicas >= 0 => {
+                    self.spawn_write(workloads::scale(handle, target, replicas))
+                }
+                _ => self.model.flash_error(format!(
+                    "replicas must be a whole number ≥ 0, not {:?}",
+                    prompt.answer
+                )),
+            },
+            PromptPurpose::SetImage { target, container } => {
+                let image = prompt.answer.trim().to_string();
+                if image.is_empty() {
+                    self.model
+                        .flash_error("an image name is needed, e.g. nginx:1.16.1");
+                    return;
+                }
+                self.spawn_write(workloads::set_image(handle, target, container, image))
+            }
+            PromptPurpose::ApplyFile => {
+                self.spawn_write(workloads::apply_file(handle, prompt.answer.trim().into()))
+            }
+        }
+    }
+
+    pub(super) fn restart(&mut self) {
+        if let Some(target) = self.workload_target("restart") {
+            self.spawn_write(workloads::restart(self.handle.clone(), target));
+        }
+    }
+
+    pub(super) fn undo(&mut self) {
+        if let Some(target) = self.workload_target("undo")
+            && target.kind == Kind::Deployment
+        {
+            self.spawn_write(workloads::undo(self.handle.clone(), target));
+        }
+    }
+}
