@@ -233,6 +233,17 @@ impl Kind {
         &KINDS[self as usize]
     }
 
+    /// How kubectl names an object of this kind in its messages:
+    /// `deployment.apps/nginx`, `service/web`.
+    pub fn resource_name(self, name: &str) -> String {
+        let info = self.info();
+        if info.group.is_empty() {
+            format!("{}/{name}", info.singular)
+        } else {
+            format!("{}.{}/{name}", info.singular, info.group)
+        }
+    }
+
     pub fn namespaced(self) -> bool {
         self.info().namespaced
     }

@@ -106,16 +106,6 @@ fn dry_run_query(dry_run: bool) -> &'static str {
     if dry_run { "?dryRun=All" } else { "" }
 }
 
-/// `deployment.apps/nginx`, as kubectl names objects.
-fn qualified_name(kind: Kind, name: &str) -> String {
-    let info = kind.info();
-    if info.group.is_empty() {
-        format!("{}/{name}", info.singular)
-    } else {
-        format!("{}.{}/{name}", info.singular, info.group)
-    }
-}
-
 /// Every non-empty document of a YAML file, parsed before any await (the
 /// parser is not `Send`).
 fn documents(yaml: &str) -> Result<Vec<Value>, HandleError> {
@@ -253,10 +243,7 @@ impl ClusterHandle for EmbeddedHandle {
                     body,
                 )
                 .await?;
-                answers.push(format!(
-                    "{} configured{suffix}",
-                    qualified_name(kind, &name)
-                ));
+                answers.push(format!("{} configured{suffix}", kind.resource_name(&name)));
             } else {
                 let uri = format!(
                     "{}{}",
@@ -267,7 +254,7 @@ impl ClusterHandle for EmbeddedHandle {
                     .request(Method::POST, &uri, Some("application/json"), body)
                     .await?;
                 let name = created["metadata"]["name"].as_str().unwrap_or(&name);
-                answers.push(format!("{} created{suffix}", qualified_name(kind, name)));
+                answers.push(format!("{} created{suffix}", kind.resource_name(name)));
             }
         }
         if answers.is_empty() {

@@ -98,14 +98,8 @@ async fn edit(
         return Ok(format!("{} unchanged", kind.info().singular));
     }
     handle.patch(kind, namespace, name, patch, dry_run).await?;
-    let info = kind.info();
-    let group = if info.group.is_empty() {
-        String::new()
-    } else {
-        format!(".{}", info.group)
-    };
     let suffix = if dry_run { " (server dry run)" } else { "" };
-    Ok(format!("{}{group}/{name} edited{suffix}", info.singular))
+    Ok(format!("{} edited{suffix}", kind.resource_name(name)))
 }
 
 /// The JSON merge patch (RFC 7386) that turns `from` into `to`: changed

@@ -182,47 +182,30 @@ fn event_time(object: &Object) -> i64 {
 fn summary(handle: &dyn ClusterHandle) -> Summary {
     let nodes = handle.list(Kind::Node, None);
     let pods = handle.list(Kind::Pod, None);
-    let condition_true = |conditions: Option<&Vec<_>>, name: &str| {
-        conditions.is_some_and(|c: &Vec<(String, String)>| {
-            c.iter()
-                .any(|(kind, status)| kind == name && status == "True")
-        })
-    };
-    let node_ready = |object: &Arc<Object>| {
-        let Object::Node(node) = object.as_ref() else {
-            return false;
+    let ready = |object: &Arc<Object>| {
+        let conditions = match object.as_ref() {
+            Object::Node(node) => node
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .map(|c| c.iter().map(|c| (&c.type_, &c.status)).collect::<Vec<_>>()),
+            Object::Pod(pod) => pod
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .map(|c| c.iter().map(|c| (&c.type_, &c.status)).collect::<Vec<_>>()),
+            _ => None,
         };
-        let conditions = node
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .map(|c| {
-                c.iter()
-                    .map(|c| (c.type_.clone(), c.status.clone()))
-                    .collect::<Vec<_>>()
-            });
-        condition_true(conditions.as_ref(), "Ready")
-    };
-    let pod_ready = |object: &Arc<Object>| {
-        let Object::Pod(pod) = object.as_ref() else {
-            return false;
-        };
-        let conditions = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.conditions.as_ref())
-            .map(|c| {
-                c.iter()
-                    .map(|c| (c.type_.clone(), c.status.clone()))
-                    .collect::<Vec<_>>()
-            });
-        condition_true(conditions.as_ref(), "Ready")
+        conditions
+            .into_iter()
+            .flatten()
+            .any(|(kind, status)| kind == "Ready" && status == "True")
     };
     Summary {
         nodes: nodes.len(),
-        nodes_ready: nodes.iter().filter(|n| node_ready(n)).count(),
+        nodes_ready: nodes.iter().filter(|n| ready(n)).count(),
         pods: pods.len(),
-        pods_ready: pods.iter().filter(|p| pod_ready(p)).count(),
+        pods_ready: pods.iter().filter(|p| ready(p)).count(),
     }
 }
 

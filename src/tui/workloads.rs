@@ -33,16 +33,6 @@ fn explain(error: HandleError) -> String {
     }
 }
 
-/// `deployment.apps/nginx`, as kubectl names objects.
-fn resource_name(target: &Target) -> String {
-    let info = target.kind.info();
-    if info.group.is_empty() {
-        format!("{}/{}", info.singular, target.name)
-    } else {
-        format!("{}.{}/{}", info.singular, info.group, target.name)
-    }
-}
-
 pub fn replicas(object: &Object) -> Option<i32> {
     match object {
         Object::Deployment(d) => d.spec.as_ref()?.replicas,
@@ -94,7 +84,10 @@ pub async fn scale(
         )
         .await
         .map_err(explain)?;
-    Ok(format!("{} scaled to {replicas}", resource_name(&target)))
+    Ok(format!(
+        "{} scaled to {replicas}",
+        target.kind.resource_name(&target.name)
+    ))
 }
 
 pub async fn set_image(
@@ -129,7 +122,10 @@ pub async fn set_image(
         )
         .await
         .map_err(explain)?;
-    Ok(format!("{} image updated", resource_name(&target)))
+    Ok(format!(
+        "{} image updated",
+        target.kind.resource_name(&target.name)
+    ))
 }
 
 pub async fn restart(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<String, String> {
@@ -144,7 +140,10 @@ pub async fn restart(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<S
         )
         .await
         .map_err(explain)?;
-    Ok(format!("{} restarted", resource_name(&target)))
+    Ok(format!(
+        "{} restarted",
+        target.kind.resource_name(&target.name)
+    ))
 }
 
 /// `kubectl rollout undo`: the pod template of the revision before the
@@ -198,7 +197,7 @@ pub async fn undo(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<Stri
         .map_err(explain)?;
     Ok(format!(
         "{} rolled back (to revision {revision})",
-        resource_name(&target)
+        target.kind.resource_name(&target.name)
     ))
 }
 
@@ -207,7 +206,10 @@ pub async fn delete(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<St
         .delete(target.kind, &target.namespace, &target.name)
         .await
         .map_err(explain)?;
-    Ok(format!("{} deleted", resource_name(&target)))
+    Ok(format!(
+        "{} deleted",
+        target.kind.resource_name(&target.name)
+    ))
 }
 
 pub async fn apply_file(handle: Arc<dyn ClusterHandle>, path: PathBuf) -> Result<String, String> {

@@ -53,6 +53,14 @@ pub fn describe(out: &mut Out, object: &Object, related: &Related<'_>, now: Time
     }
 }
 
+/// A port or percentage as written: `8080`, `http`, `25%`.
+fn text(value: &IntOrString) -> String {
+    match value {
+        IntOrString::Int(n) => n.to_string(),
+        IntOrString::String(s) => s.clone(),
+    }
+}
+
 /// Name, Namespace, Labels, Annotations.
 fn header(out: &mut Out, meta: &ObjectMeta, namespaced: bool) {
     out.field(0, "Name", or_none(meta.name.as_ref()));
@@ -239,20 +247,13 @@ fn describe_container(out: &mut Out, pod: &Pod, container: &Container) {
     out.field(2, "Restart Count", status.map_or(0, |s| s.restart_count));
     if let Some(probe) = &container.readiness_probe {
         let how = if let Some(http) = &probe.http_get {
-            let port = match &http.port {
-                IntOrString::Int(port) => port.to_string(),
-                IntOrString::String(name) => name.clone(),
-            };
             format!(
-                "http-get http://:{port}{}",
+                "http-get http://:{}{}",
+                text(&http.port),
                 http.path.clone().unwrap_or_default()
             )
         } else if let Some(tcp) = &probe.tcp_socket {
-            let port = match &tcp.port {
-                IntOrString::Int(port) => port.to_string(),
-                IntOrString::String(name) => name.clone(),
-            };
-            format!("tcp-socket :{port}")
+            format!("tcp-socket :{}", text(&tcp.port))
         } else {
             "exec".to_string()
         };
@@ -335,11 +336,7 @@ fn describe_deployment(out: &mut Out, deployment: &Deployment, related: &Related
         spec.and_then(|s| s.min_ready_seconds).unwrap_or(0),
     );
     if let Some(rolling) = strategy.and_then(|s| s.rolling_update.as_ref()) {
-        let show = |value: Option<&IntOrString>| match value {
-            Some(IntOrString::Int(n)) => n.to_string(),
-            Some(IntOrString::String(s)) => s.clone(),
-            None => "25%".to_string(),
-        };
+        let show = |value: Option<&IntOrString>| value.map_or("25%".to_string(), text);
         out.field(
             0,
             "RollingUpdateStrategy",
@@ -480,11 +477,10 @@ fn describe_service(out: &mut Out, service: &Service, related: &Related<'_>) {
         let name = port.name.clone().unwrap_or_else(|| "<unset>".to_string());
         let protocol = port.protocol.clone().unwrap_or("TCP".into());
         out.field(0, "Port", format!("{name}  {}/{protocol}", port.port));
-        let target = match &port.target_port {
-            Some(IntOrString::Int(n)) => n.to_string(),
-            Some(IntOrString::String(s)) => s.clone(),
-            None => port.port.to_string(),
-        };
+        let target = port
+            .target_port
+            .as_ref()
+            .map_or(port.port.to_string(), text);
         out.field(0, "TargetPort", format!("{target}/{protocol}"));
         if let Some(node_port) = port.node_port {
             out.field(0, "NodePort", format!("{name}  {node_port}/{protocol}"));
