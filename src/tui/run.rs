@@ -86,7 +86,8 @@ async fn event_loop(
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut clock = tokio::time::interval(CLOCK_TICK);
     let mut dirty = true;
-    let mut stale = false;
+    // The kinds changed since the last frame.
+    let mut stale: Vec<Kind> = Vec::new();
     loop {
         tokio::select! {
             event = keys.next() => match event {
@@ -103,17 +104,21 @@ async fn event_loop(
                 Some(Err(error)) => return Err(error.into()),
                 None => return Ok(()),
             },
-            Some(_) = changes.next() => stale = true,
+            Some(kind) = changes.next() => {
+                if !stale.contains(&kind) {
+                    stale.push(kind);
+                }
+            }
             Some(action) = actions.recv() => {
                 app.on_action(action);
                 dirty = true;
             }
             _ = clock.tick() => dirty = true,
-            _ = frame.tick(), if dirty || stale => {
+            _ = frame.tick(), if dirty || !stale.is_empty() => {
                 // Watch changes are coalesced: one refresh per frame.
-                if stale {
-                    app.refresh();
-                    stale = false;
+                if !stale.is_empty() {
+                    app.refresh_changed(&stale);
+                    stale.clear();
                 }
                 draw(console, app)?;
                 dirty = false;
@@ -125,7 +130,7 @@ async fn event_loop(
     }
 }
 
-fn draw(console: &mut Console, app: &App) -> std::io::Result<()> {
+fn draw(console: &mut Console, app: &mut App) -> std::io::Result<()> {
     crossterm::queue!(console.backend_mut(), BeginSynchronizedUpdate)?;
     console.draw(|frame| app.draw(frame))?;
     crossterm::queue!(console.backend_mut(), EndSynchronizedUpdate)?;

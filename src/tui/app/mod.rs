@@ -145,7 +145,20 @@ impl App {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame) {
+    /// Re-reads what depends on objects of the `changed` kinds.
+    pub fn refresh_changed(&mut self, changed: &[Kind]) {
+        refresh::refresh_changed(&mut self.model, self.handle.as_ref(), changed);
+        if let Some(rollout) = self.rollout.as_mut() {
+            observe_rollout(rollout, self.handle.as_ref());
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame) {
+        let visible_rows = views::table_rows(frame.area());
+        if visible_rows != self.model.visible_rows {
+            self.model.visible_rows = visible_rows;
+            self.show_selection();
+        }
         views::draw(frame, &self.model, &self.theme);
         let body = views::body_area(frame.area());
         if self.editor.is_some() || self.logs.is_some() || self.rollout.is_some() {
@@ -173,7 +186,7 @@ impl App {
 
     pub fn on_action(&mut self, action: Action) {
         match action {
-            Action::Changed(_) => self.refresh(),
+            Action::Changed(kind) => self.refresh_changed(&[kind]),
             Action::Done(Ok(text)) => self.model.flash(text),
             Action::Done(Err(text)) => self.model.flash_error(text),
             Action::Log { generation, line } if generation == self.log_generation => {
@@ -230,7 +243,10 @@ impl App {
             MouseEventKind::Down(_) if self.model.detail.is_none() => {
                 // The table's first row is under the header (2 lines), the
                 // table's border and its column names.
-                let row = usize::from(mouse.row).checked_sub(views::TABLE_FIRST_ROW);
+                let row = usize::from(mouse.row)
+                    .checked_sub(views::TABLE_FIRST_ROW)
+                    .filter(|&r| r < self.model.visible_rows)
+                    .map(|r| r + self.model.offset);
                 if let Some(row) = row.filter(|&r| r < self.model.rows.len()) {
                     self.model.selected = row;
                 }
@@ -285,10 +301,8 @@ impl App {
             KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
             KeyCode::PageDown => self.move_selection(PAGE as isize),
             KeyCode::PageUp => self.move_selection(-(PAGE as isize)),
-            KeyCode::Home | KeyCode::Char('g') => self.model.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => {
-                self.model.selected = self.model.rows.len().saturating_sub(1)
-            }
+            KeyCode::Home | KeyCode::Char('g') => self.select(0),
+            KeyCode::End | KeyCode::Char('G') => self.select(self.model.rows.len()),
             KeyCode::Char('d') if ctrl => self.ask_delete(),
             KeyCode::Char('d') => self.open_describe(),
             KeyCode::Char('y') => self.open_yaml(),
@@ -328,8 +342,19 @@ impl App {
                 .min(detail.lines.len().saturating_sub(1));
             return;
         }
-        let last = self.model.rows.len().saturating_sub(1);
-        self.model.selected = self.model.selected.saturating_add_signed(by).min(last);
+        self.select(self.model.selected.saturating_add_signed(by));
+    }
+
+    /// Selects row `index` (the last when past the end) and brings it into
+    /// view.
+    fn select(&mut self, index: usize) {
+        self.model.selected = index.min(self.model.rows.len().saturating_sub(1));
+        self.show_selection();
+    }
+
+    /// Scrolls the selection into view, formatting the rows that come in.
+    fn show_selection(&mut self) {
+        refresh::format_shown(&mut self.model, self.handle.as_ref());
     }
 
     fn detail_key(&mut self, key: KeyEvent) {

@@ -33,26 +33,39 @@ pub fn body_area(area: Rect) -> Rect {
     body
 }
 
-pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
-    let events = if model.detail.is_none() && frame.area().height > 20 {
+/// Header, body (table or detail), events pane, flash line and footer;
+/// the events pane shows under a table on a screen taller than 20 lines.
+fn layout(area: Rect, detail_open: bool) -> [Rect; 5] {
+    let events = if !detail_open && area.height > 20 {
         EVENTS_HEIGHT
     } else {
         0
     };
-    let [header_area, body, events_area, flash_area, footer_area] = Layout::vertical([
+    Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
         Constraint::Length(events),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(area)
+}
+
+/// How many rows of objects the table shows on a screen of `area`: its
+/// body less the borders and the column names.
+pub fn table_rows(area: Rect) -> usize {
+    usize::from(layout(area, false)[1].height.saturating_sub(3))
+}
+
+pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
+    let [header_area, body, events_area, flash_area, footer_area] =
+        layout(frame.area(), model.detail.is_some());
     header::draw(frame, header_area, model, theme);
     match &model.detail {
         Some(detail) => detail::draw(frame, body, detail, theme),
         None => table::draw(frame, body, model, theme),
     }
-    if events > 0 {
+    if events_area.height > 0 {
         draw_events(frame, events_area, model, theme);
     }
     draw_flash(frame, flash_area, model, theme);
