@@ -19,6 +19,7 @@ pub mod panes;
 pub mod refresh;
 pub mod rollout;
 pub mod run;
+pub mod sort;
 pub mod terminal;
 pub mod theme;
 pub mod views;

@@ -30,7 +30,15 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptPurpose {
     Scale(Target),
-    SetImage { target: Target, container: String },
+    SetImage {
+        target: Target,
+        container: String,
+    },
+    /// Roll back to one of these revisions.
+    Undo {
+        target: Target,
+        revisions: Vec<super::workloads::Revision>,
+    },
     ApplyFile,
 }
 
@@ -150,6 +158,8 @@ pub struct Model {
     pub namespace: Option<String>,
     pub scope: Option<Scope>,
     pub filter: String,
+    /// `None`: the list's order (namespace, name).
+    pub sort: Option<super::sort::Sort>,
     pub columns: Vec<String>,
     /// The rows of the current kind that pass the filter and scope. Only
     /// the rows in view (and all of them while a text filter needs them)
@@ -185,6 +195,7 @@ impl Model {
             namespace: Some("default".to_string()),
             scope: None,
             filter: String::new(),
+            sort: None,
             columns: Vec::new(),
             rows: Vec::new(),
             selected: 0,

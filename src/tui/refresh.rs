@@ -63,8 +63,9 @@ fn refresh_table(model: &mut Model, handle: &dyn ClusterHandle) {
     let columns = Columns::of(model, handle);
     model.columns = columns.names.clone();
     let filter = RowFilter::parse(&model.filter);
-    model.rows = if filter.needs_cells() {
-        // A text filter reads every row's cells.
+    let sort = model.sort;
+    model.rows = if filter.needs_cells() || sort.is_some_and(|s| s.needs_cells()) {
+        // A text filter or a sort by status reads every row's cells.
         columns
             .format(handle, &objects)
             .into_iter()
@@ -80,6 +81,13 @@ fn refresh_table(model: &mut Model, handle: &dyn ClusterHandle) {
             })
             .collect()
     };
+    if let Some(sort) = sort {
+        let status = model
+            .columns
+            .iter()
+            .position(|name| name == "STATUS" || name == "PHASE");
+        sort.apply(&mut model.rows, status);
+    }
     model.selected = selected
         .and_then(|target| find(&model.rows, &target, model.selected))
         .unwrap_or(model.selected)

@@ -24,6 +24,7 @@ use super::model::{
 use super::panes::EditTarget;
 use super::refresh;
 use super::rollout::{RolloutInput, RolloutIntent, RolloutView};
+use super::sort::{Sort, SortKey};
 use super::theme::Theme;
 use super::{views, workloads};
 use crate::api::{Kind, Object};
@@ -327,6 +328,9 @@ impl App {
                 self.model.namespace = None;
                 self.refresh();
             }
+            KeyCode::Char('N') => self.sort_by(SortKey::Name),
+            KeyCode::Char('A') => self.sort_by(SortKey::Age),
+            KeyCode::Char('S') => self.sort_by(SortKey::Status),
             KeyCode::Char(' ') => self.toggle_mark(),
             KeyCode::Enter => self.drill_down(),
             KeyCode::Esc => self.back(),
@@ -428,6 +432,7 @@ impl App {
         self.model.kind = kind;
         self.model.scope = scope;
         self.model.filter.clear();
+        self.model.sort = None;
         self.model.selected = 0;
         self.model.marked.clear();
         self.refresh();
@@ -484,6 +489,11 @@ impl App {
             .map(|object| Target::of(object))
     }
 
+    fn sort_by(&mut self, key: SortKey) {
+        self.model.sort = Some(Sort::toggled(self.model.sort, key));
+        self.refresh();
+    }
+
     fn toggle_mark(&mut self) {
         if let Some(target) = self.selected_target()
             && !self.model.marked.remove(&target)
@@ -504,9 +514,14 @@ impl App {
                 self.show(Kind::Pod, None);
             }
             Object::Deployment(_) | Object::ReplicaSet(_) | Object::Service(_) => {
+                // A Deployment's revisions first, then a revision's pods.
+                let kind = match object.as_ref() {
+                    Object::Deployment(_) => Kind::ReplicaSet,
+                    _ => Kind::Pod,
+                };
                 match workloads::selector_labels(&object) {
                     Some(labels) => self.show(
-                        Kind::Pod,
+                        kind,
                         Some(Scope {
                             label: target.describe(),
                             labels,

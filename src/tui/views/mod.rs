@@ -271,15 +271,16 @@ RESOURCES
   :po :deploy :rs :svc :ing :ep :ev :no :ns :cm :sec   switch view (tab completes)
   :pod app=x        pods with label app=x
   :ns NAME / :ns all / 0    namespace NAME / all namespaces
-  enter             drill down (deployment, replicaset, service → pods; namespace → its pods)
+  enter             drill down (deployment → replicasets → pods; service → pods; namespace → its pods)
   esc               back (clears the filter first)
   /regex  /!regex  /-l app=x   filter rows
+  N A S             sort by name, age, status (again: reverse)
   space             mark a row (ctrl-d deletes the marked rows)
   j k ↑ ↓ pgup pgdn g G   move
 ACTIONS
   d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)
   o rollout view of a deployment (s, i, u, r keep working in it)
-  s scale      i set image   r restart rollout   u undo rollout (deployments)
+  s scale      i set image   r restart rollout   u undo rollout (pick the revision)
   ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)
   q or :q quit (workloads keep running)   ctrl-c quit
 LOGS

@@ -23,6 +23,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if let Some(scope) = &model.scope {
         title.push_str(&format!("<{}> ", scope.label));
     }
+    if let Some(sort) = &model.sort {
+        title.push_str(&format!("[{}] ", sort.label()));
+    }
     if !model.filter.is_empty() {
         title.push_str(&format!("</{}> ", model.filter));
     }
