@@ -59,7 +59,7 @@ impl Sort {
         match self.key {
             SortKey::Name => rows.sort_by(|a, b| by_name(&a.object, &b.object)),
             // Youngest first: the AGE column's smallest value on top.
-            SortKey::Age => rows.sort_by(|a, b| created(&b.object).cmp(&created(&a.object))),
+            SortKey::Age => rows.sort_by_key(|row| std::cmp::Reverse(created(&row.object))),
             SortKey::Status => rows.sort_by_cached_key(|row| cell(row)),
         }
         if self.descending {
