@@ -286,3 +286,61 @@ async fn the_caption_over_the_deployments() {
     kept.extend_from_slice(&lines[lines.len() - 6..]);
     insta::assert_snapshot!("demo_caption", redact(&kept.join("\n")));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_step_says_why_and_right_goes_on() {
+    let mut console = Console::start().await;
+    let story = story::parse(
+        "name: broken\nsteps:\n  - caption: scale a ghost\n    scale: {deployment: ghost, replicas: 2}\n  - caption: wait for nobody\n    until: {pods_ready: 3, selector: app=nobody}\n    timeout: 5\n  - caption: the end\n",
+        std::path::Path::new("broken.yaml"),
+    )
+    .expect("parses");
+    let mut player = Player::new(story, console.cluster.handle());
+    turn(&mut console, &mut player);
+    let shown = screen(&mut console, &player);
+    assert!(
+        shown.contains(
+            "deployment ghost is not in the :deploy table of namespace default; the story's steps before must create it — → goes on, q quits"
+        ),
+        "{shown}"
+    );
+
+    // → goes on; a wait that is never met fails at its timeout, saying
+    // what the cluster shows.
+    assert!(player.on_key(&key(KeyCode::Right), &mut console.app));
+    let started = Instant::now();
+    while !matches!(player.phase(), Phase::Failed(_)) {
+        tokio::time::sleep(TURN).await;
+        turn(&mut console, &mut player);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    let shown = screen(&mut console, &player);
+    assert!(shown.contains("step 2/3"), "{shown}");
+    assert!(
+        shown.contains("waited 5 s for 3 pods ready (app=nobody), still 0 ready"),
+        "{shown}"
+    );
+    // The failure is drawn in the theme's error colour.
+    let buffer = console.terminal.backend().buffer().clone();
+    let text = buffer_text(&buffer);
+    let row = text
+        .lines()
+        .position(|line| line.contains("waited 5 s"))
+        .expect("the failure's line");
+    let column = text
+        .lines()
+        .nth(row)
+        .and_then(|l| l.find("waited"))
+        .expect("column");
+    let column = text.lines().nth(row).expect("row")[..column]
+        .chars()
+        .count();
+    assert_eq!(
+        buffer[(column as u16, row as u16)].fg,
+        console.app.theme.error.fg.expect("an error colour")
+    );
+    assert!(player.on_key(&key(KeyCode::Right), &mut console.app));
+    turn(&mut console, &mut player);
+    assert!(screen(&mut console, &player).contains("step 3/3"));
+}

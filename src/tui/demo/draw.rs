@@ -11,12 +11,11 @@ use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::tui::views;
 
-/// Columns between the box and the body's edges.
-const MARGIN: u16 = 2;
-
 pub fn draw(player: &Player, app: &App, frame: &mut Frame, theme: &Theme) {
     let body = views::body_area(frame.area());
-    let width = body.width.saturating_sub(2 * MARGIN);
+    // The whole body's width: the box replaces the bottom of whatever pane
+    // is under it, so no text of that pane shows beside it.
+    let width = body.width;
     // The text inside the borders, one column of padding each side.
     let text_width = usize::from(width.saturating_sub(4)).max(10);
     let (index, step) = player.current();
@@ -27,7 +26,7 @@ pub fn draw(player: &Player, app: &App, frame: &mut Frame, theme: &Theme) {
     lines.push(status_line(player, app, theme));
     let height = (lines.len() as u16 + 2).min(body.height);
     let area = Rect {
-        x: body.x + MARGIN,
+        x: body.x,
         y: body.bottom().saturating_sub(height),
         width,
         height,
