@@ -52,6 +52,8 @@ pub enum StoryError {
 pub struct Story {
     pub name: String,
     pub description: String,
+    /// Never empty: [`parse`] refuses a story without steps, and the
+    /// player counts on a current step.
     pub steps: Vec<Step>,
 }
 
