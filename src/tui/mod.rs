@@ -11,6 +11,7 @@
 pub mod app;
 pub mod commands;
 pub mod component;
+pub mod demo;
 pub mod describe;
 pub mod editor;
 pub mod logs;

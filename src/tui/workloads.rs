@@ -246,9 +246,18 @@ pub async fn apply_file(handle: Arc<dyn ClusterHandle>, path: PathBuf) -> Result
                 .unwrap_or_default()
         )
     })?;
+    apply_text(handle, path.display().to_string(), yaml).await
+}
+
+/// Applies a YAML text; `shown` names it in errors (a path, usually).
+pub async fn apply_text(
+    handle: Arc<dyn ClusterHandle>,
+    shown: String,
+    yaml: String,
+) -> Result<String, String> {
     let lines = handle
         .apply(&yaml, false)
         .await
-        .map_err(|error| format!("{}: {}", path.display(), explain(error)))?;
+        .map_err(|error| format!("{shown}: {}", explain(error)))?;
     Ok(lines.join(", "))
 }

@@ -52,6 +52,15 @@ impl Console {
         }
     }
 
+    /// What tasks reported since the last call (write answers, logs).
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        let mut taken = Vec::new();
+        while let Ok(action) = self.actions.try_recv() {
+            taken.push(action);
+        }
+        taken
+    }
+
     pub fn key(&mut self, code: KeyCode) {
         self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
     }

@@ -9,7 +9,7 @@ use regex::Regex;
 use crate::harness::{Console, rows_starting, rows_with, sample};
 
 /// Replaces what changes from run to run.
-fn redact(screen: &str) -> String {
+pub fn redact(screen: &str) -> String {
     let rules = [
         (r"\d{2}:\d{2}:\d{2}", "HH:MM:SS"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),

@@ -9,6 +9,7 @@ use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+mod demo_hooks;
 mod overlays;
 mod writes;
 
