@@ -14,6 +14,7 @@ pub mod component;
 pub mod demo;
 pub mod describe;
 pub mod editor;
+pub mod keymap;
 pub mod logs;
 pub mod model;
 pub mod panes;

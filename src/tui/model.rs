@@ -158,6 +158,8 @@ pub struct Model {
     pub namespace: Option<String>,
     pub scope: Option<Scope>,
     pub filter: String,
+    /// The user's key overrides.
+    pub keymap: super::keymap::Keymap,
     /// `None`: the list's order (namespace, name).
     pub sort: Option<super::sort::Sort>,
     pub columns: Vec<String>,
@@ -195,6 +197,7 @@ impl Model {
             namespace: Some("default".to_string()),
             scope: None,
             filter: String::new(),
+            keymap: Default::default(),
             sort: None,
             columns: Vec::new(),
             rows: Vec::new(),

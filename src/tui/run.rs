@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::app::{Action, App};
 use super::demo::{self, Player, Story, story};
+use super::keymap::Keymap;
 use super::terminal::{self, Console};
 use super::theme::Theme;
 use crate::api::Kind;
@@ -103,6 +104,9 @@ async fn console(
         let (sender, receiver) = mpsc::unbounded_channel();
         let mut app = App::new(cluster.handle(), theme, sender);
         app.set_log_capacity(settings.log_buffer_lines);
+        let (keymap, key_warnings) = Keymap::from_settings(&settings.keys);
+        app.model.keymap = keymap;
+        warnings.extend(key_warnings);
         if !warnings.is_empty() {
             app.model.flash_error(warnings.join("; "));
         }

@@ -428,3 +428,36 @@ async fn the_rollout_view_follows_a_set_image_live() {
     console.key(KeyCode::Esc);
     assert!(console.screen().contains("deployments(default)[1]"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_from_the_settings_file_replace_the_defaults() {
+    let (settings, warnings) = podium::config::settings::parse_settings(
+        "podium.yaml",
+        "keys:\n  delete: ctrl-k\n  describe: x\n",
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (keymap, warnings) = podium::tui::keymap::Keymap::from_settings(&settings.keys);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let mut console = Console::start().await;
+    console.app.model.keymap = keymap;
+    console.command("ns");
+    console
+        .wait_until("the default namespace", |s| {
+            rows_starting(s, "default") == 1
+        })
+        .await;
+    assert!(console.screen().contains("<ctrl-k> delete"));
+    // d no longer describes; x does.
+    console.key(KeyCode::Char('d'));
+    assert!(!console.screen().contains("describe namespace"));
+    console.key(KeyCode::Char('x'));
+    let screen = console.screen();
+    assert!(screen.contains("describe namespace default"), "{screen}");
+    console.key(KeyCode::Esc);
+    // ctrl-k asks to delete, naming the object; ctrl-d does nothing.
+    console.ctrl('d');
+    assert!(!console.screen().contains("Delete namespace"));
+    console.ctrl('k');
+    assert!(console.screen().contains("Delete namespace default?"));
+    console.key(KeyCode::Char('n'));
+}

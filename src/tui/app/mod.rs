@@ -288,7 +288,11 @@ impl App {
             Mode::Prompt(prompt) => self.prompt_key(key, prompt),
             Mode::Confirm(confirm) => self.confirm_key(key, confirm),
             Mode::Normal if self.model.detail.is_some() => self.detail_key(key),
-            Mode::Normal => self.table_key(key),
+            Mode::Normal => {
+                if let Some(key) = self.model.keymap.translate(key) {
+                    self.table_key(key)
+                }
+            }
         }
     }
 

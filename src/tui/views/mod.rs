@@ -148,6 +148,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 
 /// The keys that apply here.
 fn hints(model: &Model, theme: &Theme) -> Line<'static> {
+    let table = model.detail.is_none();
     let keys: &[(&str, &str)] = match model.detail.as_ref().map(|d| d.kind) {
         Some(DetailKind::Logs { .. }) => &[
             ("esc", "back"),
@@ -161,7 +162,7 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
                 Kind::Deployment => &[
                     (":", "view"),
                     ("/", "filter"),
-                    ("enter", "pods"),
+                    ("enter", "replicasets"),
                     ("o", "rollout"),
                     ("d", "describe"),
                     ("y", "yaml"),
@@ -214,7 +215,15 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
             }
         }
     };
-    key_line(keys, theme)
+    if !table {
+        return key_line(keys, theme);
+    }
+    // The table's keys as the user's settings moved them.
+    let mapped: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|&(key, what)| (model.keymap.label(key), what))
+        .collect();
+    key_line(&mapped, theme)
 }
 
 fn key_line(keys: &[(&str, &str)], theme: &Theme) -> Line<'static> {
