@@ -131,6 +131,19 @@ pub struct EventLine {
     pub count: i32,
 }
 
+/// A Deployment whose rollout is not complete, for the rollouts pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutLine {
+    pub target: Target,
+    /// `Progressing`, `Paused`, `ProgressDeadlineExceeded`.
+    pub state: String,
+    pub desired: i32,
+    pub updated: i32,
+    pub available: i32,
+    /// Pods of older revisions still running.
+    pub old: i32,
+}
+
 /// Header figures.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -177,6 +190,8 @@ pub struct Model {
     pub detail: Option<Detail>,
     pub flash: Option<Flash>,
     pub events: Vec<EventLine>,
+    /// Rollouts under way, across the namespaces shown.
+    pub rollouts: Vec<RolloutLine>,
     pub summary: Summary,
     /// What the last refresh derived from pods and events, for the next.
     pub derived: Derived,
@@ -209,6 +224,7 @@ impl Model {
             detail: None,
             flash,
             events: Vec::new(),
+            rollouts: Vec::new(),
             summary: Summary::default(),
             derived: Derived::default(),
             history: Vec::new(),

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use regex::RegexBuilder;
 
 use super::describe::{self, Related};
-use super::model::{EventLine, Model, Summary, Target};
+use super::model::{EventLine, Model, RolloutLine, Summary, Target};
+use super::rollout::RolloutState;
 use crate::api::{Kind, Object};
 use crate::handle::{ClusterHandle, Row};
 
@@ -19,6 +20,7 @@ const EVENT_LINES: usize = 50;
 /// Re-reads everything the views show.
 pub fn refresh(model: &mut Model, handle: &dyn ClusterHandle) {
     refresh_table(model, handle);
+    model.rollouts = rollout_lines(handle, model.namespace.as_deref());
     model.events = event_lines(
         handle,
         model.namespace.as_deref(),
@@ -33,6 +35,9 @@ pub fn refresh(model: &mut Model, handle: &dyn ClusterHandle) {
 pub fn refresh_changed(model: &mut Model, handle: &dyn ClusterHandle, changed: &[Kind]) {
     if changed.contains(&model.kind) {
         refresh_table(model, handle);
+    }
+    if changed.contains(&Kind::Deployment) {
+        model.rollouts = rollout_lines(handle, model.namespace.as_deref());
     }
     if changed.contains(&Kind::Event) {
         model.events = event_lines(
@@ -297,6 +302,36 @@ fn event_lines(
                 .as_typed::<Event>()
                 .and_then(|e| e.count)
                 .unwrap_or(1),
+        })
+        .collect()
+}
+
+/// The Deployments whose rollout is under way (not Complete), by
+/// namespace and name.
+fn rollout_lines(handle: &dyn ClusterHandle, namespace: Option<&str>) -> Vec<RolloutLine> {
+    handle
+        .list(Kind::Deployment, namespace)
+        .iter()
+        .filter_map(|object| {
+            let deployment = object.as_typed::<Deployment>()?;
+            let state = RolloutState::of(deployment);
+            if state == RolloutState::Complete {
+                return None;
+            }
+            let status = deployment.status.clone().unwrap_or_default();
+            let updated = status.updated_replicas.unwrap_or(0);
+            Some(RolloutLine {
+                target: Target::of(object),
+                state: state.label().to_string(),
+                desired: deployment
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.replicas)
+                    .unwrap_or(1),
+                updated,
+                available: status.available_replicas.unwrap_or(0),
+                old: status.replicas.unwrap_or(0).saturating_sub(updated),
+            })
         })
         .collect()
 }

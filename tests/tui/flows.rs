@@ -71,6 +71,15 @@ async fn apply_scale_set_image_undo_and_delete_from_the_keys() {
         .await;
     let deployed = deployment(&console).expect("deployment");
     assert_eq!(image(&deployed), "library/nginx:1.16-alpine");
+    // The rollouts pane shows it under way (the sample's minReadySeconds
+    // keeps it there longer than this test waits).
+    console
+        .wait_until("the rollouts pane", |s| {
+            s.contains("rollouts under way (1)")
+                && s.contains("deployment default/nginx-dep")
+                && s.contains("Progressing")
+        })
+        .await;
     let store = console.cluster.store.clone();
     console
         .wait_until("two replicasets", |_| {

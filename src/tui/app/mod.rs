@@ -156,7 +156,7 @@ impl App {
     }
 
     pub fn draw(&mut self, frame: &mut Frame) {
-        let visible_rows = views::table_rows(frame.area());
+        let visible_rows = views::table_rows(frame.area(), &self.model);
         if visible_rows != self.model.visible_rows {
             self.model.visible_rows = visible_rows;
             self.show_selection();

@@ -20,6 +20,8 @@ use super::theme::Theme;
 pub const TABLE_FIRST_ROW: usize = 4;
 /// Height of the events pane under the table.
 const EVENTS_HEIGHT: u16 = 8;
+/// Rollouts the rollouts pane lists at most.
+const ROLLOUT_LINES: usize = 3;
 
 /// Where the table (or a pane over it) goes: under the header, above the
 /// flash and footer lines.
@@ -33,17 +35,21 @@ pub fn body_area(area: Rect) -> Rect {
     body
 }
 
-/// Header, body (table or detail), events pane, flash line and footer;
-/// the events pane shows under a table on a screen taller than 20 lines.
-fn layout(area: Rect, detail_open: bool) -> [Rect; 5] {
-    let events = if !detail_open && area.height > 20 {
-        EVENTS_HEIGHT
+/// Header, body (table or detail), rollouts pane, events pane, flash line
+/// and footer. Under a table on a screen taller than 20 lines: the events
+/// pane, and the rollouts pane while rollouts are under way.
+fn layout(area: Rect, model: &Model) -> [Rect; 6] {
+    let panes = model.detail.is_none() && area.height > 20;
+    let events = if panes { EVENTS_HEIGHT } else { 0 };
+    let rollouts = if panes && !model.rollouts.is_empty() {
+        model.rollouts.len().min(ROLLOUT_LINES) as u16 + 1
     } else {
         0
     };
     Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
+        Constraint::Length(rollouts),
         Constraint::Length(events),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -53,17 +59,26 @@ fn layout(area: Rect, detail_open: bool) -> [Rect; 5] {
 
 /// How many rows of objects the table shows on a screen of `area`: its
 /// body less the borders and the column names.
-pub fn table_rows(area: Rect) -> usize {
-    usize::from(layout(area, false)[1].height.saturating_sub(3))
+pub fn table_rows(area: Rect, model: &Model) -> usize {
+    usize::from(layout(area, model)[1].height.saturating_sub(3))
 }
 
 pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
-    let [header_area, body, events_area, flash_area, footer_area] =
-        layout(frame.area(), model.detail.is_some());
+    let [
+        header_area,
+        body,
+        rollouts_area,
+        events_area,
+        flash_area,
+        footer_area,
+    ] = layout(frame.area(), model);
     header::draw(frame, header_area, model, theme);
     match &model.detail {
         Some(detail) => detail::draw(frame, body, detail, theme),
         None => table::draw(frame, body, model, theme),
+    }
+    if rollouts_area.height > 0 {
+        draw_rollouts(frame, rollouts_area, model, theme);
     }
     if events_area.height > 0 {
         draw_events(frame, events_area, model, theme);
@@ -73,6 +88,45 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
     if let Mode::Confirm(confirm) = &model.mode {
         draw_confirm(frame, &confirm.question, theme);
     }
+}
+
+/// One line per rollout under way: its state, a bar of updated pods and
+/// the counts `kubectl rollout status` reports.
+fn draw_rollouts(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    const BAR: usize = 20;
+    let lines: Vec<Line> = model
+        .rollouts
+        .iter()
+        .take(ROLLOUT_LINES)
+        .map(|rollout| {
+            let desired = rollout.desired.max(1) as usize;
+            let filled = (rollout.updated.max(0) as usize * BAR / desired).min(BAR);
+            let state_style = match rollout.state.as_str() {
+                "ProgressDeadlineExceeded" => theme.error,
+                "Paused" => theme.warning,
+                _ => theme.info,
+            };
+            Line::from(vec![
+                Span::styled(format!("{:<32} ", rollout.target.describe()), theme.body),
+                Span::styled(format!("{:<12} ", rollout.state), state_style),
+                Span::styled("█".repeat(filled), theme.accent),
+                Span::styled("░".repeat(BAR - filled), theme.muted),
+                Span::styled(
+                    format!(
+                        " {}/{} updated · {} available · {} old   o: rollout view",
+                        rollout.updated, rollout.desired, rollout.available, rollout.old
+                    ),
+                    theme.body,
+                ),
+            ])
+        })
+        .collect();
+    let title = format!(" rollouts under way ({}) ", model.rollouts.len());
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.accent));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 fn draw_events(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
