@@ -134,6 +134,10 @@ impl Listeners {
             }
         }
         let reach = self.hold_cluster_ips(&wanted).await;
+        // The runtime may only now have said it gives pods no way to the host.
+        if !self.cluster_ips.supported() {
+            wanted.retain(|w| w.key.kind != ListenerKind::ClusterIp);
+        }
         let wanted_keys: HashMap<&ListenerKey, SocketAddr> =
             wanted.iter().map(|w| (&w.key, w.address)).collect();
         // Gone or moved: stop accepting; open connections drain on their own.

@@ -222,3 +222,90 @@ fn a_pod_reaches_services_by_name_fqdn_and_cluster_ip_and_only_ready_pods_answer
         std::thread::sleep(Duration::from_millis(300));
     }
 }
+
+/// This cluster's Service address networks: `name id` lines.
+fn service_networks(cluster_id: &str) -> String {
+    docker(&[
+        "network",
+        "ls",
+        "--filter",
+        &format!("label=podium.dev/cluster={cluster_id}"),
+        "--filter",
+        "label=podium.dev/role=service-address",
+        "--format",
+        "{{.Name}} {{.ID}}",
+    ])
+}
+
+#[test]
+fn a_restart_adopts_service_addresses_and_removes_those_left_over() {
+    let mut podium = TrafficPodium::start();
+    podium.ok(&["create", "deployment", "web", "--image=podium/echo:1.0"]);
+    podium.ok(&["expose", "deployment", "web", "--port=8080"]);
+    podium.ok(&["run", "client", "--image=podium/echo:1.0"]);
+    podium.rollout("web");
+    podium.ok(&[
+        "wait",
+        "--for=condition=Ready",
+        "pod/client",
+        "--timeout=60s",
+    ]);
+    wget_until(
+        &podium,
+        "client",
+        "http://web:8080/",
+        Duration::from_secs(30),
+    );
+    let cluster_id = podium.podium.cluster_id.clone();
+    let before = service_networks(&cluster_id);
+    assert_eq!(before.lines().count(), 1, "{before}");
+
+    podium.podium.kill_9();
+    // A Service address of this cluster that no Service wants any more
+    // (as if the Service went while podium was down).
+    let left_over = format!("podium-svc-{cluster_id}-10.111.222.6");
+    docker(&[
+        "network",
+        "create",
+        "--label",
+        &format!("podium.dev/cluster={cluster_id}"),
+        "--label",
+        "podium.dev/role=service-address",
+        "--label",
+        "podium.dev/service-ip=10.111.222.6",
+        "--subnet",
+        "10.111.222.4/30",
+        "--gateway",
+        "10.111.222.6",
+        &left_over,
+    ]);
+    let data_dir = podium.data_dir.clone();
+    podium.podium.podium = crate::common::Podium::launch(
+        &data_dir,
+        "docker",
+        &["--ingress-listen", "127.0.0.1:0"],
+        &[],
+    );
+
+    let reply = wget_until(
+        &podium,
+        "client",
+        "http://web.default.svc.cluster.local:8080/again",
+        Duration::from_secs(30),
+    );
+    assert!(reply.contains("real path=/again\n"), "{reply}");
+    let start = Instant::now();
+    while service_networks(&cluster_id).contains(&left_over) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the left-over network stays: {}",
+            service_networks(&cluster_id)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(
+        service_networks(&cluster_id),
+        before,
+        "web's network is reused"
+    );
+}
