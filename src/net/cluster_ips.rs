@@ -42,6 +42,14 @@ impl ClusterIps {
         !self.unsupported
     }
 
+    /// Forgets that `ip` is held (the host lost it); the next sync takes
+    /// it again.
+    pub fn forget(&mut self, ip: Ipv4Addr) {
+        if let Some(held) = &mut self.held {
+            held.remove(&ip);
+        }
+    }
+
     /// Holds exactly `wanted`: takes the missing addresses, gives back the
     /// others. Says per wanted address whether pods reach it.
     pub async fn sync(&mut self, wanted: &BTreeSet<Ipv4Addr>) -> HashMap<Ipv4Addr, Reach> {

@@ -199,6 +199,13 @@ impl Listeners {
                     );
                 }
                 Err(error) => {
+                    // Its network went behind podium's back: made again on the retry.
+                    if let (ListenerKind::ClusterIp, IpAddr::V4(ip)) =
+                        (want.key.kind, want.address.ip())
+                        && error.kind() == ErrorKind::AddrNotAvailable
+                    {
+                        self.cluster_ips.forget(ip);
+                    }
                     let message = bind_failure(&want, &error);
                     // Said once; the retries every few seconds stay quiet.
                     if self.failed.get(&want.key).map(|(_, m)| m) != Some(&message) {
