@@ -158,6 +158,9 @@ impl Cluster {
             logs.add_node(&node.name, runtime.clone());
             kubelet::Kubelet::start(store.clone(), runtime.clone(), node, cancel.child_token());
         }
+        if let Some(root) = &volumes_dir {
+            kubelet::hosts::spawn(store.clone(), root.clone(), cancel.child_token());
+        }
         let traffic = net::start(
             store.clone(),
             logs.clone(),

@@ -1,6 +1,8 @@
 //! Service cluster IPs (10.96.0.0/12, 10.96.0.1 reserved for the API
 //! server's own Service) and node ports (30000–32767): allocated on
 //! create, honoured when requested and free, kept across updates.
+//! Picked IPs are the third address of a /30 of their own, which the host
+//! can own for pods to reach (see `net::cluster_ips`).
 
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -184,19 +186,23 @@ fn check_ip(ip: &str, used: &HashSet<u32>) -> Result<(), String> {
     Ok(())
 }
 
+/// A free IP that can own a /30 of its own: the third address of a /30
+/// nobody else uses, so the host can take it as a bridge's gateway (pods
+/// reach the Service there; see `kubelet::docker::service_network`).
 fn free_ip(used: &HashSet<u32>) -> Option<String> {
-    // Random like upstream, so IPs are not reused in order; offsets 0, 1
-    // (the kubernetes Service) and the broadcast address are never handed out.
+    let slot_free = |slot: u32| (0..4).all(|i| !used.contains(&(NET_BASE + slot * 4 + i)));
+    let slots = NET_SIZE / 4;
+    // Random like upstream, so IPs are not reused in order; slot 0 holds
+    // 10.96.0.1 (the kubernetes Service) and the network address.
     for _ in 0..64 {
-        let offset = rand::random_range(2..NET_SIZE - 1);
-        if !used.contains(&(NET_BASE + offset)) {
-            return Some(Ipv4Addr::from(NET_BASE + offset).to_string());
+        let slot = rand::random_range(1..slots);
+        if slot_free(slot) {
+            return Some(Ipv4Addr::from(NET_BASE + slot * 4 + 2).to_string());
         }
     }
-    (2..NET_SIZE - 1)
-        .map(|o| NET_BASE + o)
-        .find(|n| !used.contains(n))
-        .map(|n| Ipv4Addr::from(n).to_string())
+    (1..slots)
+        .find(|slot| slot_free(*slot))
+        .map(|slot| Ipv4Addr::from(NET_BASE + slot * 4 + 2).to_string())
 }
 
 fn free_port(taken: &HashSet<i32>) -> Option<i32> {
@@ -258,6 +264,7 @@ mod tests {
         let spec = a.spec.clone().expect("spec");
         let ip: Ipv4Addr = spec.cluster_ip.expect("ip").parse().expect("ipv4");
         assert!(u32::from(ip) > NET_BASE + 1 && u32::from(ip) < NET_BASE + NET_SIZE);
+        assert_eq!(u32::from(ip) % 4, 2, "{ip} owns the middle of a /30");
         store.create(a.clone()).expect("stored");
 
         let mut b = service(

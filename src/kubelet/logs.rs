@@ -36,6 +36,12 @@ impl NodeLogs {
     pub fn add_node(&self, node: &str, runtime: Arc<dyn Runtime>) {
         self.runtimes.write().insert(node.to_string(), runtime);
     }
+
+    /// The runtime that gives the host Service addresses (see
+    /// [`Runtime::ensure_service_address`]): every node shares one engine.
+    pub fn service_address_runtime(&self) -> Option<Arc<dyn Runtime>> {
+        self.runtimes.read().values().next().cloned()
+    }
 }
 
 impl NodeLogs {

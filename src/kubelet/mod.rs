@@ -15,6 +15,7 @@ pub mod docker;
 mod engine;
 mod env;
 mod format;
+pub mod hosts;
 pub mod ipam;
 mod logs;
 mod manager;

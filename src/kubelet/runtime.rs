@@ -356,6 +356,24 @@ pub trait Runtime: Send + Sync {
         Ok(())
     }
 
+    /// Makes the host own `ip` where pods can reach it, so that net can
+    /// listen on a Service's ClusterIP for traffic from inside containers
+    /// (Docker: a tiny bridge network whose gateway is `ip`). `false` from
+    /// runtimes whose pods cannot reach the host (the simulated one).
+    async fn ensure_service_address(&self, _ip: std::net::Ipv4Addr) -> Result<bool, RuntimeError> {
+        Ok(false)
+    }
+
+    /// Gives a Service address back (its Service is gone).
+    async fn remove_service_address(&self, _ip: std::net::Ipv4Addr) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+
+    /// The Service addresses this cluster holds, from earlier runs too.
+    async fn service_addresses(&self) -> Result<Vec<std::net::Ipv4Addr>, RuntimeError> {
+        Ok(Vec::new())
+    }
+
     async fn create_container(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError>;
     async fn start_container(&self, id: &str) -> Result<(), RuntimeError>;
     /// SIGTERM, then SIGKILL after `grace`. Returns once the process ended.

@@ -10,6 +10,7 @@
 //! [`ListenerReport`] and written by `controllers::traffic_status`.
 
 pub mod balance;
+mod cluster_ips;
 mod ingress;
 mod proxy;
 pub mod report;

@@ -12,6 +12,8 @@ pub enum ListenerKind {
     Host,
     NodePort,
     LoadBalancer,
+    /// `ClusterIP:port` on a host address pods reach (see `cluster_ips`).
+    ClusterIp,
 }
 
 impl ListenerKind {
@@ -20,6 +22,7 @@ impl ListenerKind {
             ListenerKind::Host => "ClusterIP host port",
             ListenerKind::NodePort => "NodePort",
             ListenerKind::LoadBalancer => "LoadBalancer",
+            ListenerKind::ClusterIp => "ClusterIP",
         }
     }
 }

@@ -1,12 +1,15 @@
 //! Services → listeners. Every Service port with a cluster IP gets a
 //! loopback host port (the host's way to the ClusterIP); NodePort and
 //! LoadBalancer Services also get `<node address>:<nodePort>`, and
-//! LoadBalancer ones `127.0.0.1:<port>` (like `minikube tunnel`).
+//! LoadBalancer ones `127.0.0.1:<port>` (like `minikube tunnel`). On
+//! runtimes whose pods reach the host (Docker), every Service port also
+//! listens on `ClusterIP:port`, an address the host owns (`cluster_ips`),
+//! for traffic from inside containers.
 //! Listeners follow the Services: changed ports rebind, deleted Services
 //! stop accepting (their open connections finish). Binds that fail are
 //! retried every few seconds and reported with the fix.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::ErrorKind;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -18,6 +21,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::Context;
+use super::cluster_ips::{ClusterIps, Reach};
 use super::proxy::{self, PortTarget};
 use super::report::{Listener, ListenerKind, ListenerReport, ServiceListeners};
 use crate::api::{Kind, Object};
@@ -59,7 +63,9 @@ pub(crate) fn start(
     cancel: CancellationToken,
 ) {
     tokio::spawn(async move {
+        let cluster_ips = ClusterIps::new(context.logs.service_address_runtime());
         let mut listeners = Listeners {
+            cluster_ips,
             context,
             node_address,
             running: HashMap::new(),
@@ -101,6 +107,7 @@ pub(crate) fn start(
 
 struct Listeners {
     context: Arc<Context>,
+    cluster_ips: ClusterIps,
     node_address: IpAddr,
     running: HashMap<ListenerKey, Running>,
     /// Listeners that could not bind: where, and why.
@@ -116,13 +123,20 @@ impl Listeners {
             .list(Kind::Service, None, &ListFilter::default())
             .items;
         let mut wanted = Vec::new();
+        let in_cluster = self.cluster_ips.supported();
         for object in &services {
             if let Object::Service(service) = &**object {
                 wanted.extend(wanted_listeners(
                     Arc::new((**service).clone()),
                     self.node_address,
+                    in_cluster,
                 ));
             }
+        }
+        let reach = self.hold_cluster_ips(&wanted).await;
+        // The runtime may only now have said it gives pods no way to the host.
+        if !self.cluster_ips.supported() {
+            wanted.retain(|w| w.key.kind != ListenerKind::ClusterIp);
         }
         let wanted_keys: HashMap<&ListenerKey, SocketAddr> =
             wanted.iter().map(|w| (&w.key, w.address)).collect();
@@ -147,6 +161,27 @@ impl Listeners {
                     .update(want.service.clone(), want.port.clone());
                 continue;
             }
+            if want.key.kind == ListenerKind::ClusterIp {
+                match want.address.ip() {
+                    IpAddr::V4(ip) if reach.get(&ip) == Some(&Reach::Held) => {}
+                    IpAddr::V4(ip) => {
+                        let why = match reach.get(&ip) {
+                            Some(Reach::Failed(why)) => why.clone(),
+                            _ => "the container runtime gives pods no way to the host".into(),
+                        };
+                        let message = format!(
+                            "cannot listen on {} for the ClusterIP of port {}/{} (pods reach the Service there): {why}",
+                            want.address, want.key.port, want.key.protocol
+                        );
+                        if self.failed.get(&want.key).map(|(_, m)| m) != Some(&message) {
+                            tracing::warn!("{message}");
+                        }
+                        self.failed.insert(want.key, (want.address, message));
+                        continue;
+                    }
+                    IpAddr::V6(_) => continue,
+                }
+            }
             match TcpListener::bind(want.address).await {
                 Ok(listener) => {
                     let address = listener.local_addr().unwrap_or(want.address);
@@ -164,6 +199,13 @@ impl Listeners {
                     );
                 }
                 Err(error) => {
+                    // Its network went behind podium's back: made again on the retry.
+                    if let (ListenerKind::ClusterIp, IpAddr::V4(ip)) =
+                        (want.key.kind, want.address.ip())
+                        && error.kind() == ErrorKind::AddrNotAvailable
+                    {
+                        self.cluster_ips.forget(ip);
+                    }
                     let message = bind_failure(&want, &error);
                     // Said once; the retries every few seconds stay quiet.
                     if self.failed.get(&want.key).map(|(_, m)| m) != Some(&message) {
@@ -173,6 +215,23 @@ impl Listeners {
                 }
             }
         }
+    }
+
+    /// Gives the host the ClusterIPs wanted (and back those of Services
+    /// that went), before their listeners bind.
+    async fn hold_cluster_ips(&mut self, wanted: &[Wanted]) -> HashMap<Ipv4Addr, Reach> {
+        let ips: BTreeSet<Ipv4Addr> = wanted
+            .iter()
+            .filter(|w| w.key.kind == ListenerKind::ClusterIp)
+            .filter_map(|w| match w.address.ip() {
+                IpAddr::V4(ip) => Some(ip),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        if !self.cluster_ips.supported() {
+            return HashMap::new();
+        }
+        self.cluster_ips.sync(&ips).await
     }
 
     fn report(&self) -> BTreeMap<(String, String), ServiceListeners> {
@@ -212,8 +271,8 @@ impl Listeners {
 }
 
 /// The listeners a Service wants: TCP ports only, none for ExternalName
-/// or headless Services.
-fn wanted_listeners(service: Arc<Service>, node_address: IpAddr) -> Vec<Wanted> {
+/// or headless Services. `in_cluster`: also `ClusterIP:port`, for pods.
+fn wanted_listeners(service: Arc<Service>, node_address: IpAddr, in_cluster: bool) -> Vec<Wanted> {
     let Some(spec) = &service.spec else {
         return Vec::new();
     };
@@ -223,6 +282,11 @@ fn wanted_listeners(service: Arc<Service>, node_address: IpAddr) -> Vec<Wanted> 
         return Vec::new();
     }
     let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let cluster_ip = spec
+        .cluster_ip
+        .as_deref()
+        .and_then(|ip| ip.parse::<Ipv4Addr>().ok())
+        .filter(|_| in_cluster);
     let mut wanted = Vec::new();
     for (index, port) in spec.ports.iter().flatten().enumerate() {
         let protocol = port.protocol.clone().unwrap_or_else(|| "TCP".into());
@@ -251,6 +315,15 @@ fn wanted_listeners(service: Arc<Service>, node_address: IpAddr) -> Vec<Wanted> 
             SocketAddr::new(loopback, 0),
             String::new(),
         );
+        if let Some(ip) = cluster_ip
+            && let Ok(number) = u16::try_from(port.port)
+        {
+            want(
+                ListenerKind::ClusterIp,
+                SocketAddr::new(IpAddr::V4(ip), number),
+                format!("spec.ports[{index}].port"),
+            );
+        }
         if matches!(service_type, "NodePort" | "LoadBalancer")
             && let Some(node_port) = port.node_port.and_then(|p| u16::try_from(p).ok())
         {
@@ -310,7 +383,7 @@ mod tests {
         let lb = service(
             "metadata: {name: web, namespace: default, uid: u1}\nspec: {type: LoadBalancer, clusterIP: 10.96.3.4, ports: [{port: 8080, nodePort: 30080}, {port: 53, protocol: UDP, nodePort: 30053}]}",
         );
-        let wanted = wanted_listeners(lb, loopback);
+        let wanted = wanted_listeners(lb, loopback, true);
         let seen: Vec<(ListenerKind, String)> = wanted
             .iter()
             .map(|w| (w.key.kind, w.address.to_string()))
@@ -319,16 +392,17 @@ mod tests {
             seen,
             [
                 (ListenerKind::Host, "127.0.0.1:0".to_string()),
+                (ListenerKind::ClusterIp, "10.96.3.4:8080".to_string()),
                 (ListenerKind::NodePort, "127.0.0.1:30080".to_string()),
                 (ListenerKind::LoadBalancer, "127.0.0.1:8080".to_string()),
             ]
         );
         let headless =
             service("metadata: {name: db}\nspec: {clusterIP: None, ports: [{port: 5432}]}");
-        assert!(wanted_listeners(headless, loopback).is_empty());
+        assert!(wanted_listeners(headless, loopback, true).is_empty());
         let external =
             service("metadata: {name: x}\nspec: {type: ExternalName, externalName: example.com}");
-        assert!(wanted_listeners(external, loopback).is_empty());
+        assert!(wanted_listeners(external, loopback, true).is_empty());
     }
 
     #[test]
@@ -336,7 +410,7 @@ mod tests {
         let svc = service(
             "metadata: {name: web, namespace: default, uid: u1}\nspec: {type: NodePort, clusterIP: 10.96.3.4, ports: [{port: 8080, nodePort: 30080}]}",
         );
-        let wanted = wanted_listeners(svc, [127, 0, 0, 1].into());
+        let wanted = wanted_listeners(svc, [127, 0, 0, 1].into(), false);
         let node_port = &wanted[1];
         let message = bind_failure(node_port, &std::io::Error::from(ErrorKind::AddrInUse));
         assert_eq!(

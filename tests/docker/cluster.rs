@@ -92,7 +92,7 @@ impl Drop for DockerPodium {
     }
 }
 
-/// Removes every container a cluster left (tests clean up after themselves).
+/// Removes every container and network a cluster left (tests clean up after themselves).
 pub fn remove_cluster(cluster_id: &str) {
     let ids = docker_lines(&[
         "ps",
@@ -104,6 +104,20 @@ pub fn remove_cluster(cluster_id: &str) {
         let _ = Command::new("docker")
             .args(["rm", "-f"])
             .args(&ids)
+            .output();
+    }
+    // The Service address networks (they hold ClusterIPs on the host).
+    let networks = docker_lines(&[
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=podium.dev/cluster={cluster_id}"),
+    ]);
+    if !networks.is_empty() {
+        let _ = Command::new("docker")
+            .args(["network", "rm"])
+            .args(&networks)
             .output();
     }
 }

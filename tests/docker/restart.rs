@@ -87,7 +87,26 @@ fn reset_removes_podiums_containers_and_leaves_others_running() {
         "--image=podium/echo:1.0",
         "--replicas=2",
     ]);
+    podium.ok(&["expose", "deployment", "hello", "--port=8080"]);
     podium.wait_containers(Duration::from_secs(60), |c| c.len() == 2);
+    let cluster_id = podium.cluster_id.clone();
+    let service_networks = || {
+        docker(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=podium.dev/cluster={cluster_id}"),
+        ])
+    };
+    let start = std::time::Instant::now();
+    while service_networks().trim().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the Service's address network is made"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     podium.kill_9();
     assert!(
         !podium.all_containers().is_empty(),
@@ -114,6 +133,11 @@ fn reset_removes_podiums_containers_and_leaves_others_running() {
         podium.all_containers().is_empty(),
         "{:?}",
         podium.all_containers()
+    );
+    assert_eq!(
+        service_networks().trim(),
+        "",
+        "reset removes the Service address networks"
     );
     assert!(
         bystander_running(),

@@ -10,4 +10,5 @@ mod isolation;
 mod lifecycle;
 mod logs;
 mod sandbox;
+mod service_address;
 mod support;

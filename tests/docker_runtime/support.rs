@@ -146,6 +146,20 @@ impl Drop for Cluster {
                     .output();
             }
         }
+        // Service address networks a failed test left.
+        if let Ok(output) = Command::new("docker")
+            .args(["network", "ls", "-q", "--filter", &filter])
+            .output()
+        {
+            let ids = String::from_utf8_lossy(&output.stdout).to_string();
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(["network", "rm"])
+                    .args(&ids)
+                    .output();
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod cluster;
 mod common;
 
 mod client;
+mod in_cluster;
 mod ingress;
 mod rollout;
 mod services;

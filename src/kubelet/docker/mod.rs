@@ -32,6 +32,7 @@ mod network;
 mod pause;
 mod ports;
 mod sandbox;
+mod service_network;
 mod spec;
 mod tcp_probe;
 
@@ -112,7 +113,8 @@ impl DockerRuntime {
     }
 
     /// Kills and removes every container and sandbox of this cluster (for
-    /// `podium reset`); returns how many. Others' containers stay.
+    /// `podium reset`), then its Service address networks; returns how
+    /// many containers. Others' containers and networks stay.
     pub async fn remove_cluster_containers(&self) -> Result<usize, DockerError> {
         let ids = self
             .cluster_container_ids()
@@ -125,6 +127,15 @@ impl DockerRuntime {
                 .await
                 .map_err(DockerError::runtime("remove container"))?;
             removed += 1;
+        }
+        for ip in self
+            .service_addresses()
+            .await
+            .map_err(DockerError::runtime("list networks"))?
+        {
+            self.remove_service_address(ip)
+                .await
+                .map_err(DockerError::runtime("remove network"))?;
         }
         Ok(removed)
     }
@@ -229,6 +240,20 @@ impl Runtime for DockerRuntime {
 
     fn events(&self) -> BoxStream<'static, RuntimeEvent> {
         self.subscribe()
+    }
+
+    async fn ensure_service_address(&self, ip: std::net::Ipv4Addr) -> Result<bool, RuntimeError> {
+        service_network::ensure(&self.inner.docker, &self.inner.cluster_id, ip).await?;
+        Ok(true)
+    }
+
+    async fn remove_service_address(&self, ip: std::net::Ipv4Addr) -> Result<(), RuntimeError> {
+        service_network::remove(&self.inner.docker, &self.inner.cluster_id, ip).await
+    }
+
+    async fn service_addresses(&self) -> Result<Vec<std::net::Ipv4Addr>, RuntimeError> {
+        let networks = service_network::list(&self.inner.docker, &self.inner.cluster_id).await?;
+        Ok(networks.into_keys().collect())
     }
 
     async fn port_address(&self, id: &str, container_port: u16) -> Option<SocketAddr> {

@@ -167,6 +167,21 @@ impl PodWorker {
             && let Some(ip) = ip
         {
             self.pod_ip = ip;
+            // The hosts file was written before the engine chose the IP:
+            // now it can name the pod (in place, the container sees it).
+            if let Some(root) = &self.ctx.volumes_dir {
+                let services = crate::kubelet::hosts::services_of(&self.ctx.store);
+                let written = crate::kubelet::hosts::prepare(
+                    root,
+                    &self.pod,
+                    &self.pod_ip,
+                    &self.hostname(),
+                    &services,
+                );
+                if let Err(error) = written {
+                    tracing::warn!(pod = self.full_name(), %error, "cannot name the pod in its hosts file");
+                }
+            }
         }
         let wanted: Vec<u16> = self
             .slots
@@ -204,7 +219,7 @@ impl PodWorker {
         }
     }
 
-    fn hostname(&self) -> String {
+    pub(super) fn hostname(&self) -> String {
         self.pod
             .spec
             .as_ref()

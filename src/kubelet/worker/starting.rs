@@ -205,8 +205,28 @@ impl PodWorker {
                 store: &self.ctx.store,
                 pod: &self.pod,
             };
+            let hosts = crate::kubelet::hosts::prepare(
+                root,
+                &self.pod,
+                &self.pod_ip,
+                &self.hostname(),
+                &crate::kubelet::hosts::services_of(&self.ctx.store),
+            );
+            match hosts {
+                Ok(mount) => spec.mounts.push(mount),
+                Err(error) => {
+                    self.slots[index].shown = Shown::waiting("ContainerCreating", None);
+                    self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
+                    let message = format!(
+                        "cannot write the pod's hosts file under {}: {error}; check that podium's data directory is writable",
+                        root.display()
+                    );
+                    self.event(None, EventType::Warning, "FailedMount", &message);
+                    return;
+                }
+            }
             match volumes.mounts_for(self.slots[index].spec()) {
-                Ok(mounts) => spec.mounts = mounts,
+                Ok(mounts) => spec.mounts.extend(mounts),
                 Err(error) => {
                     // Upstream keeps the pod in ContainerCreating and
                     // reports FailedMount on the pod until the volume works.
