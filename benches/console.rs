@@ -1,11 +1,13 @@
 //! The console's start, measured on the real release binary in a real
 //! pseudo-terminal (120x40): time to the first frame ("starting the
 //! cluster…") and to the first pods table, on an empty data directory and
-//! on one whose store holds 1,000 pods. Prints a table.
+//! on one whose store holds 1,000 pods; then its CPU use over 30 s while
+//! 50 pods run and nothing changes. Prints a table.
 //!
 //!     cargo bench --bench console
 //!
-//! Target (issue: the console): the console opens within 150 ms.
+//! Targets (issue: the console): the console opens within 150 ms; idle
+//! CPU ≤ 0.5 %.
 
 use std::fs::File;
 use std::io::Read;
@@ -16,6 +18,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 5;
+/// How long the idle console's CPU use is measured.
+const IDLE_WINDOW: Duration = Duration::from_secs(30);
 
 /// A pseudo-terminal pair of the given size.
 fn pty(rows: u16, cols: u16) -> (OwnedFd, OwnedFd) {
@@ -41,9 +45,67 @@ fn pty(rows: u16, cols: u16) -> (OwnedFd, OwnedFd) {
     unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
 }
 
+/// A console started in a pseudo-terminal, and what it printed so far.
+struct Running {
+    child: std::process::Child,
+    reader: File,
+    first_frame: Duration,
+    table: Duration,
+}
+
 /// Starts the console on `data_dir` and returns (first frame, pods table
 /// showing `marker`).
 fn open_console(data_dir: &Path, marker: &str) -> (Duration, Duration) {
+    let mut running = start_console(data_dir, marker);
+    let _ = running.child.kill();
+    let _ = running.child.wait();
+    (running.first_frame, running.table)
+}
+
+/// CPU time (user + system) the process has used.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command's closing parenthesis; utime and stime are
+    // the 12th and 13th of them, in clock ticks.
+    let after = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_secs_f64(ticks as f64 / per_second as f64)
+}
+
+/// The console's CPU use while nothing changes: 50 running pods, `window`
+/// long, after a settling pause; the terminal's output is drained.
+fn idle_cpu(window: Duration) -> f64 {
+    let dir = data_dir_with_pods(50);
+    let mut running = start_console(dir.path(), "pods(default)[50]");
+    let drain = |reader: &mut File, for_how_long: Duration| {
+        let until = Instant::now() + for_how_long;
+        let mut buffer = [0u8; 65536];
+        while Instant::now() < until {
+            let mut poll = libc::pollfd {
+                fd: reader.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd.
+            if unsafe { libc::poll(&mut poll, 1, 50) } > 0 && reader.read(&mut buffer).is_err() {
+                break;
+            }
+        }
+    };
+    drain(&mut running.reader, Duration::from_secs(5));
+    let before = cpu_time(running.child.id());
+    drain(&mut running.reader, window);
+    let used = cpu_time(running.child.id()) - before;
+    let _ = running.child.kill();
+    let _ = running.child.wait();
+    100.0 * used.as_secs_f64() / window.as_secs_f64()
+}
+
+fn start_console(data_dir: &Path, marker: &str) -> Running {
     let (master, slave) = pty(40, 120);
     let stdio = || Stdio::from(slave.try_clone().expect("dup"));
     let started = Instant::now();
@@ -71,7 +133,7 @@ fn open_console(data_dir: &Path, marker: &str) -> (Duration, Duration) {
             Ok(())
         });
     }
-    let mut child = command.spawn().expect("podium starts");
+    let child = command.spawn().expect("podium starts");
     drop(slave);
     let mut reader = File::from(master);
     let fd = reader.as_raw_fd();
@@ -102,12 +164,12 @@ fn open_console(data_dir: &Path, marker: &str) -> (Duration, Duration) {
             break;
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    (
-        first_frame.expect("the first frame"),
-        table.unwrap_or_else(|| panic!("the console never showed {marker:?}")),
-    )
+    Running {
+        child,
+        reader,
+        first_frame: first_frame.expect("the first frame"),
+        table: table.unwrap_or_else(|| panic!("the console never showed {marker:?}")),
+    }
 }
 
 /// A data directory whose store holds a Deployment of `pods` pods.
@@ -189,6 +251,7 @@ fn main() {
         full.1.push(table);
     }
     rows.push(("1,000 pods in the store", median(full.0), median(full.1)));
+    let idle = idle_cpu(IDLE_WINDOW);
     println!(
         "console start (release binary, 120x40 pty, median of {RUNS}) — target: open ≤ 150 ms"
     );
@@ -201,4 +264,9 @@ fn main() {
             table.as_secs_f64() * 1000.0
         );
     }
+    println!();
+    println!(
+        "idle: {idle:.2} % of one core over {} s with 50 running pods (release binary, pty) — target ≤ 0.5 %",
+        IDLE_WINDOW.as_secs()
+    );
 }

@@ -38,7 +38,11 @@ async fn logs_are_served_through_node_logs() {
         first,
         "podium-sim: container \"web\" started from image nginx:1.27"
     );
-    assert!(all.contains("\"GET / HTTP/1.1\" 200 615"), "{all}");
+    assert!(all.contains("\"GET /?n=0 HTTP/1.1\" 200 615"), "{all}");
+    assert!(
+        all.contains("\"GET /?n=1 HTTP/1.1\" 200 615"),
+        "numbered: {all}"
+    );
 
     let tail = read_all(
         logs.logs(

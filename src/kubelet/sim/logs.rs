@@ -89,7 +89,18 @@ async fn follow(
                     return;
                 }
             }
-            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+            // Never silently: the reader learns how many lines it missed.
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                let notice =
+                    format!("podium: {missed} lines skipped: this reader fell behind the log");
+                if tx
+                    .send(render(crate::clock::now(), &notice, timestamps))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
             Err(broadcast::error::RecvError::Closed) => return,
         }
     }

@@ -60,6 +60,10 @@ use super::runtime::{
 use crate::cluster::SimOptions;
 
 const PULL: Duration = Duration::from_millis(1500);
+/// The log generator's shortest tick (a timer's resolution).
+const LOG_TICK: Duration = Duration::from_millis(1);
+/// Lines a log generator writes at most per tick, after a stall.
+const MAX_LINES_PER_TICK: u64 = 10_000;
 const PRESENT_PULL: Duration = Duration::from_millis(250);
 const FAILED_PULL: Duration = Duration::from_millis(200);
 const CREATE: Duration = Duration::from_millis(100);
@@ -184,12 +188,22 @@ impl SimRuntime {
             let runtime = self.clone();
             let id = id.to_string();
             tokio::spawn(async move {
-                let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+                // Timers tick at most every millisecond: a faster rate
+                // writes the lines due since the start at each tick.
+                let tick = Duration::from_secs_f64(1.0 / rate).max(LOG_TICK);
+                let mut ticks = tokio::time::interval(tick);
                 ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                let started = tokio::time::Instant::now();
+                let mut written: u64 = 0;
                 loop {
                     tokio::select! {
                         _ = alive.cancelled() => return,
-                        _ = ticks.tick() => runtime.log_access(&id),
+                        _ = ticks.tick() => {
+                            let due = (started.elapsed().as_secs_f64() * rate) as u64 + 1;
+                            let lines = due.saturating_sub(written).min(MAX_LINES_PER_TICK);
+                            runtime.log_access(&id, written, lines);
+                            written += lines;
+                        }
                     }
                 }
             });
@@ -203,14 +217,18 @@ impl SimRuntime {
         }
     }
 
-    fn log_access(&self, id: &str) {
+    /// Writes `lines` access-log lines, numbered from `first` in the
+    /// request's query (`GET /?n=41`), so a reader can tell none is missing.
+    fn log_access(&self, id: &str, first: u64, lines: u64) {
         let mut state = self.inner.state.lock();
         if let Some(container) = state.containers.get_mut(id) {
             let now = crate::clock::now();
             let when = now.strftime("%d/%b/%Y:%H:%M:%S +0000").to_string();
-            container.log.push(format!(
-                "10.244.0.1 - - [{when}] \"GET / HTTP/1.1\" 200 615 \"-\" \"curl/8.5.0\" \"-\""
-            ));
+            for n in first..first + lines {
+                container.log.push(format!(
+                    "10.244.0.1 - - [{when}] \"GET /?n={n} HTTP/1.1\" 200 615 \"-\" \"curl/8.5.0\" \"-\""
+                ));
+            }
         }
     }
 }

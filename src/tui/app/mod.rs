@@ -135,6 +135,11 @@ impl App {
         app
     }
 
+    /// The logs view, when open.
+    pub fn logs_view(&self) -> Option<&LogsView> {
+        self.logs.as_ref()
+    }
+
     pub fn set_log_capacity(&mut self, lines: usize) {
         self.log_capacity = lines.max(100);
     }

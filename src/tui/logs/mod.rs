@@ -181,6 +181,14 @@ impl LogsView {
         self.ring.len() == 0
     }
 
+    /// When the newest line held was written (the runtime's timestamp).
+    pub fn newest_timestamp(&self) -> Option<Timestamp> {
+        self.ring.iter().rev().find_map(|(_, entry)| match entry {
+            Entry::Line(line) => line.timestamp,
+            Entry::Note(_) => None,
+        })
+    }
+
     pub fn is_following(&self) -> bool {
         self.follow
     }
