@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::portforward::ForwardTarget;
 use crate::api::{Kind, Object};
 use crate::handle::{ClusterInfo, Row};
 
@@ -30,8 +31,18 @@ pub struct Prompt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PromptPurpose {
     Scale(Target),
-    SetImage { target: Target, container: String },
+    SetImage {
+        target: Target,
+        container: String,
+    },
     ApplyFile,
+    /// `local:remote` for a forward to a pod or service.
+    PortForward(ForwardTarget),
+    /// Which container of a pod of several the shell goes to.
+    ShellContainer {
+        target: Target,
+        containers: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,8 +15,10 @@ use ratatui::layout::Alignment;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::app::{Action, App};
+use super::shell::{ShellError, session};
 use super::terminal::{self, Console};
 use super::theme::Theme;
 use crate::api::Kind;
@@ -80,7 +82,9 @@ async fn event_loop(
     handle: Arc<dyn ClusterHandle>,
     mut actions: mpsc::UnboundedReceiver<Action>,
 ) -> anyhow::Result<()> {
-    let mut keys = EventStream::new();
+    // Dropped while a shell has the terminal, so it reads no keys then.
+    let mut keys = Some(EventStream::new());
+    let mut shell: Option<JoinHandle<Result<i32, ShellError>>> = None;
     let mut changes = handle.changes(&Kind::ALL);
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -89,7 +93,7 @@ async fn event_loop(
     let mut stale = false;
     loop {
         tokio::select! {
-            event = keys.next() => match event {
+            event = next_event(&mut keys) => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     app.on_key(key);
                     dirty = true;
@@ -108,8 +112,19 @@ async fn event_loop(
                 app.on_action(action);
                 dirty = true;
             }
+            ended = finished(&mut shell) => {
+                shell = None;
+                terminal::resume(console)?;
+                keys = Some(EventStream::new());
+                let ended = match ended {
+                    Ok(result) => result.map_err(|error| error.to_string()),
+                    Err(error) => Err(format!("the shell session failed: {error}")),
+                };
+                app.on_action(Action::ShellEnded(ended));
+                dirty = true;
+            }
             _ = clock.tick() => dirty = true,
-            _ = frame.tick(), if dirty || stale => {
+            _ = frame.tick(), if (dirty || stale) && shell.is_none() => {
                 // Watch changes are coalesced: one refresh per frame.
                 if stale {
                     app.refresh();
@@ -122,6 +137,34 @@ async fn event_loop(
         if app.model.quit {
             return Ok(());
         }
+        if shell.is_none()
+            && let Some(request) = app.take_shell()
+        {
+            keys = None;
+            terminal::suspend(console)?;
+            let handle = handle.clone();
+            shell = Some(tokio::spawn(async move {
+                session::run(handle.as_ref(), &request).await
+            }));
+        }
+    }
+}
+
+/// The next terminal event; never, while the keys are paused.
+async fn next_event(keys: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    match keys {
+        Some(keys) => keys.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The shell's end; never, while none runs.
+async fn finished(
+    shell: &mut Option<JoinHandle<Result<i32, ShellError>>>,
+) -> Result<Result<i32, ShellError>, tokio::task::JoinError> {
+    match shell {
+        Some(task) => task.await,
+        None => std::future::pending().await,
     }
 }
 

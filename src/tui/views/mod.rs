@@ -267,6 +267,8 @@ ACTIONS
   d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)
   o rollout view of a deployment (s, i, u, r keep working in it)
   s scale      i set image   r restart rollout   u undo rollout (deployments)
+  s shell (pods: /bin/sh, else /bin/busybox sh; exit returns)
+  shift-f port-forward a pod or service (local:remote)   :pf forwards (ctrl-d stops one)
   ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)
   q or :q quit (workloads keep running)   ctrl-c quit
 LOGS
@@ -281,7 +283,7 @@ LOGS
 }
 
 /// A block with the theme's border around a pane.
-fn pane(title: String, theme: &Theme) -> Block<'static> {
+pub fn pane(title: String, theme: &Theme) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus)
