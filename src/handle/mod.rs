@@ -5,6 +5,8 @@
 
 pub mod embedded;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

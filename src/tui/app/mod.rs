@@ -10,6 +10,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 mod overlays;
+#[cfg(test)]
+mod tests;
 mod traffic;
 mod writes;
 
