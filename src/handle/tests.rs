@@ -47,14 +47,15 @@ async fn cluster_with_pod() -> (Cluster, Arc<dyn ClusterHandle>, tempfile::TempD
     handle.apply(POD, false).await.expect("pod created");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let running = handle
-            .get(Kind::Pod, "default", "web")
-            .is_some_and(|pod| match pod.as_ref() {
-                Object::Pod(pod) => {
-                    pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-                }
-                _ => false,
-            });
+        let running =
+            handle
+                .get(Kind::Pod, "default", "web")
+                .is_some_and(|pod| match pod.as_ref() {
+                    Object::Pod(pod) => {
+                        pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+                    }
+                    _ => false,
+                });
         if running {
             break;
         }
@@ -99,7 +100,10 @@ async fn exec_runs_a_command_and_reports_its_output_and_exit_code() {
         .await
         .expect_err("no such pod");
     assert!(matches!(missing, HandleError::Connect(_)), "{missing:?}");
-    assert!(missing.to_string().contains("\"nope\" not found"), "{missing}");
+    assert!(
+        missing.to_string().contains("\"nope\" not found"),
+        "{missing}"
+    );
 
     let empty = handle
         .exec("default", "web", command(&[]))
@@ -125,7 +129,9 @@ async fn port_forward_connects_to_a_declared_port_and_names_what_is_wrong_otherw
         .err()
         .expect("no such pod");
     assert!(
-        missing.to_string().contains("\"nope\" not found in namespace default"),
+        missing
+            .to_string()
+            .contains("\"nope\" not found in namespace default"),
         "{missing}"
     );
     let undeclared = handle

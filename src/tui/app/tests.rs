@@ -185,7 +185,10 @@ async fn s_opens_a_shell_on_a_pod_and_scales_a_deployment() {
     fx.select("solo");
     fx.key(KeyCode::Char('s'));
     assert_eq!(fx.app.model.mode, Mode::Normal, "no scale prompt on a pod");
-    assert!(fx.flash().contains("opening a shell in default/solo (container web)"));
+    assert!(
+        fx.flash()
+            .contains("opening a shell in default/solo (container web)")
+    );
     fx.wait("the shell to be found", |app| app.shell.is_some())
         .await;
     let shell = fx.app.take_shell().expect("a shell to hand the terminal");
@@ -202,7 +205,10 @@ async fn s_opens_a_shell_on_a_pod_and_scales_a_deployment() {
     fx.key(KeyCode::Char('s'));
     assert!(matches!(
         &fx.app.model.mode,
-        Mode::Prompt(Prompt { purpose: PromptPurpose::Scale(_), .. })
+        Mode::Prompt(Prompt {
+            purpose: PromptPurpose::Scale(_),
+            ..
+        })
     ));
     fx.cluster.shutdown();
 }
@@ -231,7 +237,10 @@ async fn a_pod_of_several_containers_asks_which_one_gets_the_shell() {
     fx.answer("side");
     fx.wait("the shell to be found", |app| app.shell.is_some())
         .await;
-    assert_eq!(fx.app.take_shell().map(|s| s.container), Some("side".into()));
+    assert_eq!(
+        fx.app.take_shell().map(|s| s.container),
+        Some("side".into())
+    );
     fx.cluster.shutdown();
 }
 
@@ -266,10 +275,17 @@ async fn shift_f_asks_local_and_remote_ports_and_pf_lists_and_stops_forwards() {
     fx.key(KeyCode::Char('F'));
     fx.answer(":8080");
     fx.wait("the listener", |app| {
-        app.forwards.list().first().is_some_and(|f| f.local.is_some())
+        app.forwards
+            .list()
+            .first()
+            .is_some_and(|f| f.local.is_some())
     })
     .await;
-    assert!(fx.flash().starts_with("forwarding 127.0.0.1:"), "{}", fx.flash());
+    assert!(
+        fx.flash().starts_with("forwarding 127.0.0.1:"),
+        "{}",
+        fx.flash()
+    );
     assert!(fx.flash().contains("-> pod/solo:8080"), "{}", fx.flash());
 
     // A service: its first port; a port it does not have is refused.

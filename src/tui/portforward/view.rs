@@ -61,7 +61,7 @@ impl ForwardsView {
             .header(header)
             .block(pane(title, theme))
             .row_highlight_style(theme.selected);
-        let selected = (!list.is_empty()).then_some(self.selected.min(list.len() - 1));
+        let selected = (!list.is_empty()).then(|| self.selected.min(list.len() - 1));
         let mut state = TableState::default().with_selected(selected);
         frame.render_stateful_widget(table, area, &mut state);
     }
