@@ -34,6 +34,15 @@ spec:
     image: podium/echo:1.0
 ---
 apiVersion: v1
+kind: Pod
+metadata:
+  name: broken
+spec:
+  containers:
+  - name: app
+    image: registry.invalid/app:1
+---
+apiVersion: v1
 kind: Service
 metadata:
   name: solo
@@ -210,6 +219,34 @@ async fn s_opens_a_shell_on_a_pod_and_scales_a_deployment() {
             ..
         })
     ));
+    fx.cluster.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shell_into_a_container_that_does_not_run_says_why_not() {
+    let mut fx = Fixture::start().await;
+    fx.wait("the pull to fail", |app| {
+        app.model.rows.iter().any(|row| {
+            row.object.name() == "broken"
+                && row
+                    .cells
+                    .iter()
+                    .any(|c| c.contains("Err") || c.contains("BackOff"))
+        })
+    })
+    .await;
+    fx.select("broken");
+    fx.key(KeyCode::Char('s'));
+    let flash = fx.flash();
+    assert!(
+        flash.starts_with("container app of pod broken is waiting: "),
+        "{flash}"
+    );
+    assert!(
+        flash.ends_with(": a shell needs it running (d describes why)"),
+        "{flash}"
+    );
+    assert!(fx.app.take_shell().is_none());
     fx.cluster.shutdown();
 }
 

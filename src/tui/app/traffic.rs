@@ -52,6 +52,12 @@ impl App {
     /// Finds the container's shell in a task; the event loop then hands it
     /// the terminal (see [`App::take_shell`]).
     pub(super) fn start_shell(&mut self, target: &Target, container: String) {
+        if let Some(state) = self.container_not_running(target, &container) {
+            return self.model.flash_error(format!(
+                "container {container} of pod {} is {state}: a shell needs it running (d describes why)",
+                target.name
+            ));
+        }
         self.model.flash(format!(
             "opening a shell in {}/{} (container {container})…",
             target.namespace, target.name
@@ -65,6 +71,40 @@ impl App {
                 .map_err(|error| error.to_string());
             let _ = actions.send(Action::ShellReady(found));
         });
+    }
+
+    /// How a container that does not run is, as the pods table says it
+    /// (`waiting: ContainerCreating`, `terminated: Completed`, `not started`).
+    fn container_not_running(&self, target: &Target, container: &str) -> Option<String> {
+        let object = self
+            .handle
+            .get(Kind::Pod, &target.namespace, &target.name)?;
+        let Object::Pod(pod) = object.as_ref() else {
+            return None;
+        };
+        let status = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|all| all.iter().find(|s| s.name == container));
+        let Some(state) = status.and_then(|s| s.state.as_ref()) else {
+            return Some("not started".to_string());
+        };
+        if state.running.is_some() {
+            return None;
+        }
+        let reason = state
+            .waiting
+            .as_ref()
+            .and_then(|w| w.reason.clone())
+            .map(|r| format!("waiting: {r}"))
+            .or_else(|| {
+                state
+                    .terminated
+                    .as_ref()
+                    .map(|t| format!("terminated: {}", t.reason.clone().unwrap_or_default()))
+            });
+        Some(reason.unwrap_or_else(|| "not running".to_string()))
     }
 
     /// The shell the event loop should run now, if one is ready.

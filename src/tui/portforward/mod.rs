@@ -145,7 +145,9 @@ impl Forwards {
             ForwardEvent::Opened { pod } => {
                 forward.active += 1;
                 forward.total += 1;
-                forward.pod = Some(pod);
+                if !pod.is_empty() {
+                    forward.pod = Some(pod);
+                }
                 None
             }
             ForwardEvent::Closed { error } => {
