@@ -345,7 +345,10 @@ async fn shift_f_asks_local_and_remote_ports_and_pf_lists_and_stops_forwards() {
     fx.key(KeyCode::Char('F'));
     fx.answer(&format!("{port}:80"));
     fx.wait("the bind error", |app| {
-        app.model.flash.as_ref().is_some_and(|f| f.error)
+        app.model
+            .flash
+            .as_ref()
+            .is_some_and(|f| f.error && f.text.contains("already in use"))
     })
     .await;
     assert_eq!(
