@@ -40,6 +40,27 @@ pub enum Command {
     /// Local images for tests and offline demos, without a registry.
     #[command(subcommand)]
     Images(ImagesCommand),
+    /// Play a scripted story in the console with captions, on a fresh cluster (space pauses, → next step, q quits).
+    Demo(StoryArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StoryArgs {
+    /// A built-in story's name (see --list) or a story file's path [default: rollout].
+    pub story: Option<String>,
+
+    /// List the built-in stories and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// The console's theme, as for `podium --theme`.
+    #[arg(long)]
+    pub theme: Option<String>,
+
+    /// The demo's cluster: the simulated runtime unless `--runtime docker`;
+    /// objects stay in memory, so every run starts from nothing.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +177,24 @@ mod tests {
             panic!("images demo expected");
         };
         assert_eq!(args.binary, Some(PathBuf::from("/tmp/echo")));
+    }
+
+    #[test]
+    fn demo_takes_a_story_and_cluster_flags() {
+        let cli =
+            Cli::try_parse_from(["podium", "demo", "stories/mine.yaml", "--runtime", "docker"])
+                .expect("parses");
+        let Some(Command::Demo(args)) = cli.command else {
+            panic!("demo expected");
+        };
+        assert_eq!(args.story.as_deref(), Some("stories/mine.yaml"));
+        assert_eq!(args.cluster.runtime, Some(RuntimeChoice::Docker));
+        assert!(!args.list);
+        let cli = Cli::try_parse_from(["podium", "demo", "--list"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Some(Command::Demo(StoryArgs { list: true, .. }))
+        ));
     }
 
     #[test]

@@ -16,6 +16,9 @@ fn main() -> ExitCode {
     // While the console owns the terminal, podium's own logs go to a file.
     let _log_guard = match cli.command {
         None => init_file_logging(cli.cluster.data_dir.as_deref()),
+        Some(Command::Demo(ref args)) if !args.list => {
+            init_file_logging(args.cluster.data_dir.as_deref())
+        }
         Some(_) => {
             init_logging();
             None
@@ -25,6 +28,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => run_async(podium::cluster::serve(args)),
         Some(Command::Reset(args)) => run_async(podium::reset::reset(&args)),
         Some(Command::Images(command)) => run_async(podium::images::run(command)),
+        Some(Command::Demo(args)) => run_async(podium::tui::run::demo(args)),
         None => run_async(podium::tui::run::run(cli.cluster, cli.theme)),
     };
     match result {

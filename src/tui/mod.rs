@@ -11,8 +11,10 @@
 pub mod app;
 pub mod commands;
 pub mod component;
+pub mod demo;
 pub mod describe;
 pub mod editor;
+pub mod keymap;
 pub mod logs;
 pub mod model;
 pub mod panes;
@@ -21,6 +23,7 @@ pub mod refresh;
 pub mod rollout;
 pub mod run;
 pub mod shell;
+pub mod sort;
 pub mod terminal;
 pub mod theme;
 pub mod views;

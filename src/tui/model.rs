@@ -35,6 +35,11 @@ pub enum PromptPurpose {
         target: Target,
         container: String,
     },
+    /// Roll back to one of these revisions.
+    Undo {
+        target: Target,
+        revisions: Vec<super::workloads::Revision>,
+    },
     ApplyFile,
     /// `local:remote` for a forward to a pod or service.
     PortForward(ForwardTarget),
@@ -66,6 +71,13 @@ impl Target {
             namespace: object.namespace().to_string(),
             name: object.name().to_string(),
         }
+    }
+
+    /// Whether this names `object`, without building a Target for it.
+    pub fn is(&self, object: &Object) -> bool {
+        self.name == object.name()
+            && self.namespace == object.namespace()
+            && self.kind == object.kind()
     }
 
     /// `deployment default/nginx`, as dialogs name objects.
@@ -136,6 +148,17 @@ pub struct Summary {
     pub pods_ready: usize,
 }
 
+/// Values the last refresh derived from objects (see
+/// [`super::refresh::Derived`]).
+#[derive(Default)]
+pub struct Derived {
+    pub readiness: super::refresh::Derived<bool>,
+    pub event_times: super::refresh::Derived<i64>,
+}
+
+/// Rows in view before the first draw tells the terminal's size.
+const DEFAULT_VISIBLE_ROWS: usize = 30;
+
 pub struct Model {
     pub info: ClusterInfo,
     pub kind: Kind,
@@ -143,16 +166,28 @@ pub struct Model {
     pub namespace: Option<String>,
     pub scope: Option<Scope>,
     pub filter: String,
+    /// The user's key overrides.
+    pub keymap: super::keymap::Keymap,
+    /// `None`: the list's order (namespace, name).
+    pub sort: Option<super::sort::Sort>,
     pub columns: Vec<String>,
-    /// The rows of the current kind that pass the filter and scope.
+    /// The rows of the current kind that pass the filter and scope. Only
+    /// the rows in view (and all of them while a text filter needs them)
+    /// have their cells formatted; the others' cells are empty.
     pub rows: Vec<Row>,
     pub selected: usize,
+    /// The first row in view.
+    pub offset: usize,
+    /// How many rows the table shows (follows the terminal's size).
+    pub visible_rows: usize,
     pub marked: BTreeSet<Target>,
     pub mode: Mode,
     pub detail: Option<Detail>,
     pub flash: Option<Flash>,
     pub events: Vec<EventLine>,
     pub summary: Summary,
+    /// What the last refresh derived from pods and events, for the next.
+    pub derived: Derived,
     /// Previous views, for esc.
     pub history: Vec<(Kind, Option<Scope>)>,
     pub quit: bool,
@@ -170,18 +205,42 @@ impl Model {
             namespace: Some("default".to_string()),
             scope: None,
             filter: String::new(),
+            keymap: Default::default(),
+            sort: None,
             columns: Vec::new(),
             rows: Vec::new(),
             selected: 0,
+            offset: 0,
+            visible_rows: DEFAULT_VISIBLE_ROWS,
             marked: BTreeSet::new(),
             mode: Mode::Normal,
             detail: None,
             flash,
             events: Vec::new(),
             summary: Summary::default(),
+            derived: Derived::default(),
             history: Vec::new(),
             quit: false,
         }
+    }
+
+    /// The rows in view.
+    pub fn shown_rows(&self) -> &[Row] {
+        let start = self.offset.min(self.rows.len());
+        let end = (start + self.visible_rows).min(self.rows.len());
+        &self.rows[start..end]
+    }
+
+    /// Moves the view so that the selected row is in it.
+    pub fn scroll_to_selection(&mut self) {
+        let height = self.visible_rows.max(1);
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + height {
+            self.offset = self.selected + 1 - height;
+        }
+        let last_start = self.rows.len().saturating_sub(height);
+        self.offset = self.offset.min(last_start);
     }
 
     pub fn selected_row(&self) -> Option<&Row> {

@@ -5,6 +5,7 @@
 //! updates so a redraw never flickers.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,12 +19,14 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::app::{Action, App};
+use super::demo::{self, Player, Story, story};
+use super::keymap::Keymap;
 use super::shell::{ShellError, session};
 use super::terminal::{self, Console};
 use super::theme::Theme;
 use crate::api::Kind;
-use crate::cli::ClusterArgs;
-use crate::cluster::{Cluster, ClusterConfig};
+use crate::cli::{ClusterArgs, StoryArgs};
+use crate::cluster::{Cluster, ClusterConfig, RuntimeChoice};
 use crate::config;
 use crate::handle::ClusterHandle;
 
@@ -31,9 +34,61 @@ use crate::handle::ClusterHandle;
 const FRAME: Duration = Duration::from_millis(33);
 /// The header's clock.
 const CLOCK_TICK: Duration = Duration::from_secs(1);
+/// How often a playing story looks whether its wait or caption is over.
+const STORY_TICK: Duration = Duration::from_millis(200);
 
 pub async fn run(args: ClusterArgs, theme: Option<String>) -> anyhow::Result<()> {
     let cluster_config = ClusterConfig::from_args(&args)?;
+    console(cluster_config, theme, None).await
+}
+
+/// `podium demo [story]`: the story checked before the terminal is taken,
+/// then the console on a fresh cluster with the story playing.
+pub async fn demo(args: StoryArgs) -> anyhow::Result<()> {
+    if args.list {
+        for (name, description) in story::built_in() {
+            println!("{name:<12} {description}");
+        }
+        println!("or give a story file's path; samples/stories/ has examples");
+        return Ok(());
+    }
+    let story = story::load(args.story.as_deref())?;
+    let (cluster_config, scratch) = demo_cluster(&args.cluster)?;
+    let result = console(cluster_config, args.theme, Some(story)).await;
+    if let Some(dir) = scratch {
+        // Only certificates and a kubeconfig live there; objects stayed in memory.
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    result
+}
+
+/// The demo's cluster: in memory so that every run starts from nothing,
+/// on the simulated runtime unless asked otherwise, on a free API port so
+/// that it runs next to a `podium` on the default one. Answers the scratch
+/// directory to remove afterwards, when it made one.
+fn demo_cluster(args: &ClusterArgs) -> anyhow::Result<(ClusterConfig, Option<PathBuf>)> {
+    let mut config = ClusterConfig::from_args(args)?;
+    config.in_memory = true;
+    config.runtime = Some(args.runtime.unwrap_or(RuntimeChoice::Sim));
+    if args.listen.port() == crate::cli::DEFAULT_PORT {
+        config.listen.set_port(0);
+    }
+    let scratch = if args.data_dir.is_none() {
+        let dir = std::env::temp_dir().join(format!("podium-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        config.data_dir = dir.clone();
+        Some(dir)
+    } else {
+        None
+    };
+    Ok((config, scratch))
+}
+
+async fn console(
+    cluster_config: ClusterConfig,
+    theme: Option<String>,
+    story: Option<Story>,
+) -> anyhow::Result<()> {
     let (settings, mut warnings) =
         config::settings::load_settings(config::settings::config_dir().as_deref());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -51,10 +106,14 @@ pub async fn run(args: ClusterArgs, theme: Option<String>) -> anyhow::Result<()>
         let (sender, receiver) = mpsc::unbounded_channel();
         let mut app = App::new(cluster.handle(), theme, sender);
         app.set_log_capacity(settings.log_buffer_lines);
+        let (keymap, key_warnings) = Keymap::from_settings(&settings.keys);
+        app.model.keymap = keymap;
+        warnings.extend(key_warnings);
         if !warnings.is_empty() {
             app.model.flash_error(warnings.join("; "));
         }
-        event_loop(&mut console, &mut app, cluster.handle(), receiver).await?;
+        let player = story.map(|story| Player::new(story, cluster.handle()));
+        event_loop(&mut console, &mut app, player, cluster.handle(), receiver).await?;
         cluster.shutdown();
         anyhow::Ok(())
     }
@@ -79,6 +138,7 @@ fn draw_starting(console: &mut Console, theme: &Theme) -> std::io::Result<()> {
 async fn event_loop(
     console: &mut Console,
     app: &mut App,
+    mut player: Option<Player>,
     handle: Arc<dyn ClusterHandle>,
     mut actions: mpsc::UnboundedReceiver<Action>,
 ) -> anyhow::Result<()> {
@@ -89,13 +149,18 @@ async fn event_loop(
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut clock = tokio::time::interval(CLOCK_TICK);
+    let mut story_tick = tokio::time::interval(STORY_TICK);
     let mut dirty = true;
-    let mut stale = false;
+    // The kinds changed since the last frame.
+    let mut stale: Vec<Kind> = Vec::new();
     loop {
         tokio::select! {
             event = next_event(&mut keys) => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
-                    app.on_key(key);
+                    let taken = player.as_mut().is_some_and(|p| p.on_key(&key, app));
+                    if !taken {
+                        app.on_key(key);
+                    }
                     dirty = true;
                 }
                 Some(Ok(Event::Mouse(mouse))) => {
@@ -107,8 +172,15 @@ async fn event_loop(
                 Some(Err(error)) => return Err(error.into()),
                 None => return Ok(()),
             },
-            Some(_) = changes.next() => stale = true,
+            Some(kind) = changes.next() => {
+                if !stale.contains(&kind) {
+                    stale.push(kind);
+                }
+            }
             Some(action) = actions.recv() => {
+                if let Some(player) = player.as_mut() {
+                    player.on_action(&action);
+                }
                 app.on_action(action);
                 dirty = true;
             }
@@ -124,15 +196,21 @@ async fn event_loop(
                 dirty = true;
             }
             _ = clock.tick() => dirty = true,
-            _ = frame.tick(), if (dirty || stale) && shell.is_none() => {
+            _ = story_tick.tick(), if player.is_some() => {}
+            _ = frame.tick(), if (dirty || !stale.is_empty()) && shell.is_none() => {
                 // Watch changes are coalesced: one refresh per frame.
-                if stale {
-                    app.refresh();
-                    stale = false;
+                if !stale.is_empty() {
+                    app.refresh_changed(&stale);
+                    stale.clear();
                 }
-                draw(console, app)?;
+                draw(console, app, player.as_ref())?;
                 dirty = false;
             }
+        }
+        if let Some(player) = player.as_mut()
+            && player.tick(app)
+        {
+            dirty = true;
         }
         if app.model.quit {
             return Ok(());
@@ -168,9 +246,14 @@ async fn finished(
     }
 }
 
-fn draw(console: &mut Console, app: &App) -> std::io::Result<()> {
+fn draw(console: &mut Console, app: &mut App, player: Option<&Player>) -> std::io::Result<()> {
     crossterm::queue!(console.backend_mut(), BeginSynchronizedUpdate)?;
-    console.draw(|frame| app.draw(frame))?;
+    console.draw(|frame| {
+        app.draw(frame);
+        if let Some(player) = player {
+            demo::draw::draw(player, app, frame, &app.theme);
+        }
+    })?;
     crossterm::queue!(console.backend_mut(), EndSynchronizedUpdate)?;
     console.backend_mut().flush()
 }

@@ -146,24 +146,31 @@ pub async fn restart(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<S
     ))
 }
 
-/// `kubectl rollout undo`: the pod template of the revision before the
-/// current one goes back into the Deployment.
-pub async fn undo(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<String, String> {
-    let deployment = handle
-        .get(Kind::Deployment, &target.namespace, &target.name)
-        .ok_or_else(|| format!("{} is gone", target.describe()))?;
-    let revision_of = |object: &Object| {
-        object
-            .meta()
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(REVISION))
-            .and_then(|r| r.parse::<i64>().ok())
-    };
-    let current = revision_of(&deployment).unwrap_or(0);
+/// One revision in a Deployment's history: its ReplicaSet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    pub number: i64,
+    /// The images of its pod template, as `kubectl rollout history` shows.
+    pub images: Vec<String>,
+    /// Its ReplicaSet's pod template.
+    template: Value,
+}
+
+fn revision_of(object: &Object) -> Option<i64> {
+    object
+        .meta()
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(REVISION))
+        .and_then(|r| r.parse::<i64>().ok())
+}
+
+/// The Deployment's current revision and its history, oldest first.
+pub fn history(handle: &dyn ClusterHandle, deployment: &Object) -> (i64, Vec<Revision>) {
+    let current = revision_of(deployment).unwrap_or(0);
     let uid = deployment.meta().uid.clone().unwrap_or_default();
-    let previous = handle
-        .list(Kind::ReplicaSet, Some(&target.namespace))
+    let mut revisions: Vec<Revision> = handle
+        .list(Kind::ReplicaSet, Some(deployment.namespace()))
         .into_iter()
         .filter(|rs| {
             rs.meta()
@@ -172,16 +179,32 @@ pub async fn undo(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<Stri
                 .flatten()
                 .any(|o| o.uid == uid)
         })
-        .filter_map(|rs| Some((revision_of(&rs)?, rs)))
-        .filter(|(revision, _)| *revision < current)
-        .max_by_key(|(revision, _)| *revision);
-    let Some((revision, rs)) = previous else {
-        return Err(format!(
-            "{} has no previous revision to roll back to",
-            target.describe()
-        ));
-    };
-    let mut template = template(&rs).unwrap_or_default();
+        .filter_map(|rs| {
+            let template = template(&rs).unwrap_or_default();
+            Some(Revision {
+                number: revision_of(&rs)?,
+                images: template["spec"]["containers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c["image"].as_str().map(str::to_string))
+                    .collect(),
+                template,
+            })
+        })
+        .collect();
+    revisions.sort_by_key(|revision| revision.number);
+    (current, revisions)
+}
+
+/// `kubectl rollout undo --to-revision`: the pod template of `revision`
+/// goes back into the Deployment.
+pub async fn undo(
+    handle: Arc<dyn ClusterHandle>,
+    target: Target,
+    revision: Revision,
+) -> Result<String, String> {
+    let mut template = revision.template;
     if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
         labels.remove("pod-template-hash");
     }
@@ -196,8 +219,9 @@ pub async fn undo(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<Stri
         .await
         .map_err(explain)?;
     Ok(format!(
-        "{} rolled back (to revision {revision})",
-        target.kind.resource_name(&target.name)
+        "{} rolled back (to revision {})",
+        target.kind.resource_name(&target.name),
+        revision.number
     ))
 }
 
@@ -222,9 +246,18 @@ pub async fn apply_file(handle: Arc<dyn ClusterHandle>, path: PathBuf) -> Result
                 .unwrap_or_default()
         )
     })?;
+    apply_text(handle, path.display().to_string(), yaml).await
+}
+
+/// Applies a YAML text; `shown` names it in errors (a path, usually).
+pub async fn apply_text(
+    handle: Arc<dyn ClusterHandle>,
+    shown: String,
+    yaml: String,
+) -> Result<String, String> {
     let lines = handle
         .apply(&yaml, false)
         .await
-        .map_err(|error| format!("{}: {}", path.display(), explain(error)))?;
+        .map_err(|error| format!("{shown}: {}", explain(error)))?;
     Ok(lines.join(", "))
 }

@@ -82,8 +82,22 @@ async fn apply_scale_set_image_undo_and_delete_from_the_keys() {
         })
         .await;
 
-    // `u` goes back to the revision before.
+    // `u` offers the revisions, the one before the current first; a
+    // revision that does not exist is refused with the ones that do.
     console.key(KeyCode::Char('u'));
+    let screen = console.screen();
+    assert!(
+        screen.contains("back to revision (1 library/nginx:1.14-alpine)"),
+        "{screen}"
+    );
+    console.answer("7");
+    console
+        .wait_until("the refusal", |s| {
+            s.contains("no revision \"7\" of deployment default/nginx-dep; its revisions are 1, 2")
+        })
+        .await;
+    console.key(KeyCode::Char('u'));
+    console.key(KeyCode::Enter);
     console
         .wait_until("the undo flash", |s| {
             s.contains("rolled back (to revision 1)")
@@ -140,14 +154,23 @@ async fn views_filters_drill_down_and_errors() {
         assert!(screen.contains(title), ":{command} shows\n{screen}");
     }
 
-    // Enter on a Deployment drills into its pods; esc comes back.
+    // Enter on a Deployment drills into its ReplicaSets, Enter on one into
+    // its pods; esc comes back one step at a time.
     console.command("deploy");
     console.key(KeyCode::Enter);
     let screen = console.screen();
     assert!(
-        screen.contains("pods(default)[5] <deployment default/nginx-dep>"),
+        screen.contains("replicasets(default)[1] <deployment default/nginx-dep>"),
         "{screen}"
     );
+    console.key(KeyCode::Enter);
+    let screen = console.screen();
+    assert!(
+        screen.contains("pods(default)[5] <replicaset default/nginx-dep-"),
+        "{screen}"
+    );
+    console.key(KeyCode::Esc);
+    assert!(console.screen().contains("replicasets(default)[1]"));
     console.key(KeyCode::Esc);
     assert!(console.screen().contains("deployments(default)[1]"));
 
@@ -171,6 +194,21 @@ async fn views_filters_drill_down_and_errors() {
     assert!(console.screen().contains("pods(default)[5] <app=server>"));
     console.command("pod app=nobody");
     assert!(console.screen().contains("pods(default)[0] <app=nobody>"));
+
+    // Shift-n sorts by name, again reverses; the title says so.
+    console.command("po");
+    console.key(KeyCode::Char('N'));
+    console.key(KeyCode::Char('N'));
+    let screen = console.screen();
+    assert!(screen.contains("pods(default)[5] [↓name]"), "{screen}");
+    let names: Vec<&str> = screen
+        .lines()
+        .filter_map(|line| line.trim_start_matches('│').split_whitespace().next())
+        .filter(|name| name.starts_with("nginx-dep-"))
+        .collect();
+    let mut descending = names.clone();
+    descending.sort_by(|a, b| b.cmp(a));
+    assert_eq!(names, descending);
 
     // A typo says what went wrong and what works.
     console.command("frobs");
@@ -389,4 +427,37 @@ async fn the_rollout_view_follows_a_set_image_live() {
     assert!(screen.contains("Progressing"), "{screen}");
     console.key(KeyCode::Esc);
     assert!(console.screen().contains("deployments(default)[1]"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_from_the_settings_file_replace_the_defaults() {
+    let (settings, warnings) = podium::config::settings::parse_settings(
+        "podium.yaml",
+        "keys:\n  delete: ctrl-k\n  describe: x\n",
+    );
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let (keymap, warnings) = podium::tui::keymap::Keymap::from_settings(&settings.keys);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let mut console = Console::start().await;
+    console.app.model.keymap = keymap;
+    console.command("ns");
+    console
+        .wait_until("the default namespace", |s| {
+            rows_starting(s, "default") == 1
+        })
+        .await;
+    assert!(console.screen().contains("<ctrl-k> delete"));
+    // d no longer describes; x does.
+    console.key(KeyCode::Char('d'));
+    assert!(!console.screen().contains("describe namespace"));
+    console.key(KeyCode::Char('x'));
+    let screen = console.screen();
+    assert!(screen.contains("describe namespace default"), "{screen}");
+    console.key(KeyCode::Esc);
+    // ctrl-k asks to delete, naming the object; ctrl-d does nothing.
+    console.ctrl('d');
+    assert!(!console.screen().contains("Delete namespace"));
+    console.ctrl('k');
+    assert!(console.screen().contains("Delete namespace default?"));
+    console.key(KeyCode::Char('n'));
 }

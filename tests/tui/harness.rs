@@ -72,6 +72,15 @@ impl Console {
         }
     }
 
+    /// What tasks reported since the last call (write answers, logs).
+    pub fn take_actions(&mut self) -> Vec<Action> {
+        let mut taken = Vec::new();
+        while let Ok(action) = self.actions.try_recv() {
+            taken.push(action);
+        }
+        taken
+    }
+
     pub fn key(&mut self, code: KeyCode) {
         self.app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
     }
@@ -104,13 +113,13 @@ impl Console {
     }
 
     pub fn screen(&mut self) -> String {
-        let app = &self.app;
+        let app = &mut self.app;
         self.terminal.draw(|frame| app.draw(frame)).expect("draw");
         buffer_text(self.terminal.backend().buffer())
     }
 
     pub fn buffer(&mut self) -> Buffer {
-        let app = &self.app;
+        let app = &mut self.app;
         self.terminal.draw(|frame| app.draw(frame)).expect("draw");
         self.terminal.backend().buffer().clone()
     }
@@ -187,6 +196,15 @@ pub fn sample(name: &str) -> String {
 }
 
 /// Rows of the table whose first cell starts with `prefix`.
+/// Table rows that start with `prefix` and contain `text`.
+pub fn rows_with(screen: &str, prefix: &str, text: &str) -> usize {
+    screen
+        .lines()
+        .map(|line| line.trim_start_matches('│'))
+        .filter(|line| line.starts_with(prefix) && line.contains(text))
+        .count()
+}
+
 pub fn rows_starting(screen: &str, prefix: &str) -> usize {
     screen
         .lines()

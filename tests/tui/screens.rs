@@ -6,10 +6,10 @@ use podium::tui::theme::Theme;
 use ratatui::style::Color;
 use regex::Regex;
 
-use crate::harness::{Console, rows_starting, sample};
+use crate::harness::{Console, rows_starting, rows_with, sample};
 
 /// Replaces what changes from run to run.
-fn redact(screen: &str) -> String {
+pub fn redact(screen: &str) -> String {
     let rules = [
         (r"\d{2}:\d{2}:\d{2}", "HH:MM:SS"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
@@ -37,7 +37,7 @@ async fn the_pods_and_deployments_views() {
         .wait_until("five ready pods", |s| {
             rows_starting(s, "nginx-dep-") == 5
                 && s.contains("pods ready 5/5")
-                && s.matches(" 1/1 ").count() >= 5
+                && rows_with(s, "nginx-dep-", " 1/1 ") == 5
         })
         .await;
     // The events pane is live and its order follows timing; the table and
@@ -45,7 +45,12 @@ async fn the_pods_and_deployments_views() {
     let table: String = screen.lines().take(12).collect::<Vec<_>>().join("\n");
     insta::assert_snapshot!("pods_view", redact(&table));
     console.command("deploy");
-    let screen = console.screen();
+    // The Deployment's status follows its pods' by a moment.
+    let screen = console
+        .wait_until("the deployment counts five ready", |s| {
+            rows_with(s, "nginx-dep", " 5/5 ") == 1
+        })
+        .await;
     let table: String = screen.lines().take(6).collect::<Vec<_>>().join("\n");
     insta::assert_snapshot!("deployments_view", redact(&table));
 }

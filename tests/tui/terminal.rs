@@ -3,6 +3,7 @@
 //! terminal to a shell in the container and takes it back on `exit`.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 struct Tmux {
@@ -10,8 +11,14 @@ struct Tmux {
 }
 
 impl Tmux {
-    fn start(name: &str, command: &str) -> Tmux {
-        let session = format!("podium-test-{name}-{}", std::process::id());
+    fn start(command: &str) -> Tmux {
+        // Tests run in parallel in one process: one session each.
+        static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+        let session = format!(
+            "podium-test-{}-{}",
+            std::process::id(),
+            SESSIONS.fetch_add(1, Ordering::Relaxed)
+        );
         let status = Command::new("tmux")
             .args([
                 "new-session",
@@ -84,7 +91,7 @@ fn podium_opens_the_console_takes_keys_and_gives_the_terminal_back() {
         env!("CARGO_BIN_EXE_podium"),
         dir.path().display()
     );
-    let tmux = Tmux::start("console", &command);
+    let tmux = Tmux::start(&command);
     let screen = tmux.wait_for("pods(default)[0]");
     assert!(screen.contains("runtime sim://"), "{screen}");
     tmux.send(&[":", "deploy", "Enter"]);
@@ -95,6 +102,57 @@ fn podium_opens_the_console_takes_keys_and_gives_the_terminal_back() {
     assert!(!screen.contains("deployments(default)"), "{screen}");
     // Its own logs went to the data directory, not to the terminal.
     assert!(dir.path().join("logs").is_dir());
+}
+
+#[test]
+fn podium_demo_plays_pauses_steps_and_quits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let command = format!(
+        "{} demo --sim-latency 0 --data-dir {} --ingress-listen 127.0.0.1:0; echo podium-exited-with-$?; sleep 30",
+        env!("CARGO_BIN_EXE_podium"),
+        dir.path().display()
+    );
+    let tmux = Tmux::start(&command);
+    let screen = tmux.wait_for("demo rollout · step 1/8");
+    assert!(screen.contains("runtime sim://"), "{screen}");
+    tmux.send(&["Space"]);
+    tmux.wait_for("step 1/8 · paused");
+    tmux.send(&["Right"]);
+    let screen = tmux.wait_for("deployment.apps/nginx-dep created");
+    assert!(screen.contains("step 2/8 · paused"), "{screen}");
+    tmux.send(&["Space"]);
+    tmux.wait_for("step 3/8");
+    tmux.send(&["q"]);
+    let screen = tmux.wait_for("podium-exited-with-0");
+    assert!(!screen.contains("demo rollout"), "{screen}");
+}
+
+#[test]
+fn podium_demo_refuses_a_broken_story_before_taking_the_terminal() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let story = dir.path().join("mine.yaml");
+    std::fs::write(
+        &story,
+        "name: mine\nsteps:\n  - caption: x\n    scale: {deployment: a}\n",
+    )
+    .expect("write story");
+    let output = Command::new(env!("CARGO_BIN_EXE_podium"))
+        .args(["demo", story.to_str().expect("utf-8")])
+        .output()
+        .expect("podium runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("mine.yaml:4: steps[0].scale: missing field `replicas`"),
+        "{stderr}"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_podium"))
+        .args(["demo", "--list"])
+        .output()
+        .expect("podium runs");
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with("rollout "), "{stdout}");
 }
 
 /// Removes the test's containers even when it fails.
@@ -118,7 +176,7 @@ fn s_on_a_pod_opens_a_shell_in_the_terminal_and_exit_gives_the_console_back() {
         env!("CARGO_BIN_EXE_podium"),
         dir.path().display()
     );
-    let tmux = Tmux::start("shell", &command);
+    let tmux = Tmux::start(&command);
     tmux.wait_for("pods(default)[0]");
     let kubeconfig = dir.path().join("kubeconfig");
     let created = Command::new("kubectl")

@@ -92,6 +92,7 @@ async fn shift_f_on_a_service_forwards_http_to_one_of_its_ready_pods() {
         .wait_until("the services", |s| s.contains("services(default)"))
         .await;
     assert!(rows_starting(&screen, "echo ") == 1, "{screen}");
+    assert!(screen.contains("<shift-f> port-forward"), "{screen}");
     // Rows are sorted by name: echo before kubernetes.
     console.key(KeyCode::Home);
     console.key(KeyCode::Char('F'));

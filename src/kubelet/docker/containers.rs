@@ -15,7 +15,8 @@ use super::DockerRuntime;
 use super::error::{engine_message, failed, runtime_error, status_code};
 use super::inspect::container_info;
 use crate::kubelet::runtime::{
-    ContainerId, ContainerInfo, LABEL_CLUSTER, LABEL_ROLE, ROLE_SANDBOX, RuntimeError,
+    ContainerId, ContainerInfo, ContainerRunState, LABEL_CLUSTER, LABEL_ROLE, ROLE_SANDBOX,
+    RuntimeError,
 };
 
 /// How many inspects `list_containers` runs at once.
@@ -138,7 +139,10 @@ impl DockerRuntime {
         let image_id = self
             .image_reference(response.image.as_deref().unwrap_or_default())
             .await;
-        Ok(container_info(response, &self.inner.network_id, image_id))
+        let mut info = container_info(response, &self.inner.network_id, image_id);
+        info.oom_killed |= info.state == ContainerRunState::Exited
+            && self.inner.oom_killed.lock().contains(&info.id);
+        Ok(info)
     }
 
     /// Ids of every container and sandbox of this cluster, running or

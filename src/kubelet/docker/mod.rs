@@ -35,7 +35,7 @@ mod sandbox;
 mod spec;
 mod tcp_probe;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +84,10 @@ struct Inner {
     ports: ports::PortCache,
     /// Docker image id → the imageID the kubelet reports.
     image_ids: Mutex<HashMap<String, String>>,
+    /// Containers whose last run Docker's `oom` event reported killed. The
+    /// engine can send that event after `die`, too late for the state it
+    /// keeps, so inspection consults this as well (see [`events`]).
+    oom_killed: Mutex<HashSet<String>>,
 }
 
 impl DockerRuntime {
@@ -102,6 +106,7 @@ impl DockerRuntime {
                 network_id,
                 ports: ports::PortCache::default(),
                 image_ids: Mutex::new(HashMap::new()),
+                oom_killed: Mutex::new(HashSet::new()),
             }),
         })
     }

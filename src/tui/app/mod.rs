@@ -9,6 +9,7 @@ use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+mod demo_hooks;
 mod overlays;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,7 @@ use super::portforward::{ForwardEvent, Forwards};
 use super::refresh;
 use super::rollout::{RolloutInput, RolloutIntent, RolloutView};
 use super::shell::ShellRequest;
+use super::sort::{Sort, SortKey};
 use super::theme::Theme;
 use super::{views, workloads};
 use crate::api::{Kind, Object};
@@ -166,7 +168,20 @@ impl App {
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame) {
+    /// Re-reads what depends on objects of the `changed` kinds.
+    pub fn refresh_changed(&mut self, changed: &[Kind]) {
+        refresh::refresh_changed(&mut self.model, self.handle.as_ref(), changed);
+        if let Some(rollout) = self.rollout.as_mut() {
+            observe_rollout(rollout, self.handle.as_ref());
+        }
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame) {
+        let visible_rows = views::table_rows(frame.area());
+        if visible_rows != self.model.visible_rows {
+            self.model.visible_rows = visible_rows;
+            self.show_selection();
+        }
         views::draw(frame, &self.model, &self.theme);
         let body = views::body_area(frame.area());
         if self.editor.is_some()
@@ -206,7 +221,7 @@ impl App {
 
     pub fn on_action(&mut self, action: Action) {
         match action {
-            Action::Changed(_) => self.refresh(),
+            Action::Changed(kind) => self.refresh_changed(&[kind]),
             Action::Done(Ok(text)) => self.model.flash(text),
             Action::Done(Err(text)) => self.model.flash_error(text),
             Action::Log { generation, line } if generation == self.log_generation => {
@@ -272,7 +287,10 @@ impl App {
             MouseEventKind::Down(_) if self.model.detail.is_none() => {
                 // The table's first row is under the header (2 lines), the
                 // table's border and its column names.
-                let row = usize::from(mouse.row).checked_sub(views::TABLE_FIRST_ROW);
+                let row = usize::from(mouse.row)
+                    .checked_sub(views::TABLE_FIRST_ROW)
+                    .filter(|&r| r < self.model.visible_rows)
+                    .map(|r| r + self.model.offset);
                 if let Some(row) = row.filter(|&r| r < self.model.rows.len()) {
                     self.model.selected = row;
                 }
@@ -318,7 +336,11 @@ impl App {
             Mode::Prompt(prompt) => self.prompt_key(key, prompt),
             Mode::Confirm(confirm) => self.confirm_key(key, confirm),
             Mode::Normal if self.model.detail.is_some() => self.detail_key(key),
-            Mode::Normal => self.table_key(key),
+            Mode::Normal => {
+                if let Some(key) = self.model.keymap.translate(key) {
+                    self.table_key(key)
+                }
+            }
         }
     }
 
@@ -333,10 +355,8 @@ impl App {
             KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
             KeyCode::PageDown => self.move_selection(PAGE as isize),
             KeyCode::PageUp => self.move_selection(-(PAGE as isize)),
-            KeyCode::Home | KeyCode::Char('g') => self.model.selected = 0,
-            KeyCode::End | KeyCode::Char('G') => {
-                self.model.selected = self.model.rows.len().saturating_sub(1)
-            }
+            KeyCode::Home | KeyCode::Char('g') => self.select(0),
+            KeyCode::End | KeyCode::Char('G') => self.select(self.model.rows.len()),
             KeyCode::Char('d') if ctrl => self.ask_delete(),
             KeyCode::Char('d') => self.open_describe(),
             KeyCode::Char('y') => self.open_yaml(),
@@ -360,6 +380,9 @@ impl App {
                 self.model.namespace = None;
                 self.refresh();
             }
+            KeyCode::Char('N') => self.sort_by(SortKey::Name),
+            KeyCode::Char('A') => self.sort_by(SortKey::Age),
+            KeyCode::Char('S') => self.sort_by(SortKey::Status),
             KeyCode::Char(' ') => self.toggle_mark(),
             KeyCode::Enter => self.drill_down(),
             KeyCode::Esc => self.back(),
@@ -375,8 +398,19 @@ impl App {
                 .min(detail.lines.len().saturating_sub(1));
             return;
         }
-        let last = self.model.rows.len().saturating_sub(1);
-        self.model.selected = self.model.selected.saturating_add_signed(by).min(last);
+        self.select(self.model.selected.saturating_add_signed(by));
+    }
+
+    /// Selects row `index` (the last when past the end) and brings it into
+    /// view.
+    fn select(&mut self, index: usize) {
+        self.model.selected = index.min(self.model.rows.len().saturating_sub(1));
+        self.show_selection();
+    }
+
+    /// Scrolls the selection into view, formatting the rows that come in.
+    fn show_selection(&mut self) {
+        refresh::format_shown(&mut self.model, self.handle.as_ref());
     }
 
     fn detail_key(&mut self, key: KeyEvent) {
@@ -452,6 +486,7 @@ impl App {
         self.model.kind = kind;
         self.model.scope = scope;
         self.model.filter.clear();
+        self.model.sort = None;
         self.model.selected = 0;
         self.model.marked.clear();
         self.refresh();
@@ -508,6 +543,11 @@ impl App {
             .map(|object| Target::of(object))
     }
 
+    fn sort_by(&mut self, key: SortKey) {
+        self.model.sort = Some(Sort::toggled(self.model.sort, key));
+        self.refresh();
+    }
+
     fn toggle_mark(&mut self) {
         if let Some(target) = self.selected_target()
             && !self.model.marked.remove(&target)
@@ -528,9 +568,14 @@ impl App {
                 self.show(Kind::Pod, None);
             }
             Object::Deployment(_) | Object::ReplicaSet(_) | Object::Service(_) => {
+                // A Deployment's revisions first, then a revision's pods.
+                let kind = match object.as_ref() {
+                    Object::Deployment(_) => Kind::ReplicaSet,
+                    _ => Kind::Pod,
+                };
                 match workloads::selector_labels(&object) {
                     Some(labels) => self.show(
-                        Kind::Pod,
+                        kind,
                         Some(Scope {
                             label: target.describe(),
                             labels,

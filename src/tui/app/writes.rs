@@ -125,6 +125,27 @@ impl App {
                 }
                 self.spawn_write(workloads::set_image(handle, target, container, image))
             }
+            PromptPurpose::Undo { target, revisions } => {
+                let chosen =
+                    prompt.answer.trim().parse::<i64>().ok().and_then(|number| {
+                        revisions.iter().find(|revision| revision.number == number)
+                    });
+                match chosen {
+                    Some(revision) => {
+                        self.spawn_write(workloads::undo(handle, target, revision.clone()))
+                    }
+                    None => {
+                        let numbers: Vec<String> =
+                            revisions.iter().map(|r| r.number.to_string()).collect();
+                        self.model.flash_error(format!(
+                            "no revision {:?} of {}; its revisions are {}",
+                            prompt.answer.trim(),
+                            target.describe(),
+                            numbers.join(", ")
+                        ))
+                    }
+                }
+            }
             PromptPurpose::ApplyFile => {
                 self.spawn_write(workloads::apply_file(handle, prompt.answer.trim().into()))
             }
@@ -150,11 +171,43 @@ impl App {
         }
     }
 
+    /// Asks which revision to roll back to, offering the one before the
+    /// current (what `kubectl rollout undo` picks) and listing the others.
     pub(super) fn undo(&mut self) {
-        if let Some(target) = self.workload_target("undo")
-            && target.kind == Kind::Deployment
-        {
-            self.spawn_write(workloads::undo(self.handle.clone(), target));
-        }
+        let Some(target) = self.workload_target("undo") else {
+            return;
+        };
+        let Some(deployment) = self
+            .model
+            .selected_object()
+            .filter(|_| target.kind == Kind::Deployment)
+            .cloned()
+        else {
+            self.model
+                .flash_error("undo works on deployments (:deploy)");
+            return;
+        };
+        let (current, revisions) = workloads::history(self.handle.as_ref(), &deployment);
+        let Some(previous) = revisions.iter().rev().find(|r| r.number < current) else {
+            self.model.flash_error(format!(
+                "{} has no previous revision to roll back to",
+                target.describe()
+            ));
+            return;
+        };
+        let listed: Vec<String> = revisions
+            .iter()
+            .filter(|r| r.number != current)
+            .map(|r| format!("{} {}", r.number, r.images.join(",")))
+            .collect();
+        self.model.mode = Mode::Prompt(Prompt {
+            question: format!(
+                "roll {} back to revision ({})",
+                target.describe(),
+                listed.join("; ")
+            ),
+            answer: previous.number.to_string(),
+            purpose: PromptPurpose::Undo { target, revisions },
+        });
     }
 }

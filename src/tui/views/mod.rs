@@ -33,26 +33,39 @@ pub fn body_area(area: Rect) -> Rect {
     body
 }
 
-pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
-    let events = if model.detail.is_none() && frame.area().height > 20 {
+/// Header, body (table or detail), events pane, flash line and footer;
+/// the events pane shows under a table on a screen taller than 20 lines.
+fn layout(area: Rect, detail_open: bool) -> [Rect; 5] {
+    let events = if !detail_open && area.height > 20 {
         EVENTS_HEIGHT
     } else {
         0
     };
-    let [header_area, body, events_area, flash_area, footer_area] = Layout::vertical([
+    Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(3),
         Constraint::Length(events),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(area)
+}
+
+/// How many rows of objects the table shows on a screen of `area`: its
+/// body less the borders and the column names.
+pub fn table_rows(area: Rect) -> usize {
+    usize::from(layout(area, false)[1].height.saturating_sub(3))
+}
+
+pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
+    let [header_area, body, events_area, flash_area, footer_area] =
+        layout(frame.area(), model.detail.is_some());
     header::draw(frame, header_area, model, theme);
     match &model.detail {
         Some(detail) => detail::draw(frame, body, detail, theme),
         None => table::draw(frame, body, model, theme),
     }
-    if events > 0 {
+    if events_area.height > 0 {
         draw_events(frame, events_area, model, theme);
     }
     draw_flash(frame, flash_area, model, theme);
@@ -135,6 +148,7 @@ fn draw_footer(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 
 /// The keys that apply here.
 fn hints(model: &Model, theme: &Theme) -> Line<'static> {
+    let table = model.detail.is_none();
     let keys: &[(&str, &str)] = match model.detail.as_ref().map(|d| d.kind) {
         Some(DetailKind::Logs { .. }) => &[
             ("esc", "back"),
@@ -148,7 +162,7 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
                 Kind::Deployment => &[
                     (":", "view"),
                     ("/", "filter"),
-                    ("enter", "pods"),
+                    ("enter", "replicasets"),
                     ("o", "rollout"),
                     ("d", "describe"),
                     ("y", "yaml"),
@@ -180,10 +194,24 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
                     ("d", "describe"),
                     ("y", "yaml"),
                     ("l", "logs"),
+                    ("s", "shell"),
+                    ("shift-f", "port-forward"),
                     ("space", "mark"),
                     ("ctrl-d", "delete"),
                     ("a", "apply"),
                     ("0", "all ns"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::Service => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "pods"),
+                    ("shift-f", "port-forward"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("ctrl-d", "delete"),
+                    ("a", "apply"),
                     ("?", "help"),
                     ("q", "quit"),
                 ],
@@ -201,7 +229,15 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
             }
         }
     };
-    key_line(keys, theme)
+    if !table {
+        return key_line(keys, theme);
+    }
+    // The table's keys as the user's settings moved them.
+    let mapped: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|&(key, what)| (model.keymap.label(key), what))
+        .collect();
+    key_line(&mapped, theme)
 }
 
 fn key_line(keys: &[(&str, &str)], theme: &Theme) -> Line<'static> {
@@ -258,15 +294,16 @@ RESOURCES
   :po :deploy :rs :svc :ing :ep :ev :no :ns :cm :sec   switch view (tab completes)
   :pod app=x        pods with label app=x
   :ns NAME / :ns all / 0    namespace NAME / all namespaces
-  enter             drill down (deployment, replicaset, service → pods; namespace → its pods)
+  enter             drill down (deployment → replicasets → pods; service → pods; namespace → its pods)
   esc               back (clears the filter first)
   /regex  /!regex  /-l app=x   filter rows
+  N A S             sort by name, age, status (again: reverse)
   space             mark a row (ctrl-d deletes the marked rows)
   j k ↑ ↓ pgup pgdn g G   move
 ACTIONS
   d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)
   o rollout view of a deployment (s, i, u, r keep working in it)
-  s scale      i set image   r restart rollout   u undo rollout (deployments)
+  s scale      i set image   r restart rollout   u undo rollout (pick the revision)
   s shell (pods: /bin/sh, else /bin/busybox sh; exit returns)
   shift-f port-forward a pod or service (local:remote)   :pf forwards (ctrl-d stops one)
   ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)

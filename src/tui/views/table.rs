@@ -23,6 +23,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if let Some(scope) = &model.scope {
         title.push_str(&format!("<{}> ", scope.label));
     }
+    if let Some(sort) = &model.sort {
+        title.push_str(&format!("[{}] ", sort.label()));
+    }
     if !model.filter.is_empty() {
         title.push_str(&format!("</{}> ", model.filter));
     }
@@ -33,14 +36,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         .filter(|(_, name)| STATUS_COLUMNS.contains(&name.as_str()))
         .map(|(i, _)| i)
         .collect();
-    let widths = column_widths(model);
+    let shown = model.shown_rows();
+    let widths = column_widths(model, shown);
     let header = Row::new(
         model
             .columns
             .iter()
             .map(|name| Cell::from(Span::styled(name.clone(), theme.table_header))),
     );
-    let rows = model.rows.iter().map(|row| {
+    // Only the rows on screen are built: at 10,000 pods a frame stays cheap.
+    let rows = shown.iter().map(|row| {
         let marked = model.marked.contains(&Target::of(&row.object));
         Row::new(row.cells.iter().enumerate().map(|(i, text)| {
             let style = if marked {
@@ -57,18 +62,18 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         .header(header)
         .block(pane(title, theme))
         .row_highlight_style(theme.selected);
-    let mut state =
-        TableState::default().with_selected((!model.rows.is_empty()).then_some(model.selected));
+    let mut state = TableState::default()
+        .with_selected((!shown.is_empty()).then(|| model.selected.saturating_sub(model.offset)));
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// Each column as wide as its widest cell (capped), the last takes the rest.
-fn column_widths(model: &Model) -> Vec<Constraint> {
+/// Each column as wide as its widest cell on screen (capped), the last
+/// takes the rest.
+fn column_widths(model: &Model, shown: &[crate::handle::Row]) -> Vec<Constraint> {
     let count = model.columns.len();
     (0..count)
         .map(|i| {
-            let widest = model
-                .rows
+            let widest = shown
                 .iter()
                 .map(|row| row.cells.get(i).map_or(0, |c| c.chars().count()))
                 .chain(std::iter::once(model.columns[i].len()))
