@@ -7,18 +7,21 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::StreamExt;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
 use http::Method;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{ClusterHandle, ClusterInfo, FieldCause, HandleError, LogQuery, Row, Table};
+use super::{
+    AttachedProcess, ClusterHandle, ClusterInfo, ExecOutput, ExecParams, FieldCause, HandleError,
+    LogQuery, PortStream, Row, Table, TerminalSize,
+};
 use crate::api::{Kind, Object};
 use crate::apiserver::table::{IncludeObject, table_with};
 use crate::apiserver::{ServerState, serve_local};
-use crate::kubelet::LogOptions;
+use crate::kubelet::{ExecChunk, ExecRequest, ExecSession, LogOptions};
 use crate::store::{ListFilter, Store, WatchItem};
 
 pub struct EmbeddedHandle {
@@ -320,6 +323,108 @@ impl ClusterHandle for EmbeddedHandle {
             .await
             .map_err(|error| HandleError::Invalid(error.to_string()))?;
         Ok(lines(bytes))
+    }
+
+    async fn exec(
+        &self,
+        namespace: &str,
+        pod: &str,
+        params: ExecParams,
+    ) -> Result<AttachedProcess, HandleError> {
+        if params.command.is_empty() {
+            return Err(HandleError::Invalid(
+                "exec needs a command, e.g. /bin/sh".to_string(),
+            ));
+        }
+        let request = ExecRequest {
+            command: params.command,
+            stdin: params.stdin,
+            tty: params.tty,
+        };
+        let session = self
+            .api
+            .logs
+            .exec(namespace, pod, params.container.as_deref(), &request)
+            .await
+            .map_err(|error| HandleError::Connect(error.to_string()))?;
+        Ok(attached(session, pod))
+    }
+
+    async fn port_forward(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+    ) -> Result<PortStream, HandleError> {
+        if self.get(Kind::Pod, namespace, pod).is_none() {
+            return Err(HandleError::Connect(format!(
+                "pods \"{pod}\" not found in namespace {namespace}"
+            )));
+        }
+        // The loopback address the API server's port-forward dials too.
+        let address = self
+            .api
+            .logs
+            .port_address(namespace, pod, port)
+            .await
+            .ok_or_else(|| {
+                HandleError::Connect(format!(
+                    "pod {namespace}/{pod} is not running or does not publish port {port}"
+                ))
+            })?;
+        let socket = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(|error| {
+                HandleError::Connect(format!(
+                    "port {port} of pod {namespace}/{pod} ({address}) refused the connection: {error}"
+                ))
+            })?;
+        let _ = socket.set_nodelay(true);
+        Ok(Box::new(socket))
+    }
+}
+
+/// The runtime's exec session as the handle's process: the same session
+/// `kubectl exec` gets from the API server (`PodLogs::exec`).
+fn attached(session: ExecSession, pod: &str) -> AttachedProcess {
+    let ExecSession {
+        stdin,
+        resize,
+        output,
+        exit_code,
+    } = session;
+    let resize = resize.map(|runtime| {
+        // Sizes go through a relay so the handle's type stays its own.
+        let (sender, mut sizes) = tokio::sync::mpsc::channel::<TerminalSize>(4);
+        tokio::spawn(async move {
+            while let Some(size) = sizes.recv().await {
+                if runtime.send((size.width, size.height)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        sender
+    });
+    let output = output
+        .map(|chunk| match chunk {
+            ExecChunk::Stdout(bytes) => ExecOutput::Stdout(bytes),
+            ExecChunk::Stderr(bytes) => ExecOutput::Stderr(bytes),
+        })
+        .boxed();
+    let pod = pod.to_string();
+    let status = async move {
+        exit_code.await.map_err(|_| {
+            HandleError::Connect(format!(
+                "the runtime reported no exit code for the command in pod {pod}"
+            ))
+        })
+    }
+    .boxed();
+    AttachedProcess {
+        stdin,
+        output,
+        resize,
+        status,
     }
 }
 

@@ -4,10 +4,15 @@
 //! nothing here names the store, the kubelet or the API server's internals.
 
 pub mod embedded;
+mod stream;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
 use futures::stream::BoxStream;
+
+pub use self::stream::{AttachedProcess, ExecOutput, ExecParams, PortStream, TerminalSize};
 
 use crate::api::{Kind, Object};
 
@@ -61,6 +66,9 @@ pub enum HandleError {
     Invalid(String),
     #[error("{0}")]
     Unsupported(String),
+    /// A connection into a pod could not be made (exec, port-forward).
+    #[error("{0}")]
+    Connect(String),
 }
 
 /// Logs options the console asks for.
@@ -116,4 +124,22 @@ pub trait ClusterHandle: Send + Sync {
         pod: &str,
         query: LogQuery,
     ) -> Result<BoxStream<'static, String>, HandleError>;
+
+    /// Starts a command in a container (kubectl exec): stdin, output,
+    /// terminal size and exit code as an [`AttachedProcess`].
+    async fn exec(
+        &self,
+        namespace: &str,
+        pod: &str,
+        params: ExecParams,
+    ) -> Result<AttachedProcess, HandleError>;
+
+    /// One connection to `port` of a pod (kubectl port-forward opens one
+    /// per local connection): bytes both ways until either side closes.
+    async fn port_forward(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+    ) -> Result<PortStream, HandleError>;
 }

@@ -13,6 +13,8 @@ pub enum Command {
     },
     /// Switch namespace (`all` or `-A` for all).
     Namespace(Option<String>),
+    /// The console's port-forwards (`:pf`).
+    PortForwards,
     Quit,
     Help,
 }
@@ -20,7 +22,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     #[error(
-        "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec or :help"
+        "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec, :pf or :help"
     )]
     Unknown(String),
     #[error("bad label selector {0:?}: write key=value[,key=value]")]
@@ -60,6 +62,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
     match first {
         "q" | "q!" | "quit" => return Ok(Command::Quit),
         "help" | "?" => return Ok(Command::Help),
+        "pf" | "portforward" | "portforwards" => return Ok(Command::PortForwards),
         _ => {}
     }
     let Some(kind) = kind_named(first) else {
@@ -149,6 +152,8 @@ mod tests {
         );
         assert_eq!(parse("ns all"), Ok(Command::Namespace(None)));
         assert!(matches!(parse("frobs"), Err(CommandError::Unknown(_))));
+        assert_eq!(parse("pf"), Ok(Command::PortForwards));
+        assert_eq!(parse("portforwards"), Ok(Command::PortForwards));
         assert!(matches!(parse("po app"), Err(CommandError::Selector(_))));
     }
 

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::portforward::ForwardTarget;
 use crate::api::{Kind, Object};
 use crate::handle::{ClusterInfo, Row};
 
@@ -40,6 +41,13 @@ pub enum PromptPurpose {
         revisions: Vec<super::workloads::Revision>,
     },
     ApplyFile,
+    /// `local:remote` for a forward to a pod or service.
+    PortForward(ForwardTarget),
+    /// Which container of a pod of several the shell goes to.
+    ShellContainer {
+        target: Target,
+        containers: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

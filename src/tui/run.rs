@@ -16,10 +16,12 @@ use ratatui::layout::Alignment;
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::app::{Action, App};
 use super::demo::{self, Player, Story, story};
 use super::keymap::Keymap;
+use super::shell::{ShellError, session};
 use super::terminal::{self, Console};
 use super::theme::Theme;
 use crate::api::Kind;
@@ -140,7 +142,9 @@ async fn event_loop(
     handle: Arc<dyn ClusterHandle>,
     mut actions: mpsc::UnboundedReceiver<Action>,
 ) -> anyhow::Result<()> {
-    let mut keys = EventStream::new();
+    // Dropped while a shell has the terminal, so it reads no keys then.
+    let mut keys = Some(EventStream::new());
+    let mut shell: Option<JoinHandle<Result<i32, ShellError>>> = None;
     let mut changes = handle.changes(&Kind::ALL);
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -151,7 +155,7 @@ async fn event_loop(
     let mut stale: Vec<Kind> = Vec::new();
     loop {
         tokio::select! {
-            event = keys.next() => match event {
+            event = next_event(&mut keys) => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
                     let taken = player.as_mut().is_some_and(|p| p.on_key(&key, app));
                     if !taken {
@@ -180,9 +184,20 @@ async fn event_loop(
                 app.on_action(action);
                 dirty = true;
             }
+            ended = finished(&mut shell) => {
+                shell = None;
+                terminal::resume(console)?;
+                keys = Some(EventStream::new());
+                let ended = match ended {
+                    Ok(result) => result.map_err(|error| error.to_string()),
+                    Err(error) => Err(format!("the shell session failed: {error}")),
+                };
+                app.on_action(Action::ShellEnded(ended));
+                dirty = true;
+            }
             _ = clock.tick() => dirty = true,
             _ = story_tick.tick(), if player.is_some() => {}
-            _ = frame.tick(), if dirty || !stale.is_empty() => {
+            _ = frame.tick(), if (dirty || !stale.is_empty()) && shell.is_none() => {
                 // Watch changes are coalesced: one refresh per frame.
                 if !stale.is_empty() {
                     app.refresh_changed(&stale);
@@ -200,6 +215,34 @@ async fn event_loop(
         if app.model.quit {
             return Ok(());
         }
+        if shell.is_none()
+            && let Some(request) = app.take_shell()
+        {
+            keys = None;
+            terminal::suspend(console)?;
+            let handle = handle.clone();
+            shell = Some(tokio::spawn(async move {
+                session::run(handle.as_ref(), &request).await
+            }));
+        }
+    }
+}
+
+/// The next terminal event; never, while the keys are paused.
+async fn next_event(keys: &mut Option<EventStream>) -> Option<std::io::Result<Event>> {
+    match keys {
+        Some(keys) => keys.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The shell's end; never, while none runs.
+async fn finished(
+    shell: &mut Option<JoinHandle<Result<i32, ShellError>>>,
+) -> Result<Result<i32, ShellError>, tokio::task::JoinError> {
+    match shell {
+        Some(task) => task.await,
+        None => std::future::pending().await,
     }
 }
 

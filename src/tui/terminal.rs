@@ -29,6 +29,33 @@ pub fn leave() {
     let _ = execute!(io::stdout(), crossterm::cursor::Show);
 }
 
+/// Hands the terminal to a sub-program (the shell): the main screen,
+/// cleared, with the cursor shown and no mouse capture. Raw mode stays, so
+/// every key reaches the program as typed.
+pub fn suspend(console: &mut Console) -> io::Result<()> {
+    execute!(
+        console.backend_mut(),
+        LeaveAlternateScreen,
+        DisableMouseCapture,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All),
+        crossterm::cursor::MoveTo(0, 0),
+        crossterm::cursor::Show
+    )
+}
+
+/// Takes the terminal back after [`suspend`]; the next draw repaints all.
+pub fn resume(console: &mut Console) -> io::Result<()> {
+    // The program may have left raw mode; the console needs it.
+    enable_raw_mode()?;
+    execute!(
+        console.backend_mut(),
+        EnterAlternateScreen,
+        EnableMouseCapture,
+        crossterm::cursor::Hide
+    )?;
+    console.clear()
+}
+
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -17,17 +17,30 @@ pub struct Console {
     pub terminal: Terminal<TestBackend>,
     actions: mpsc::UnboundedReceiver<Action>,
     pub cluster: Cluster,
+    /// On Docker: the cluster id whose containers are removed on drop.
+    docker_cluster: Option<String>,
     _dir: tempfile::TempDir,
 }
 
 impl Console {
     pub async fn start() -> Console {
+        Console::start_on(RuntimeChoice::Sim).await
+    }
+
+    /// A console over pods on the local Docker engine; its containers are
+    /// removed when it is dropped.
+    pub async fn start_docker() -> Console {
+        Console::start_on(RuntimeChoice::Docker).await
+    }
+
+    async fn start_on(runtime: RuntimeChoice) -> Console {
+        let docker = matches!(runtime, RuntimeChoice::Docker);
         let dir = tempfile::tempdir().expect("temp dir");
         let cluster = Cluster::start(ClusterConfig {
             data_dir: dir.path().to_path_buf(),
             in_memory: true,
             listen: "127.0.0.1:0".parse().expect("address"),
-            runtime: Some(RuntimeChoice::Sim),
+            runtime: Some(runtime),
             sim: SimOptions {
                 latency_factor: 0.0,
             },
@@ -43,11 +56,18 @@ impl Console {
         let (sender, actions) = mpsc::unbounded_channel();
         let app = App::new(cluster.handle(), Theme::dark(), sender);
         let terminal = Terminal::new(TestBackend::new(140, 40)).expect("terminal");
+        let docker_cluster = docker.then(|| {
+            std::fs::read_to_string(dir.path().join("cluster-id"))
+                .expect("the cluster id in the data directory")
+                .trim()
+                .to_string()
+        });
         Console {
             app,
             terminal,
             actions,
             cluster,
+            docker_cluster,
             _dir: dir,
         }
     }
@@ -123,6 +143,34 @@ impl Console {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self.cluster.shutdown();
+        if let Some(id) = &self.docker_cluster {
+            remove_docker_cluster(id);
+        }
+    }
+}
+
+/// Removes every container (and sandbox) a cluster left on Docker.
+pub fn remove_docker_cluster(cluster_id: &str) {
+    let listed = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter"])
+        .arg(format!("label=podium.dev/cluster={cluster_id}"))
+        .output();
+    let Ok(listed) = listed else { return };
+    let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if !ids.is_empty() {
+        let _ = std::process::Command::new("docker")
+            .args(["rm", "-f"])
+            .args(&ids)
+            .output();
     }
 }
 

@@ -7,3 +7,4 @@ mod flows;
 mod harness;
 mod screens;
 mod terminal;
+mod traffic;

@@ -1,5 +1,6 @@
 //! The real binary in a real terminal (tmux): it opens, takes keys,
-//! quits with `q`, and gives the terminal back.
+//! quits with `q`, and gives the terminal back; `s` on a pod hands the
+//! terminal to a shell in the container and takes it back on `exit`.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,6 +44,11 @@ impl Tmux {
             .status()
             .expect("tmux send-keys");
         assert!(status.success());
+    }
+
+    /// Types `text` as is (no key names).
+    fn type_text(&self, text: &str) {
+        self.send(&["-l", text]);
     }
 
     fn screen(&self) -> String {
@@ -147,4 +153,71 @@ fn podium_demo_refuses_a_broken_story_before_taking_the_terminal() {
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.starts_with("rollout "), "{stdout}");
+}
+
+/// Removes the test's containers even when it fails.
+struct DockerCleanup(std::path::PathBuf);
+
+impl Drop for DockerCleanup {
+    fn drop(&mut self) {
+        if let Ok(id) = std::fs::read_to_string(self.0.join("cluster-id")) {
+            crate::harness::remove_docker_cluster(id.trim());
+        }
+    }
+}
+
+#[test]
+fn s_on_a_pod_opens_a_shell_in_the_terminal_and_exit_gives_the_console_back() {
+    crate::traffic::require_echo_image();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _cleanup = DockerCleanup(dir.path().to_path_buf());
+    let command = format!(
+        "{} --runtime docker --data-dir {} --listen 127.0.0.1:0 --ingress-listen 127.0.0.1:0; echo podium-exited-with-$?; sleep 30",
+        env!("CARGO_BIN_EXE_podium"),
+        dir.path().display()
+    );
+    let tmux = Tmux::start(&command);
+    tmux.wait_for("pods(default)[0]");
+    let kubeconfig = dir.path().join("kubeconfig");
+    let created = Command::new("kubectl")
+        .args([
+            "run",
+            "shell-demo",
+            "--image=podium/echo:1.0",
+            "--image-pull-policy=Never",
+        ])
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        created.status.success(),
+        "kubectl run: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    tmux.wait_for("Running");
+
+    tmux.send(&["s"]);
+    tmux.wait_for("podium: /bin/sh in pod default/shell-demo (container shell-demo)");
+    // busybox sh's prompt.
+    tmux.wait_for("/ #");
+    tmux.type_text("echo hi-$((6*7))");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("hi-42");
+    // The console is not drawn meanwhile.
+    assert!(!screen.contains("pods(default)"), "{screen}");
+
+    tmux.type_text("exit");
+    tmux.send(&["Enter"]);
+    let screen = tmux.wait_for("shell exited (code 0)");
+    assert!(screen.contains("pods(default)[1]"), "{screen}");
+    assert!(
+        !screen.contains("hi-42"),
+        "the shell's screen is gone: {screen}"
+    );
+
+    // The console takes keys again.
+    tmux.send(&[":", "deploy", "Enter"]);
+    tmux.wait_for("deployments(default)[0]");
+    tmux.send(&["q"]);
+    tmux.wait_for("podium-exited-with-0");
 }

@@ -11,6 +11,9 @@ use tokio::task::AbortHandle;
 
 mod demo_hooks;
 mod overlays;
+#[cfg(test)]
+mod tests;
+mod traffic;
 mod writes;
 
 use self::overlays::observe_rollout;
@@ -23,8 +26,11 @@ use super::model::{
     Confirm, Detail, DetailKind, Mode, Model, Prompt, PromptPurpose, Scope, Target,
 };
 use super::panes::EditTarget;
+use super::portforward::view::ForwardsView;
+use super::portforward::{ForwardEvent, Forwards};
 use super::refresh;
 use super::rollout::{RolloutInput, RolloutIntent, RolloutView};
+use super::shell::ShellRequest;
 use super::sort::{Sort, SortKey};
 use super::theme::Theme;
 use super::{views, workloads};
@@ -55,6 +61,12 @@ pub enum Action {
         result: Result<String, String>,
         diagnostics: Vec<Diagnostic>,
     },
+    /// A port-forward's listener or connection reported.
+    Forward { id: u64, event: ForwardEvent },
+    /// The shell to run was found (or why none can run).
+    ShellReady(Result<ShellRequest, String>),
+    /// The shell ended: its exit code, or why it failed.
+    ShellEnded(Result<i32, String>),
 }
 
 pub struct App {
@@ -76,6 +88,12 @@ pub struct App {
     log_generation: u64,
     /// Lines the logs view keeps.
     log_capacity: usize,
+    /// The console's port-forwards; they end with the console.
+    forwards: Forwards,
+    /// The `:pf` list, when shown.
+    forwards_view: Option<ForwardsView>,
+    /// A shell waiting for the event loop to hand it the terminal.
+    shell: Option<ShellRequest>,
 }
 
 /// Lines the logs pane keeps when the settings say nothing.
@@ -130,6 +148,9 @@ impl App {
             log_tasks: Vec::new(),
             log_generation: 0,
             log_capacity: DEFAULT_LOG_LINES,
+            forwards: Forwards::default(),
+            forwards_view: None,
+            shell: None,
         };
         app.refresh();
         app
@@ -168,7 +189,11 @@ impl App {
         }
         views::draw(frame, &self.model, &self.theme);
         let body = views::body_area(frame.area());
-        if self.editor.is_some() || self.logs.is_some() || self.rollout.is_some() {
+        if self.editor.is_some()
+            || self.logs.is_some()
+            || self.rollout.is_some()
+            || self.forwards_view.is_some()
+        {
             frame.render_widget(ratatui::widgets::Clear, body);
         }
         let keys = if let Some((editor, _)) = &self.editor {
@@ -177,6 +202,14 @@ impl App {
         } else if let Some(logs) = &self.logs {
             logs.draw(frame, body, &self.theme);
             LOGS_KEYS
+        } else if let Some(view) = &self.forwards_view
+            && self.model.detail.is_none()
+        {
+            view.draw(frame, body, &self.forwards, &self.theme);
+            if self.model.mode != Mode::Normal {
+                return;
+            }
+            super::portforward::view::KEYS
         } else if let Some(rollout) = &self.rollout
             && self.model.detail.is_none()
         {
@@ -218,6 +251,15 @@ impl App {
                 diagnostics,
             } if generation == self.edit_generation => self.checked(dry_run, result, diagnostics),
             Action::Checked { .. } => {}
+            Action::Forward { id, event } => match self.forwards.on_event(id, event) {
+                Some(Ok(text)) => self.model.flash(text),
+                Some(Err(text)) => self.model.flash_error(text),
+                None => {}
+            },
+            Action::ShellReady(Ok(request)) => self.shell = Some(request),
+            Action::ShellReady(Err(error)) => self.model.flash_error(error),
+            Action::ShellEnded(Ok(code)) => self.model.flash(format!("shell exited (code {code})")),
+            Action::ShellEnded(Err(error)) => self.model.flash_error(error),
         }
     }
 
@@ -275,6 +317,12 @@ impl App {
         }
         if self.model.mode == Mode::Normal
             && self.model.detail.is_none()
+            && self.forwards_view.is_some()
+        {
+            return self.forwards_key(key);
+        }
+        if self.model.mode == Mode::Normal
+            && self.model.detail.is_none()
             && let Some(rollout) = self.rollout.as_mut()
         {
             match rollout.handle_key(key) {
@@ -320,6 +368,7 @@ impl App {
             KeyCode::Char('e') => self.open_editor(),
             KeyCode::Char('o') => self.open_rollout(),
             KeyCode::Char('l') => self.open_logs(),
+            KeyCode::Char('s') if self.selected_is(Kind::Pod) => self.ask_shell(),
             KeyCode::Char('s') => self.ask_scale(),
             KeyCode::Char('i') => self.ask_image(),
             KeyCode::Char('r') => self.restart(),
@@ -331,9 +380,7 @@ impl App {
                     purpose: PromptPurpose::ApplyFile,
                 })
             }
-            KeyCode::Char('F') => self.model.flash_error(
-                "port-forward arrives with the traffic work; use kubectl port-forward meanwhile",
-            ),
+            KeyCode::Char('F') => self.ask_port_forward(),
             KeyCode::Char('0') => {
                 self.model.namespace = None;
                 self.refresh();
@@ -416,6 +463,7 @@ impl App {
         match commands::parse(line) {
             Ok(Command::Quit) => self.model.quit = true,
             Ok(Command::Help) => self.model.detail = Some(views::help()),
+            Ok(Command::PortForwards) => self.open_forwards(),
             Ok(Command::Namespace(namespace)) => {
                 self.model.namespace = namespace;
                 self.show(Kind::Pod, None);
@@ -437,6 +485,7 @@ impl App {
 
     /// Switches the table to `kind`, remembering where we were for esc.
     fn show(&mut self, kind: Kind, scope: Option<Scope>) {
+        self.forwards_view = None;
         let previous = (self.model.kind, self.model.scope.take());
         self.model.history.push(previous);
         self.model.kind = kind;

@@ -63,15 +63,9 @@ impl App {
         if matches!(target.kind, Kind::Deployment | Kind::ReplicaSet) {
             Some(target)
         } else {
-            if target.kind == Kind::Pod && verb == "scale" {
-                self.model.flash_error(
-                    "a shell into pods arrives with the traffic work; use kubectl exec meanwhile",
-                );
-            } else {
-                self.model.flash_error(format!(
-                    "{verb} works on deployments and replicasets (:deploy)"
-                ));
-            }
+            self.model.flash_error(format!(
+                "{verb} works on deployments and replicasets (:deploy)"
+            ));
             None
         }
     }
@@ -154,6 +148,19 @@ impl App {
             }
             PromptPurpose::ApplyFile => {
                 self.spawn_write(workloads::apply_file(handle, prompt.answer.trim().into()))
+            }
+            PromptPurpose::PortForward(target) => self.start_port_forward(target, &prompt.answer),
+            PromptPurpose::ShellContainer { target, containers } => {
+                let chosen = prompt.answer.trim();
+                if containers.iter().any(|c| c == chosen) {
+                    self.start_shell(&target, chosen.to_string());
+                } else {
+                    self.model.flash_error(format!(
+                        "pod {} has no container {chosen:?}; choose one of: {}",
+                        target.name,
+                        containers.join(", ")
+                    ));
+                }
             }
         }
     }

@@ -248,10 +248,24 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
                     ("d", "describe"),
                     ("y", "yaml"),
                     ("l", "logs"),
+                    ("s", "shell"),
+                    ("shift-f", "port-forward"),
                     ("space", "mark"),
                     ("ctrl-d", "delete"),
                     ("a", "apply"),
                     ("0", "all ns"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::Service => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "pods"),
+                    ("shift-f", "port-forward"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("ctrl-d", "delete"),
+                    ("a", "apply"),
                     ("?", "help"),
                     ("q", "quit"),
                 ],
@@ -344,6 +358,8 @@ ACTIONS
   d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)
   o rollout view of a deployment (s, i, u, r keep working in it)
   s scale      i set image   r restart rollout   u undo rollout (pick the revision)
+  s shell (pods: /bin/sh, else /bin/busybox sh; exit returns)
+  shift-f port-forward a pod or service (local:remote)   :pf forwards (ctrl-d stops one)
   ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)
   q or :q quit (workloads keep running)   ctrl-c quit
 LOGS
@@ -358,7 +374,7 @@ LOGS
 }
 
 /// A block with the theme's border around a pane.
-fn pane(title: String, theme: &Theme) -> Block<'static> {
+pub fn pane(title: String, theme: &Theme) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border_focus)
