@@ -10,6 +10,15 @@ use super::logs::{container_status, raw_id};
 use super::runtime::{ExecRequest, ExecSession};
 use super::{LogError, NodeLogs};
 
+/// Which address of a pod's port is wanted.
+#[derive(Clone, Copy)]
+enum Reach {
+    /// The loopback one (probes, port-forward).
+    Loopback,
+    /// The one traffic should take.
+    Traffic,
+}
+
 impl NodeLogs {
     /// Where `port` of a running pod is reachable on loopback: the
     /// container that declares it (else the first running one) asked
@@ -19,6 +28,29 @@ impl NodeLogs {
         namespace: &str,
         pod_name: &str,
         port: u16,
+    ) -> Option<SocketAddr> {
+        self.pod_address(namespace, pod_name, port, Reach::Loopback)
+            .await
+    }
+
+    /// Where Services and the Ingress send traffic for `port` of a
+    /// running pod (see `Runtime::traffic_address`).
+    pub async fn pod_traffic_address(
+        &self,
+        namespace: &str,
+        pod_name: &str,
+        port: u16,
+    ) -> Option<SocketAddr> {
+        self.pod_address(namespace, pod_name, port, Reach::Traffic)
+            .await
+    }
+
+    async fn pod_address(
+        &self,
+        namespace: &str,
+        pod_name: &str,
+        port: u16,
+        reach: Reach,
     ) -> Option<SocketAddr> {
         let pod = self.store().get_as::<Pod>(namespace, pod_name)?;
         let runtime = self.runtime_of(&pod)?;
@@ -38,7 +70,11 @@ impl NodeLogs {
             let Some(id) = status.container_id.as_deref().filter(|_| running) else {
                 continue;
             };
-            if let Some(address) = runtime.port_address(raw_id(id), port).await {
+            let address = match reach {
+                Reach::Loopback => runtime.port_address(raw_id(id), port).await,
+                Reach::Traffic => runtime.traffic_address(raw_id(id), port).await,
+            };
+            if let Some(address) = address {
                 return Some(address);
             }
         }

@@ -430,6 +430,13 @@ pub trait Runtime: Send + Sync {
         None
     }
 
+    /// Where Services and the Ingress send a container port's traffic:
+    /// the pod's own address when the host routes to it (one proxy hop
+    /// fewer), else `port_address`.
+    async fn traffic_address(&self, id: &str, container_port: u16) -> Option<SocketAddr> {
+        self.port_address(id, container_port).await
+    }
+
     /// Runs one probe. The default does real HTTP/TCP against
     /// `port_address` and exec probes through `exec`.
     async fn probe(

@@ -83,14 +83,15 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    /// Where a backend pod's port is published on loopback.
+    /// Where a backend pod's port takes traffic: its address on the pod
+    /// network where the host routes there (Linux), else its loopback port.
     pub async fn address(&self, backend: &balance::Backend) -> Option<SocketAddr> {
         if let Some(address) = self.addresses.lock().get(backend) {
             return Some(*address);
         }
         let address = self
             .logs
-            .pod_port_address(&backend.namespace, &backend.pod, backend.port)
+            .pod_traffic_address(&backend.namespace, &backend.pod, backend.port)
             .await?;
         let mut addresses = self.addresses.lock();
         // Pods come and go; forget them all now and then rather than track each.

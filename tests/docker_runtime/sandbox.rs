@@ -52,6 +52,15 @@ async fn sandbox_and_container_share_the_network_and_the_ip_survives_a_restart()
     assert!(address.ip().is_loopback(), "{address}");
     let response = get_when_up(address).await;
     assert!(response.contains("hello from web-0"), "{response}");
+    // Services and the Ingress skip Docker's port proxy: on Linux the host
+    // routes to the pod's own address.
+    let routed = runtime
+        .traffic_address(&first, 8080)
+        .await
+        .expect("a traffic address");
+    assert_eq!(routed.to_string(), format!("{}:8080", sandbox.ip));
+    let response = get_when_up(routed).await;
+    assert!(response.contains("hello from web-0"), "{response}");
 
     // The app container sees the pod's IP: it lives in the sandbox's namespace.
     let seen = runtime

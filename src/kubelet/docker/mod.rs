@@ -89,6 +89,9 @@ struct Inner {
     /// engine can send that event after `die`, too late for the state it
     /// keeps, so inspection consults this as well (see [`events`]).
     oom_killed: Mutex<HashSet<String>>,
+    /// Whether the host routes to pod addresses (podium's network's
+    /// gateway is a local address: Linux; not Docker Desktop's VM).
+    pod_ips_routed: bool,
 }
 
 impl DockerRuntime {
@@ -108,6 +111,7 @@ impl DockerRuntime {
                 ports: ports::PortCache::default(),
                 image_ids: Mutex::new(HashMap::new()),
                 oom_killed: Mutex::new(HashSet::new()),
+                pod_ips_routed: network::gateway_is_local(),
             }),
         })
     }
@@ -258,6 +262,14 @@ impl Runtime for DockerRuntime {
 
     async fn port_address(&self, id: &str, container_port: u16) -> Option<SocketAddr> {
         self.published_address(id, container_port).await
+    }
+
+    async fn traffic_address(&self, id: &str, container_port: u16) -> Option<SocketAddr> {
+        if self.inner.pod_ips_routed {
+            self.routed_address(id, container_port).await
+        } else {
+            self.published_address(id, container_port).await
+        }
     }
 
     /// HTTP and exec probes as by default; TCP ones see through Docker's

@@ -142,3 +142,10 @@ async fn settle(docker: &Docker, mut found: Vec<Candidate>) -> Result<String, Do
     }
     Ok(chosen.id)
 }
+
+/// Whether podium's network's gateway is an address of this host: then
+/// the host routes to pod addresses (Linux). Under Docker Desktop the
+/// bridge lives in a VM and only published loopback ports reach a pod.
+pub(super) fn gateway_is_local() -> bool {
+    std::net::UdpSocket::bind((GATEWAY, 0)).is_ok()
+}

@@ -39,6 +39,10 @@ impl PortCache {
         self.by_container.lock().get(id)?.address(port)
     }
 
+    fn pod_address(&self, id: &str) -> Option<IpAddr> {
+        self.by_container.lock().get(id)?.pod_address
+    }
+
     fn keep(&self, id: &str, published: Published) {
         self.by_container.lock().insert(id.to_string(), published);
     }
@@ -91,6 +95,14 @@ fn is_running(response: &ContainerInspectResponse) -> bool {
 }
 
 impl DockerRuntime {
+    /// `port` at the pod's own address on podium's network.
+    pub(super) async fn routed_address(&self, id: &str, port: u16) -> Option<SocketAddr> {
+        // Learns (and caches) the holder's address with its ports.
+        self.published_address(id, port).await?;
+        let pod_address = self.inner.ports.pod_address(id)?;
+        Some(SocketAddr::new(pod_address, port))
+    }
+
     pub(super) async fn published_address(&self, id: &str, port: u16) -> Option<SocketAddr> {
         if let Some(address) = self.inner.ports.get(id, port) {
             return Some(address);
