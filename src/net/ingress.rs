@@ -48,6 +48,9 @@ const HOP_BY_HOP: [&str; 8] = [
 
 /// Pods tried per request before answering 502.
 const ATTEMPTS: usize = 3;
+/// The largest request body the router takes (ingress-nginx defaults to
+/// 1 MiB; a local cluster can afford more).
+const MAX_BODY: usize = 16 << 20;
 
 struct Router {
     context: Arc<Context>,
@@ -164,8 +167,18 @@ impl Router {
             );
         };
         let (parts, body) = request.into_parts();
-        let body = match body.collect().await {
+        // Bodies are kept for a retry on another pod, so their size is capped.
+        let body = match http_body_util::Limited::new(body, MAX_BODY).collect().await {
             Ok(collected) => collected.to_bytes(),
+            Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+                return text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "413 Payload Too Large: the Ingress router takes request bodies up to {} MiB; send larger ones through a Service port or kubectl port-forward\n",
+                        MAX_BODY >> 20
+                    ),
+                );
+            }
             Err(_) => return text(StatusCode::BAD_REQUEST, "incomplete request body\n".into()),
         };
         let Object::Service(service) = &*object else {

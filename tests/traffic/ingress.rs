@@ -136,4 +136,42 @@ fn ingress_routes_by_path_and_host_and_lists_its_rules_on_404() {
             missing.body
         );
     }
+
+    // Bodies are capped (they are kept for a retry): 413 with what to do.
+    let too_large = post_body(&address, "www.example.test", 17 << 20);
+    assert!(
+        too_large.starts_with("HTTP/1.1 413"),
+        "{}",
+        &too_large[..too_large.len().min(300)]
+    );
+    assert!(
+        too_large.contains("takes request bodies up to 16 MiB"),
+        "{too_large}"
+    );
+}
+
+/// POSTs `size` bytes to `/` and returns the raw answer; the router may
+/// answer (and stop reading) before the body is all sent.
+fn post_body(address: &str, host: &str, size: usize) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {host}\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("headers");
+    let chunk = vec![b'x'; 64 << 10];
+    let mut sent = 0;
+    while sent < size {
+        if stream.write_all(&chunk).is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }

@@ -401,6 +401,25 @@ async fn describe_shows_what_kubectl_describe_prints() {
     ] {
         assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
     }
+    // The Ingress: its address and the route table the router serves.
+    console.key(KeyCode::Esc);
+    console.command("ing");
+    console
+        .wait_until("the ingress has its address", |s| {
+            s.contains("nginx-ingress") && s.contains("127.0.0.1")
+        })
+        .await;
+    console.key(KeyCode::Char('d'));
+    let screen = console.screen();
+    for expected in [
+        "describe ingress default/nginx-ingress",
+        "Address:        127.0.0.1:",
+        "Default backend: nginx-service:8080",
+        "Host                  Path                    Backends",
+        "*                     *                       (the default backend)",
+    ] {
+        assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,7 @@ pub fn describe(out: &mut Out, object: &Object, related: &Related<'_>, now: Time
         Object::ReplicaSet(rs) => describe_replica_set(out, rs, related),
         Object::Service(service) => describe_service(out, service, related),
         Object::Node(node) => describe_node(out, node, related, now),
+        Object::Ingress(ingress) => super::ingress::describe_ingress(out, ingress),
         Object::Secret(secret) => {
             header(out, object.meta(), object.kind().info().namespaced);
             out.field(0, "Type", or_none(secret.type_.as_ref()));
@@ -62,7 +63,7 @@ fn text(value: &IntOrString) -> String {
 }
 
 /// Name, Namespace, Labels, Annotations.
-fn header(out: &mut Out, meta: &ObjectMeta, namespaced: bool) {
+pub(super) fn header(out: &mut Out, meta: &ObjectMeta, namespaced: bool) {
     out.field(0, "Name", or_none(meta.name.as_ref()));
     if namespaced {
         out.field(0, "Namespace", or_none(meta.namespace.as_ref()));

@@ -6,6 +6,7 @@
 //! own sections.
 
 mod format;
+mod ingress;
 mod kinds;
 
 use k8s_openapi::api::apps::v1::ReplicaSet;
