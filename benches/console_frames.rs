@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use podium::api::Kind;
-use podium::cluster::{Cluster, ClusterConfig, RuntimeChoice, SimOptions};
+use podium::cluster::{Cluster, ClusterConfig};
 use podium::handle::ClusterHandle;
 use podium::tui::app::App;
 use podium::tui::theme::Theme;
@@ -36,19 +36,8 @@ fn sizes_and_frames() -> (Vec<usize>, usize) {
 
 async fn cluster(dir: &std::path::Path, pods: usize) -> Cluster {
     Cluster::start(ClusterConfig {
-        data_dir: dir.to_path_buf(),
-        in_memory: true,
-        listen: "127.0.0.1:0".parse().expect("address"),
-        runtime: Some(RuntimeChoice::Sim),
-        sim: SimOptions {
-            latency_factor: 0.0,
-        },
         nodes: pods.div_ceil(100).max(1),
-        max_pods: 110,
-        net: podium::net::NetConfig {
-            ingress_listen: "127.0.0.1:0".parse().expect("address"),
-            ..Default::default()
-        },
+        ..ClusterConfig::sim_in_memory(dir)
     })
     .await
     .expect("cluster starts")

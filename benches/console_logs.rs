@@ -13,7 +13,7 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use podium::cluster::{Cluster, ClusterConfig, RuntimeChoice, SimOptions};
+use podium::cluster::{Cluster, ClusterConfig};
 use podium::tui::app::{Action, App};
 use podium::tui::theme::Theme;
 use ratatui::Terminal;
@@ -80,23 +80,9 @@ fn rss_mib() -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let cluster = Cluster::start(ClusterConfig {
-        data_dir: dir.path().to_path_buf(),
-        in_memory: true,
-        listen: "127.0.0.1:0".parse().expect("address"),
-        runtime: Some(RuntimeChoice::Sim),
-        sim: SimOptions {
-            latency_factor: 0.0,
-        },
-        nodes: 1,
-        max_pods: 110,
-        net: podium::net::NetConfig {
-            ingress_listen: "127.0.0.1:0".parse().expect("address"),
-            ..Default::default()
-        },
-    })
-    .await
-    .expect("cluster starts");
+    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+        .await
+        .expect("cluster starts");
     let handle = cluster.handle();
     handle.apply(POD, false).await.expect("the pod applies");
     let (sender, mut actions) = tokio::sync::mpsc::unbounded_channel();

@@ -59,6 +59,28 @@ pub struct ClusterConfig {
 }
 
 impl ClusterConfig {
+    /// A throwaway cluster for tests and benchmarks: objects in memory, the
+    /// API and the Ingress router on free loopback ports, the simulated
+    /// runtime without its delays, one node of 110 pods.
+    pub fn sim_in_memory(data_dir: &std::path::Path) -> ClusterConfig {
+        let free_loopback_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        ClusterConfig {
+            data_dir: data_dir.to_path_buf(),
+            in_memory: true,
+            listen: free_loopback_port,
+            runtime: Some(RuntimeChoice::Sim),
+            sim: SimOptions {
+                latency_factor: 0.0,
+            },
+            nodes: 1,
+            max_pods: 110,
+            net: net::NetConfig {
+                ingress_listen: free_loopback_port,
+                ..Default::default()
+            },
+        }
+    }
+
     /// The cluster `podium` and `podium serve` start from their flags.
     pub fn from_args(args: &crate::cli::ClusterArgs) -> Result<ClusterConfig, ConfigError> {
         Ok(ClusterConfig {

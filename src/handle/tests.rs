@@ -9,7 +9,7 @@ use futures::StreamExt;
 
 use super::{ClusterHandle, ExecOutput, ExecParams, HandleError};
 use crate::api::{Kind, Object};
-use crate::cluster::{Cluster, ClusterConfig, RuntimeChoice, SimOptions};
+use crate::cluster::{Cluster, ClusterConfig};
 
 const POD: &str = "\
 apiVersion: v1
@@ -26,23 +26,9 @@ spec:
 
 async fn cluster_with_pod() -> (Cluster, Arc<dyn ClusterHandle>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let cluster = Cluster::start(ClusterConfig {
-        data_dir: dir.path().to_path_buf(),
-        in_memory: true,
-        listen: "127.0.0.1:0".parse().expect("address"),
-        runtime: Some(RuntimeChoice::Sim),
-        sim: SimOptions {
-            latency_factor: 0.0,
-        },
-        nodes: 1,
-        max_pods: 110,
-        net: crate::net::NetConfig {
-            ingress_listen: "127.0.0.1:0".parse().expect("address"),
-            ..Default::default()
-        },
-    })
-    .await
-    .expect("cluster starts");
+    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+        .await
+        .expect("cluster starts");
     let handle = cluster.handle();
     handle.apply(POD, false).await.expect("pod created");
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use podium::cluster::{Cluster, ClusterConfig, RuntimeChoice, SimOptions};
+use podium::cluster::{Cluster, ClusterConfig, RuntimeChoice};
 use podium::tui::app::{Action, App};
 use podium::tui::theme::Theme;
 use ratatui::Terminal;
@@ -37,19 +37,8 @@ impl Console {
         let docker = matches!(runtime, RuntimeChoice::Docker);
         let dir = tempfile::tempdir().expect("temp dir");
         let cluster = Cluster::start(ClusterConfig {
-            data_dir: dir.path().to_path_buf(),
-            in_memory: true,
-            listen: "127.0.0.1:0".parse().expect("address"),
             runtime: Some(runtime),
-            sim: SimOptions {
-                latency_factor: 0.0,
-            },
-            nodes: 1,
-            max_pods: 110,
-            net: podium::net::NetConfig {
-                ingress_listen: "127.0.0.1:0".parse().expect("address"),
-                ..Default::default()
-            },
+            ..ClusterConfig::sim_in_memory(dir.path())
         })
         .await
         .expect("cluster starts");

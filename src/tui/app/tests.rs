@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::*;
-use crate::cluster::{Cluster, ClusterConfig, RuntimeChoice, SimOptions};
+use crate::cluster::{Cluster, ClusterConfig};
 
 const OBJECTS: &str = "\
 apiVersion: v1
@@ -79,23 +79,9 @@ struct Fixture {
 impl Fixture {
     async fn start() -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cluster = Cluster::start(ClusterConfig {
-            data_dir: dir.path().to_path_buf(),
-            in_memory: true,
-            listen: "127.0.0.1:0".parse().expect("address"),
-            runtime: Some(RuntimeChoice::Sim),
-            sim: SimOptions {
-                latency_factor: 0.0,
-            },
-            nodes: 1,
-            max_pods: 110,
-            net: crate::net::NetConfig {
-                ingress_listen: "127.0.0.1:0".parse().expect("address"),
-                ..Default::default()
-            },
-        })
-        .await
-        .expect("cluster starts");
+        let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+            .await
+            .expect("cluster starts");
         cluster
             .handle()
             .apply(OBJECTS, false)
