@@ -110,3 +110,60 @@ async fn status_cells_take_the_theme_colours() {
         theme.selected.bg.unwrap_or(Color::Reset)
     );
 }
+
+/// A table view's text with what varies run to run taken out, and runs of
+/// spaces folded (column widths follow the cells' lengths, which the
+/// redaction changes).
+fn table_text(screen: &str, lines: usize) -> String {
+    let rules = [
+        (r"\b10\.\d+\.\d+\.\d+\b", "10.X.X.X"),
+        (r":3\d{4}/", ":NODEPORT/"),
+        (r"events\((\w+)\)\[\d+\]", "events($1)[N]"),
+    ];
+    let mut text = redact(screen);
+    for (pattern, replacement) in rules {
+        let regex = Regex::new(pattern).expect("pattern");
+        text = regex.replace_all(&text, replacement).into_owned();
+    }
+    let spaces = Regex::new(r" {2,}").expect("pattern");
+    text.lines()
+        .skip(2)
+        .take(lines)
+        .map(|line| spaces.replace_all(line, "  ").trim_end().to_string())
+        .filter(|line| line.trim_matches(|c| c == '│' || c == ' ') != "")
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_table_view_over_the_walkthrough_sample() {
+    let mut console = Console::start().await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("five ready pods", |s| {
+            rows_with(s, "nginx-dep-", " 1/1 ") == 5
+        })
+        .await;
+    for (command, settled) in [
+        ("rs", " 5       5       5 "),
+        ("svc", "nginx-service"),
+        ("ing", "127.0.0.1"),
+        ("ep", "nginx-service"),
+        ("no", "Ready"),
+        ("ns", "default"),
+        ("cm", "configmaps"),
+        ("sec", "secrets"),
+    ] {
+        console.command(command);
+        let screen = console
+            .wait_until(&format!(":{command} settled"), |s| s.contains(settled))
+            .await;
+        insta::assert_snapshot!(format!("view_{command}"), table_text(&screen, 10));
+    }
+    // Events: their order and counts follow timing; the columns and the
+    // title are what holds.
+    console.command("ev");
+    let screen = console.screen();
+    insta::assert_snapshot!("view_ev", table_text(&screen, 2));
+}

@@ -67,8 +67,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// Each column as wide as its widest cell on screen (capped), the last
-/// takes the rest.
+/// Each column as wide as its widest cell on screen (capped at 60), the
+/// last takes the rest.
 fn column_widths(model: &Model, shown: &[crate::handle::Row]) -> Vec<Constraint> {
     let count = model.columns.len();
     (0..count)
@@ -80,7 +80,9 @@ fn column_widths(model: &Model, shown: &[crate::handle::Row]) -> Vec<Constraint>
                 .max()
                 .unwrap_or(0);
             if i + 1 == count {
-                Constraint::Min(widest as u16)
+                // The rest of the width, cut if need be: a long last cell
+                // (an event's message) must not squeeze the columns before.
+                Constraint::Fill(1)
             } else {
                 Constraint::Length(widest.min(60) as u16)
             }
