@@ -130,7 +130,7 @@ fn table_text(screen: &str, lines: usize) -> String {
         .skip(2)
         .take(lines)
         .map(|line| spaces.replace_all(line, "  ").trim_end().to_string())
-        .filter(|line| line.trim_matches(|c| c == '│' || c == ' ') != "")
+        .filter(|line| !line.trim_matches(|c| c == '│' || c == ' ').is_empty())
         .collect::<Vec<_>>()
         .join("\n")
 }
