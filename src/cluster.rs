@@ -227,6 +227,8 @@ impl Cluster {
                 runtime: self.runtime.clone(),
                 server: format!("https://{}", self.api_addr),
                 warnings: self.warnings.clone(),
+                namespace: "default".to_string(),
+                read_only: false,
             },
         ))
     }

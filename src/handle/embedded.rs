@@ -11,15 +11,15 @@ use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use http::Method;
 use http_body_util::BodyExt;
-use serde::Deserialize;
 use serde_json::Value;
 
+use super::rest::{self, Transport};
+use super::stream::lines;
 use super::{
-    AttachedProcess, ClusterHandle, ClusterInfo, ExecOutput, ExecParams, FieldCause, HandleError,
-    LogQuery, PortStream, Row, Table, TerminalSize,
+    AttachedProcess, ClusterHandle, ClusterInfo, ExecOutput, ExecParams, HandleError, LogQuery,
+    PortStream, Table, TerminalSize, table,
 };
 use crate::api::{Kind, Object};
-use crate::apiserver::table::{IncludeObject, table_with};
 use crate::apiserver::{ServerState, serve_local};
 use crate::kubelet::{ExecChunk, ExecRequest, ExecSession, LogOptions};
 use crate::store::{ListFilter, Store, WatchItem};
@@ -34,9 +34,11 @@ impl EmbeddedHandle {
     pub fn new(store: Store, api: Arc<ServerState>, info: ClusterInfo) -> EmbeddedHandle {
         EmbeddedHandle { store, api, info }
     }
+}
 
-    /// One request through the API server; the body of a 2xx answer, else
-    /// the Status it returned as an error.
+/// Requests go through the API server's own request path in-process.
+#[async_trait::async_trait]
+impl Transport for EmbeddedHandle {
     async fn request(
         &self,
         method: Method,
@@ -56,83 +58,13 @@ impl EmbeddedHandle {
         if (200..300).contains(&code) {
             Ok(value)
         } else {
-            Err(refused(code, &value))
+            Err(rest::refused(code, &value))
         }
     }
-}
 
-/// The error a Status body describes.
-fn refused(code: u16, status: &Value) -> HandleError {
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
-    let causes = status["details"]["causes"]
-        .as_array()
-        .map(|causes| {
-            causes
-                .iter()
-                .map(|cause| FieldCause {
-                    field: text(&cause["field"]),
-                    message: text(&cause["message"]),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    HandleError::Refused {
-        code,
-        reason: text(&status["reason"]),
-        message: status["message"]
-            .as_str()
-            .map_or_else(|| format!("the server answered {code}"), str::to_string),
-        causes,
+    async fn exists(&self, kind: Kind, namespace: &str, name: &str) -> Result<bool, HandleError> {
+        Ok(self.get(kind, namespace, name).is_some())
     }
-}
-
-/// `/api/v1/namespaces/default/pods` and the like.
-fn collection_uri(kind: Kind, namespace: &str) -> String {
-    let info = kind.info();
-    let prefix = if info.group.is_empty() {
-        format!("/api/{}", info.version)
-    } else {
-        format!("/apis/{}/{}", info.group, info.version)
-    };
-    if kind.namespaced() {
-        format!("{prefix}/namespaces/{namespace}/{}", info.plural)
-    } else {
-        format!("{prefix}/{}", info.plural)
-    }
-}
-
-fn item_uri(kind: Kind, namespace: &str, name: &str) -> String {
-    format!("{}/{name}", collection_uri(kind, namespace))
-}
-
-fn dry_run_query(dry_run: bool) -> &'static str {
-    if dry_run { "?dryRun=All" } else { "" }
-}
-
-/// Every non-empty document of a YAML file, parsed before any await (the
-/// parser is not `Send`).
-fn documents(yaml: &str) -> Result<Vec<Value>, HandleError> {
-    let mut values = Vec::new();
-    for (index, document) in serde_yaml::Deserializer::from_str(yaml).enumerate() {
-        let value = Value::deserialize(document)
-            .map_err(|error| HandleError::Invalid(format!("document {}: {error}", index + 1)))?;
-        if !value.is_null() {
-            values.push(value);
-        }
-    }
-    Ok(values)
-}
-
-/// The kind a document names in apiVersion/kind.
-fn document_kind(document: &Value, index: usize) -> Result<Kind, HandleError> {
-    let api_version = document["apiVersion"].as_str().unwrap_or_default();
-    let kind = document["kind"].as_str().unwrap_or_default();
-    Kind::from_type_meta(api_version, kind).ok_or_else(|| {
-        HandleError::Invalid(format!(
-            "document {}: podium does not serve apiVersion {api_version:?} kind {kind:?}",
-            index + 1
-        ))
-    })
 }
 
 #[async_trait::async_trait]
@@ -154,42 +86,7 @@ impl ClusterHandle for EmbeddedHandle {
     }
 
     fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table {
-        let table = table_with(kind, objects, 0, IncludeObject::None, crate::clock::now());
-        let columns = table["columnDefinitions"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let cell = |v: &Value| match v {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        };
-        let rows = table["rows"]
-            .as_array()
-            .map(|rows| {
-                rows.iter()
-                    .zip(objects)
-                    .map(|(row, object)| Row {
-                        cells: row["cells"]
-                            .as_array()
-                            .map(|cells| cells.iter().map(cell).collect())
-                            .unwrap_or_default(),
-                        object: object.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Table {
-            columns: columns
-                .iter()
-                .map(|c| c["name"].as_str().unwrap_or_default().to_uppercase())
-                .collect(),
-            wide: columns
-                .iter()
-                .map(|c| c["priority"].as_i64().unwrap_or(0) > 0)
-                .collect(),
-            rows,
-        }
+        table::table(kind, objects)
     }
 
     fn changes(&self, kinds: &[Kind]) -> BoxStream<'static, Kind> {
@@ -219,51 +116,7 @@ impl ClusterHandle for EmbeddedHandle {
     }
 
     async fn apply(&self, yaml: &str, dry_run: bool) -> Result<Vec<String>, HandleError> {
-        let mut answers = Vec::new();
-        for (index, value) in documents(yaml)?.into_iter().enumerate() {
-            let kind = document_kind(&value, index)?;
-            let namespace = value["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or("default")
-                .to_string();
-            let name = value["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let body = serde_json::to_vec(&value).unwrap_or_default();
-            let suffix = if dry_run { " (server dry run)" } else { "" };
-            let exists = !name.is_empty() && self.get(kind, &namespace, &name).is_some();
-            if exists {
-                let uri = format!(
-                    "{}{}",
-                    item_uri(kind, &namespace, &name),
-                    dry_run_query(dry_run)
-                );
-                self.request(
-                    Method::PATCH,
-                    &uri,
-                    Some("application/strategic-merge-patch+json"),
-                    body,
-                )
-                .await?;
-                answers.push(format!("{} configured{suffix}", kind.resource_name(&name)));
-            } else {
-                let uri = format!(
-                    "{}{}",
-                    collection_uri(kind, &namespace),
-                    dry_run_query(dry_run)
-                );
-                let created = self
-                    .request(Method::POST, &uri, Some("application/json"), body)
-                    .await?;
-                let name = created["metadata"]["name"].as_str().unwrap_or(&name);
-                answers.push(format!("{} created{suffix}", kind.resource_name(name)));
-            }
-        }
-        if answers.is_empty() {
-            return Err(HandleError::Invalid("no objects to apply".to_string()));
-        }
-        Ok(answers)
+        rest::apply(self, yaml, "default", dry_run).await
     }
 
     async fn patch(
@@ -274,31 +127,11 @@ impl ClusterHandle for EmbeddedHandle {
         patch: Value,
         dry_run: bool,
     ) -> Result<(), HandleError> {
-        let body = serde_json::to_vec(&patch).unwrap_or_default();
-        let uri = format!(
-            "{}{}",
-            item_uri(kind, namespace, name),
-            dry_run_query(dry_run)
-        );
-        self.request(
-            Method::PATCH,
-            &uri,
-            Some("application/merge-patch+json"),
-            body,
-        )
-        .await
-        .map(drop)
+        rest::merge_patch(self, kind, namespace, name, &patch, dry_run).await
     }
 
     async fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<(), HandleError> {
-        self.request(
-            Method::DELETE,
-            &item_uri(kind, namespace, name),
-            None,
-            Vec::new(),
-        )
-        .await
-        .map(drop)
+        rest::delete(self, kind, namespace, name).await
     }
 
     async fn logs(
@@ -426,41 +259,4 @@ fn attached(session: ExecSession, pod: &str) -> AttachedProcess {
         resize,
         status,
     }
-}
-
-/// Splits a byte stream into lines (a line may span chunks).
-fn lines(bytes: BoxStream<'static, Bytes>) -> BoxStream<'static, String> {
-    futures::stream::unfold(
-        (
-            bytes,
-            Vec::<u8>::new(),
-            std::collections::VecDeque::<String>::new(),
-        ),
-        |(mut bytes, mut partial, mut ready)| async move {
-            loop {
-                if let Some(line) = ready.pop_front() {
-                    return Some((line, (bytes, partial, ready)));
-                }
-                match bytes.next().await {
-                    Some(chunk) => {
-                        for &byte in chunk.iter() {
-                            if byte == b'\n' {
-                                ready.push_back(String::from_utf8_lossy(&partial).into_owned());
-                                partial.clear();
-                            } else {
-                                partial.push(byte);
-                            }
-                        }
-                    }
-                    None if partial.is_empty() => return None,
-                    None => {
-                        let line = String::from_utf8_lossy(&partial).into_owned();
-                        partial.clear();
-                        return Some((line, (bytes, partial, ready)));
-                    }
-                }
-            }
-        },
-    )
-    .boxed()
 }

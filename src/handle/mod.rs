@@ -4,7 +4,11 @@
 //! nothing here names the store, the kubelet or the API server's internals.
 
 pub mod embedded;
+pub mod kube;
+mod readonly;
+pub mod rest;
 mod stream;
+mod table;
 #[cfg(test)]
 mod tests;
 
@@ -12,7 +16,10 @@ use std::sync::Arc;
 
 use futures::stream::BoxStream;
 
-pub use self::stream::{AttachedProcess, ExecOutput, ExecParams, PortStream, TerminalSize};
+pub use self::readonly::ReadOnly;
+pub use self::stream::{
+    AttachedProcess, ExecOutput, ExecParams, PortStream, TerminalSize, lines,
+};
 
 use crate::api::{Kind, Object};
 
@@ -27,6 +34,32 @@ pub struct ClusterInfo {
     pub server: String,
     /// Said once at start (e.g. Docker missing, pods run on the simulator).
     pub warnings: Vec<String>,
+    /// The namespace the console opens in (the context's, else `default`).
+    pub namespace: String,
+    /// Every change is refused (`--readonly`).
+    pub read_only: bool,
+}
+
+/// Whether the cluster answers. The embedded one always does; a remote
+/// one is connecting until its first list comes back, and again when it
+/// is lost.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Connection {
+    #[default]
+    Ready,
+    Connecting {
+        /// Tries so far (0: the first is under way).
+        attempt: u32,
+        /// Why the last try failed, in plain words.
+        error: Option<String>,
+    },
+}
+
+/// The kubeconfig's contexts, for `:ctx`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Contexts {
+    pub current: String,
+    pub names: Vec<String>,
 }
 
 /// A table of one kind, with the columns `kubectl get` prints.
@@ -69,6 +102,12 @@ pub enum HandleError {
     /// A connection into a pod could not be made (exec, port-forward).
     #[error("{0}")]
     Connect(String),
+    /// The cluster could not be reached or the request did not complete.
+    #[error("{0}")]
+    Unreachable(String),
+    /// `--readonly` refused a change; says what was refused.
+    #[error("{0}")]
+    ReadOnly(String),
 }
 
 /// Logs options the console asks for.
@@ -85,6 +124,27 @@ pub struct LogQuery {
 #[async_trait::async_trait]
 pub trait ClusterHandle: Send + Sync {
     fn info(&self) -> ClusterInfo;
+
+    /// Whether the cluster answers now.
+    fn connection(&self) -> Connection {
+        Connection::Ready
+    }
+
+    /// The contexts `:ctx` offers.
+    fn contexts(&self) -> Contexts {
+        let current = self.info().name;
+        Contexts {
+            names: vec![current.clone()],
+            current,
+        }
+    }
+
+    /// The same console on another kubeconfig context.
+    async fn switch_context(&self, name: &str) -> Result<Arc<dyn ClusterHandle>, HandleError> {
+        Err(HandleError::Unsupported(format!(
+            "this console runs podium's own cluster; to open context {name:?} start `podium --context {name}`"
+        )))
+    }
 
     /// The objects of `kind` now, in `namespace` or in all (`None`), by
     /// namespace then name.

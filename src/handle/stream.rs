@@ -4,6 +4,7 @@
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -66,3 +67,40 @@ pub type PortStream = Box<dyn PortConnection>;
 pub trait PortConnection: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> PortConnection for T {}
+
+/// Splits a byte stream into lines (a line may span chunks).
+pub fn lines(bytes: BoxStream<'static, Bytes>) -> BoxStream<'static, String> {
+    futures::stream::unfold(
+        (
+            bytes,
+            Vec::<u8>::new(),
+            std::collections::VecDeque::<String>::new(),
+        ),
+        |(mut bytes, mut partial, mut ready)| async move {
+            loop {
+                if let Some(line) = ready.pop_front() {
+                    return Some((line, (bytes, partial, ready)));
+                }
+                match bytes.next().await {
+                    Some(chunk) => {
+                        for &byte in chunk.iter() {
+                            if byte == b'\n' {
+                                ready.push_back(String::from_utf8_lossy(&partial).into_owned());
+                                partial.clear();
+                            } else {
+                                partial.push(byte);
+                            }
+                        }
+                    }
+                    None if partial.is_empty() => return None,
+                    None => {
+                        let line = String::from_utf8_lossy(&partial).into_owned();
+                        partial.clear();
+                        return Some((line, (bytes, partial, ready)));
+                    }
+                }
+            }
+        },
+    )
+    .boxed()
+}

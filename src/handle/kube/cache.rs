@@ -1,0 +1,353 @@
+//! What the console reads, kept current by one list-then-watch loop per
+//! kind (a reflector, as client-go's): lists in pages, watches from the
+//! list's resourceVersion, lists again when the server says the version
+//! expired (410), and retries with back-off while the cluster cannot be
+//! reached. Reads never wait on the network.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use http::Method;
+use parking_lot::RwLock;
+use serde_json::Value;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use super::transport::KubeTransport;
+use crate::api::{Kind, Object};
+use crate::handle::rest::{Transport, collection_uri};
+use crate::handle::{Connection, HandleError, lines};
+
+/// Objects a list page asks for, as kubectl's chunking does.
+const PAGE: usize = 500;
+/// The first retry comes after this, doubling up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A watch the server should end by itself, so a silent loss shows.
+const WATCH_TIMEOUT_SECONDS: u32 = 290;
+
+type Objects = BTreeMap<(String, String), Arc<Object>>;
+
+pub struct Cache {
+    kinds: HashMap<Kind, KindCache>,
+    changes: broadcast::Sender<Kind>,
+    connection: RwLock<Connection>,
+    /// Where namespaced kinds are watched when the user may not list them
+    /// across namespaces (RBAC): the context's namespace.
+    home_namespace: String,
+    transport: KubeTransport,
+    cancel: CancellationToken,
+}
+
+#[derive(Default)]
+struct KindCache {
+    objects: RwLock<Objects>,
+    started: AtomicBool,
+}
+
+/// How a watch ended.
+enum WatchEnd {
+    /// The version is too old: list again.
+    Expired,
+    /// The connection failed: retry after a pause.
+    Failed(HandleError),
+    Cancelled,
+}
+
+impl Cache {
+    pub fn new(
+        transport: KubeTransport,
+        home_namespace: String,
+        cancel: CancellationToken,
+    ) -> Cache {
+        let (changes, _) = broadcast::channel(1024);
+        Cache {
+            kinds: Kind::ALL
+                .iter()
+                .map(|&kind| (kind, KindCache::default()))
+                .collect(),
+            changes,
+            connection: RwLock::new(Connection::Connecting {
+                attempt: 0,
+                error: None,
+            }),
+            home_namespace,
+            transport,
+            cancel,
+        }
+    }
+
+    pub fn connection(&self) -> Connection {
+        self.connection.read().clone()
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Kind> {
+        self.changes.subscribe()
+    }
+
+    /// Starts the reflector of `kind` the first time it is asked for.
+    pub fn ensure(self: &Arc<Self>, kind: Kind) {
+        let Some(cache) = self.kinds.get(&kind) else {
+            return;
+        };
+        if !cache.started.swap(true, Ordering::SeqCst) {
+            tokio::spawn(Arc::clone(self).reflect(kind));
+        }
+    }
+
+    pub fn list(&self, kind: Kind, namespace: Option<&str>) -> Vec<Arc<Object>> {
+        let Some(cache) = self.kinds.get(&kind) else {
+            return Vec::new();
+        };
+        let objects = cache.objects.read();
+        match namespace.filter(|_| kind.namespaced()) {
+            Some(namespace) => objects
+                .range((namespace.to_string(), String::new())..)
+                .take_while(|((ns, _), _)| ns == namespace)
+                .map(|(_, object)| Arc::clone(object))
+                .collect(),
+            None => objects.values().cloned().collect(),
+        }
+    }
+
+    pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Object>> {
+        let namespace = if kind.namespaced() { namespace } else { "" };
+        self.kinds
+            .get(&kind)?
+            .objects
+            .read()
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
+    }
+
+    fn set_connection(&self, connection: Connection) {
+        let changed = {
+            let mut current = self.connection.write();
+            let changed = *current != connection;
+            *current = connection;
+            changed
+        };
+        if changed {
+            // The header shows it: any kind wakes the console.
+            let _ = self.changes.send(Kind::Namespace);
+        }
+    }
+
+    /// List, then watch, for as long as the handle lives.
+    async fn reflect(self: Arc<Self>, kind: Kind) {
+        let mut failures = 0u32;
+        // Across namespaces unless the server forbids it.
+        let mut scope: Option<String> = None;
+        loop {
+            if self.cancel.is_cancelled() {
+                return;
+            }
+            let error = match self.list_all(kind, scope.as_deref()).await {
+                Ok(version) => {
+                    failures = 0;
+                    self.set_connection(Connection::Ready);
+                    match self.watch(kind, scope.as_deref(), version).await {
+                        WatchEnd::Expired => continue,
+                        WatchEnd::Cancelled => return,
+                        WatchEnd::Failed(error) => error,
+                    }
+                }
+                Err(HandleError::Refused { code: 403, .. })
+                    if scope.is_none() && kind.namespaced() =>
+                {
+                    scope = Some(self.home_namespace.clone());
+                    continue;
+                }
+                Err(error) => error,
+            };
+            failures += 1;
+            match error {
+                // The server answers but refuses this kind: say so once in
+                // the log, keep the rest of the console working.
+                HandleError::Refused { code, message, .. } => {
+                    tracing::info!(?kind, code, %message, "cannot list");
+                }
+                other => self.set_connection(Connection::Connecting {
+                    attempt: failures,
+                    error: Some(other.to_string()),
+                }),
+            }
+            let pause = FIRST_BACKOFF
+                .saturating_mul(1 << failures.min(6))
+                .min(MAX_BACKOFF);
+            tokio::select! {
+                _ = self.cancel.cancelled() => return,
+                _ = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
+
+    /// Lists every object of `kind` in pages and replaces the cached ones;
+    /// answers the list's resourceVersion.
+    async fn list_all(&self, kind: Kind, namespace: Option<&str>) -> Result<String, HandleError> {
+        let base = collection_uri(kind, namespace.unwrap_or_default());
+        let base = if namespace.is_none() && kind.namespaced() {
+            base.replace("/namespaces//", "/")
+        } else {
+            base
+        };
+        let mut objects = Objects::new();
+        let mut token = String::new();
+        let version = loop {
+            let mut uri = format!("{base}?limit={PAGE}");
+            if !token.is_empty() {
+                uri.push_str(&format!("&continue={}", urlencoding::encode(&token)));
+            }
+            let mut page = self
+                .transport
+                .request(Method::GET, &uri, None, Vec::new())
+                .await?;
+            for item in take_items(&mut page) {
+                let object = parse(kind, item)?;
+                objects.insert(key(&object), Arc::new(object));
+            }
+            token = page["metadata"]["continue"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if token.is_empty() {
+                break page["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        };
+        if let Some(cache) = self.kinds.get(&kind) {
+            *cache.objects.write() = objects;
+        }
+        let _ = self.changes.send(kind);
+        Ok(version)
+    }
+
+    /// Applies watch events until the watch ends; a watch the server closed
+    /// after its timeout goes on from the last version seen.
+    async fn watch(&self, kind: Kind, namespace: Option<&str>, mut version: String) -> WatchEnd {
+        let base = collection_uri(kind, namespace.unwrap_or_default());
+        let base = if namespace.is_none() && kind.namespaced() {
+            base.replace("/namespaces//", "/")
+        } else {
+            base
+        };
+        loop {
+            let uri = format!(
+                "{base}?watch=1&allowWatchBookmarks=true&timeoutSeconds={WATCH_TIMEOUT_SECONDS}&resourceVersion={version}"
+            );
+            let sent = tokio::select! {
+                _ = self.cancel.cancelled() => return WatchEnd::Cancelled,
+                sent = self.transport.send(Method::GET, &uri, None, Vec::new()) => sent,
+            };
+            let (code, body) = match sent {
+                Ok(answer) => answer,
+                Err(error) => return WatchEnd::Failed(error),
+            };
+            if code == 410 {
+                return WatchEnd::Expired;
+            }
+            if !(200..300).contains(&code) {
+                let mut bytes = Vec::new();
+                let mut body = body;
+                while let Some(chunk) = body.next().await {
+                    bytes.extend_from_slice(&chunk);
+                }
+                let status: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                return WatchEnd::Failed(crate::handle::rest::refused(code, &status));
+            }
+            let mut events = lines(body);
+            loop {
+                let line = tokio::select! {
+                    _ = self.cancel.cancelled() => return WatchEnd::Cancelled,
+                    line = events.next() => line,
+                };
+                let Some(line) = line else { break };
+                match self.apply_event(kind, &line, &mut version) {
+                    Ok(()) => {}
+                    Err(end) => return end,
+                }
+            }
+        }
+    }
+
+    /// One line of a watch: `{"type": "ADDED", "object": {…}}`.
+    fn apply_event(&self, kind: Kind, line: &str, version: &mut String) -> Result<(), WatchEnd> {
+        let Ok(mut event) = serde_json::from_str::<Value>(line) else {
+            return Ok(());
+        };
+        let kind_of_event = event["type"].as_str().unwrap_or_default().to_string();
+        let object = event["object"].take();
+        if let Some(v) = object["metadata"]["resourceVersion"].as_str() {
+            *version = v.to_string();
+        }
+        let Some(cache) = self.kinds.get(&kind) else {
+            return Ok(());
+        };
+        match kind_of_event.as_str() {
+            "ADDED" | "MODIFIED" => {
+                let object = parse(kind, object).map_err(WatchEnd::Failed)?;
+                cache
+                    .objects
+                    .write()
+                    .insert(key(&object), Arc::new(object));
+            }
+            "DELETED" => {
+                let key = (
+                    object["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    object["metadata"]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+                cache.objects.write().remove(&key);
+            }
+            "ERROR" if object["code"].as_u64() == Some(410) => return Err(WatchEnd::Expired),
+            "ERROR" => {
+                let code = object["code"].as_u64().unwrap_or(500);
+                return Err(WatchEnd::Failed(crate::handle::rest::refused(
+                    u16::try_from(code).unwrap_or(500),
+                    &object,
+                )));
+            }
+            _ => return Ok(()),
+        }
+        let _ = self.changes.send(kind);
+        Ok(())
+    }
+}
+
+fn take_items(page: &mut Value) -> Vec<Value> {
+    match page["items"].take() {
+        Value::Array(items) => items,
+        _ => Vec::new(),
+    }
+}
+
+/// A list's items carry no apiVersion and kind (upstream leaves them out);
+/// the typed objects want them.
+fn parse(kind: Kind, mut value: Value) -> Result<Object, HandleError> {
+    if let Value::Object(fields) = &mut value {
+        let info = kind.info();
+        fields.insert("apiVersion".to_string(), Value::from(info.api_version()));
+        fields.insert("kind".to_string(), Value::from(info.kind_name));
+    }
+    Object::from_json(kind, value).map_err(|error| {
+        HandleError::Invalid(format!(
+            "the server sent a {kind:?} podium cannot read ({}): {}",
+            error.path(),
+            error.inner()
+        ))
+    })
+}
+
+fn key(object: &Object) -> (String, String) {
+    (object.namespace().to_string(), object.name().to_string())
+}

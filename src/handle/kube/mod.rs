@@ -1,0 +1,322 @@
+//! The console on any Kubernetes cluster: a [`ClusterHandle`] over kube-rs,
+//! from a kubeconfig context. Opening it reads the kubeconfig and nothing
+//! else, so the console draws at once; the cache then connects, lists and
+//! watches in the background and says how that goes
+//! ([`ClusterHandle::connection`]).
+
+mod attach;
+mod cache;
+mod transport;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use http::Method;
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use self::cache::Cache;
+use self::transport::KubeTransport;
+use super::rest;
+use super::{
+    AttachedProcess, ClusterHandle, ClusterInfo, Connection, Contexts, ExecParams, HandleError,
+    LogQuery, PortStream, Table, lines, table,
+};
+use crate::api::{Kind, Object};
+
+/// Which cluster: a kubeconfig file (else `KUBECONFIG`, else
+/// `~/.kube/config`) and a context in it (else its current context).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeTarget {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KubeError {
+    #[error("cannot read the kubeconfig {where_}: {reason}; {fix}")]
+    Kubeconfig {
+        where_: String,
+        reason: String,
+        fix: &'static str,
+    },
+    #[error("context {context:?} is not in the kubeconfig {where_} (its contexts: {known}); pick one with --context NAME")]
+    NoSuchContext {
+        context: String,
+        where_: String,
+        known: String,
+    },
+    #[error("the kubeconfig {where_} names no current context; pick one with --context NAME (its contexts: {known})")]
+    NoCurrentContext { where_: String, known: String },
+    #[error("context {context:?} in {where_} cannot be used: {reason}")]
+    BadContext {
+        context: String,
+        where_: String,
+        reason: String,
+    },
+}
+
+pub struct KubeHandle {
+    target: KubeTarget,
+    transport: KubeTransport,
+    cache: Arc<Cache>,
+    info: ClusterInfo,
+    contexts: Contexts,
+    cancel: CancellationToken,
+}
+
+impl Drop for KubeHandle {
+    fn drop(&mut self) {
+        // Stops the reflectors: nothing keeps watching a closed console.
+        self.cancel.cancel();
+    }
+}
+
+impl KubeHandle {
+    /// Reads the kubeconfig and prepares the client; touches no network.
+    pub async fn open(target: KubeTarget) -> Result<KubeHandle, KubeError> {
+        let where_ = target.kubeconfig.as_ref().map_or_else(
+            || std::env::var("KUBECONFIG").unwrap_or_else(|_| "~/.kube/config".to_string()),
+            |path| path.display().to_string(),
+        );
+        let kubeconfig = match &target.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path),
+            None => Kubeconfig::read(),
+        }
+        .map_err(|error| KubeError::Kubeconfig {
+            where_: where_.clone(),
+            reason: kubeconfig_reason(&error),
+            fix: "pass --kubeconfig PATH, or set KUBECONFIG",
+        })?;
+        let names: Vec<String> = kubeconfig
+            .contexts
+            .iter()
+            .map(|context| context.name.clone())
+            .collect();
+        let known = if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        };
+        let context = match target.context.clone().or(kubeconfig.current_context.clone()) {
+            Some(context) if names.contains(&context) => context,
+            Some(context) => {
+                return Err(KubeError::NoSuchContext {
+                    context,
+                    where_,
+                    known,
+                });
+            }
+            None => return Err(KubeError::NoCurrentContext { where_, known }),
+        };
+        let options = KubeConfigOptions {
+            context: Some(context.clone()),
+            ..KubeConfigOptions::default()
+        };
+        let bad_context = |reason: String| KubeError::BadContext {
+            context: context.clone(),
+            where_: where_.clone(),
+            reason,
+        };
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .map_err(|error| bad_context(kubeconfig_reason(&error)))?;
+        let server = config.cluster_url.to_string();
+        let server = server.trim_end_matches('/').to_string();
+        let namespace = config.default_namespace.clone();
+        let client =
+            kube::Client::try_from(config).map_err(|error| bad_context(error.to_string()))?;
+        let transport = KubeTransport {
+            client,
+            server: server.clone(),
+        };
+        let cancel = CancellationToken::new();
+        let cache = Arc::new(Cache::new(
+            transport.clone(),
+            namespace.clone(),
+            cancel.clone(),
+        ));
+        Ok(KubeHandle {
+            target: KubeTarget {
+                kubeconfig: target.kubeconfig,
+                context: Some(context.clone()),
+            },
+            transport,
+            cache,
+            info: ClusterInfo {
+                name: context.clone(),
+                runtime: "remote".to_string(),
+                server,
+                warnings: Vec::new(),
+                namespace,
+                read_only: false,
+            },
+            contexts: Contexts {
+                current: context,
+                names,
+            },
+            cancel,
+        })
+    }
+}
+
+/// A kubeconfig error with its cause, in one line.
+fn kubeconfig_reason(error: &KubeconfigError) -> String {
+    let text = error.to_string();
+    let cause = transport::innermost(error);
+    if text.contains(&cause) {
+        text
+    } else {
+        format!("{text}: {cause}")
+    }
+}
+
+#[async_trait::async_trait]
+impl ClusterHandle for KubeHandle {
+    fn info(&self) -> ClusterInfo {
+        self.info.clone()
+    }
+
+    fn connection(&self) -> Connection {
+        self.cache.connection()
+    }
+
+    fn contexts(&self) -> Contexts {
+        self.contexts.clone()
+    }
+
+    async fn switch_context(&self, name: &str) -> Result<Arc<dyn ClusterHandle>, HandleError> {
+        let target = KubeTarget {
+            kubeconfig: self.target.kubeconfig.clone(),
+            context: Some(name.to_string()),
+        };
+        let handle = KubeHandle::open(target)
+            .await
+            .map_err(|error| HandleError::Invalid(error.to_string()))?;
+        Ok(Arc::new(handle))
+    }
+
+    fn list(&self, kind: Kind, namespace: Option<&str>) -> Vec<Arc<Object>> {
+        self.cache.ensure(kind);
+        self.cache.list(kind, namespace)
+    }
+
+    fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Object>> {
+        self.cache.ensure(kind);
+        self.cache.get(kind, namespace, name)
+    }
+
+    fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table {
+        table::table(kind, objects)
+    }
+
+    fn changes(&self, kinds: &[Kind]) -> BoxStream<'static, Kind> {
+        for &kind in kinds {
+            self.cache.ensure(kind);
+        }
+        let kinds = kinds.to_vec();
+        let first = kinds.first().copied().unwrap_or(Kind::Pod);
+        let receiver = self.cache.subscribe();
+        futures::stream::unfold(receiver, move |mut receiver| {
+            let kinds = kinds.clone();
+            async move {
+                loop {
+                    match receiver.recv().await {
+                        // Connection changes come as Namespace: pass them on.
+                        Ok(kind) if kinds.contains(&kind) || kind == Kind::Namespace => {
+                            return Some((kind, receiver));
+                        }
+                        Ok(_) => {}
+                        // Fell behind a burst: have the consumer re-read.
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                            return Some((first, receiver));
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            }
+        })
+        .boxed()
+    }
+
+    async fn apply(&self, yaml: &str, dry_run: bool) -> Result<Vec<String>, HandleError> {
+        rest::apply(&self.transport, yaml, &self.info.namespace, dry_run).await
+    }
+
+    async fn patch(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        patch: Value,
+        dry_run: bool,
+    ) -> Result<(), HandleError> {
+        rest::merge_patch(&self.transport, kind, namespace, name, &patch, dry_run).await
+    }
+
+    async fn delete(&self, kind: Kind, namespace: &str, name: &str) -> Result<(), HandleError> {
+        rest::delete(&self.transport, kind, namespace, name).await
+    }
+
+    async fn logs(
+        &self,
+        namespace: &str,
+        pod: &str,
+        query: LogQuery,
+    ) -> Result<BoxStream<'static, String>, HandleError> {
+        let mut uri = format!("{}/log?", rest::item_uri(Kind::Pod, namespace, pod));
+        let mut add = |key: &str, value: String| {
+            uri.push_str(&format!("{key}={}&", urlencoding::encode(&value)));
+        };
+        if let Some(container) = query.container {
+            add("container", container);
+        }
+        if query.follow {
+            add("follow", "true".to_string());
+        }
+        if query.previous {
+            add("previous", "true".to_string());
+        }
+        if query.timestamps {
+            add("timestamps", "true".to_string());
+        }
+        if let Some(lines) = query.tail_lines {
+            add("tailLines", lines.to_string());
+        }
+        if let Some(seconds) = query.since_seconds {
+            add("sinceSeconds", seconds.to_string());
+        }
+        let uri = uri.trim_end_matches(['&', '?']).to_string();
+        let (code, body) = self
+            .transport
+            .send(Method::GET, &uri, None, Vec::new())
+            .await?;
+        if !(200..300).contains(&code) {
+            let bytes: Vec<u8> = body.map(|chunk| chunk.to_vec()).concat().await;
+            let status: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            return Err(rest::refused(code, &status));
+        }
+        Ok(lines(body))
+    }
+
+    async fn exec(
+        &self,
+        namespace: &str,
+        pod: &str,
+        params: ExecParams,
+    ) -> Result<AttachedProcess, HandleError> {
+        attach::exec(self.transport.client.clone(), namespace, pod, params).await
+    }
+
+    async fn port_forward(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+    ) -> Result<PortStream, HandleError> {
+        attach::port_forward(self.transport.client.clone(), namespace, pod, port).await
+    }
+}

@@ -1,0 +1,212 @@
+//! The writes both backends make, in the Kubernetes REST dialect: apply
+//! (create, or a strategic merge patch where the object exists, as
+//! `kubectl apply` does), JSON merge patches, deletes. Each backend brings
+//! its [`Transport`]: the embedded one calls the API server in-process, the
+//! kube-rs one sends the same requests over HTTPS.
+
+use http::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{FieldCause, HandleError};
+use crate::api::Kind;
+
+/// One request to a Kubernetes API.
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    /// The JSON body of a 2xx answer; otherwise the Status the server
+    /// answered, as [`HandleError::Refused`] (see [`refused`]).
+    async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Value, HandleError>;
+
+    /// Whether the object exists: a GET unless the backend knows better.
+    async fn exists(&self, kind: Kind, namespace: &str, name: &str) -> Result<bool, HandleError> {
+        match self
+            .request(Method::GET, &item_uri(kind, namespace, name), None, Vec::new())
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(HandleError::Refused { code: 404, .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// The error a Status body describes.
+pub fn refused(code: u16, status: &Value) -> HandleError {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let causes = status["details"]["causes"]
+        .as_array()
+        .map(|causes| {
+            causes
+                .iter()
+                .map(|cause| FieldCause {
+                    field: text(&cause["field"]),
+                    message: text(&cause["message"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    HandleError::Refused {
+        code,
+        reason: text(&status["reason"]),
+        message: status["message"]
+            .as_str()
+            .map_or_else(|| format!("the server answered {code}"), str::to_string),
+        causes,
+    }
+}
+
+/// `/api/v1/namespaces/default/pods` and the like.
+pub fn collection_uri(kind: Kind, namespace: &str) -> String {
+    let info = kind.info();
+    let prefix = if info.group.is_empty() {
+        format!("/api/{}", info.version)
+    } else {
+        format!("/apis/{}/{}", info.group, info.version)
+    };
+    if kind.namespaced() {
+        format!("{prefix}/namespaces/{namespace}/{}", info.plural)
+    } else {
+        format!("{prefix}/{}", info.plural)
+    }
+}
+
+pub fn item_uri(kind: Kind, namespace: &str, name: &str) -> String {
+    format!("{}/{name}", collection_uri(kind, namespace))
+}
+
+fn dry_run_query(dry_run: bool) -> &'static str {
+    if dry_run { "?dryRun=All" } else { "" }
+}
+
+/// Every non-empty document of a YAML file, parsed before any await (the
+/// parser is not `Send`).
+fn documents(yaml: &str) -> Result<Vec<Value>, HandleError> {
+    let mut values = Vec::new();
+    for (index, document) in serde_yaml::Deserializer::from_str(yaml).enumerate() {
+        let value = Value::deserialize(document)
+            .map_err(|error| HandleError::Invalid(format!("document {}: {error}", index + 1)))?;
+        if !value.is_null() {
+            values.push(value);
+        }
+    }
+    Ok(values)
+}
+
+/// The kind a document names in apiVersion/kind.
+fn document_kind(document: &Value, index: usize) -> Result<Kind, HandleError> {
+    let api_version = document["apiVersion"].as_str().unwrap_or_default();
+    let kind = document["kind"].as_str().unwrap_or_default();
+    Kind::from_type_meta(api_version, kind).ok_or_else(|| {
+        HandleError::Invalid(format!(
+            "document {}: podium does not serve apiVersion {api_version:?} kind {kind:?}",
+            index + 1
+        ))
+    })
+}
+
+/// Creates each document of a YAML file, or patches it where it exists;
+/// one line per document, like kubectl: `deployment.apps/nginx created`.
+/// `namespace` is where documents without one go.
+pub async fn apply(
+    transport: &dyn Transport,
+    yaml: &str,
+    namespace: &str,
+    dry_run: bool,
+) -> Result<Vec<String>, HandleError> {
+    let mut answers = Vec::new();
+    for (index, value) in documents(yaml)?.into_iter().enumerate() {
+        let kind = document_kind(&value, index)?;
+        let namespace = value["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or(namespace)
+            .to_string();
+        let name = value["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let body = serde_json::to_vec(&value).unwrap_or_default();
+        let suffix = if dry_run { " (server dry run)" } else { "" };
+        let exists = !name.is_empty() && transport.exists(kind, &namespace, &name).await?;
+        if exists {
+            let uri = format!(
+                "{}{}",
+                item_uri(kind, &namespace, &name),
+                dry_run_query(dry_run)
+            );
+            transport
+                .request(
+                    Method::PATCH,
+                    &uri,
+                    Some("application/strategic-merge-patch+json"),
+                    body,
+                )
+                .await?;
+            answers.push(format!("{} configured{suffix}", kind.resource_name(&name)));
+        } else {
+            let uri = format!(
+                "{}{}",
+                collection_uri(kind, &namespace),
+                dry_run_query(dry_run)
+            );
+            let created = transport
+                .request(Method::POST, &uri, Some("application/json"), body)
+                .await?;
+            let name = created["metadata"]["name"].as_str().unwrap_or(&name);
+            answers.push(format!("{} created{suffix}", kind.resource_name(name)));
+        }
+    }
+    if answers.is_empty() {
+        return Err(HandleError::Invalid("no objects to apply".to_string()));
+    }
+    Ok(answers)
+}
+
+/// A JSON merge patch of one object.
+pub async fn merge_patch(
+    transport: &dyn Transport,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+    patch: &Value,
+    dry_run: bool,
+) -> Result<(), HandleError> {
+    let body = serde_json::to_vec(patch).unwrap_or_default();
+    let uri = format!(
+        "{}{}",
+        item_uri(kind, namespace, name),
+        dry_run_query(dry_run)
+    );
+    transport
+        .request(
+            Method::PATCH,
+            &uri,
+            Some("application/merge-patch+json"),
+            body,
+        )
+        .await
+        .map(drop)
+}
+
+pub async fn delete(
+    transport: &dyn Transport,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+) -> Result<(), HandleError> {
+    transport
+        .request(
+            Method::DELETE,
+            &item_uri(kind, namespace, name),
+            None,
+            Vec::new(),
+        )
+        .await
+        .map(drop)
+}
