@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Some(Command::Demo(ref args)) if !args.list => {
             init_file_logging(args.cluster.data_dir.as_deref())
         }
+        Some(Command::Serve(ref args)) => init_serve_logging(args.data_dir.as_deref()),
         Some(_) => {
             init_logging();
             None
@@ -62,18 +63,72 @@ fn init_logging() {
 fn init_file_logging(
     data_dir: Option<&std::path::Path>,
 ) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = podium::config::data_dir(data_dir)
-        .ok()?
-        .join(podium::config::LOG_DIR);
-    std::fs::create_dir_all(&dir).ok()?;
-    let (writer, guard) =
-        tracing_appender::non_blocking(tracing_appender::rolling::daily(dir, "podium.log"));
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PODIUM_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, guard) = log_file(data_dir)?;
     tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(file_filter())
         .with_writer(writer)
         .with_ansi(false)
         .init();
     Some(guard)
+}
+
+/// `podium serve`: stderr as for every command, and the same log file as the
+/// console, so the API's access log is on disk.
+fn init_serve_logging(
+    data_dir: Option<&std::path::Path>,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PODIUM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        );
+    let Some((writer, guard)) = log_file(data_dir) else {
+        tracing_subscriber::registry().with(stderr).init();
+        return None;
+    };
+    let file = tracing_subscriber::fmt::layer()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_filter(file_filter());
+    tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .init();
+    Some(guard)
+}
+
+fn log_file(
+    data_dir: Option<&std::path::Path>,
+) -> Option<(
+    tracing_appender::non_blocking::NonBlocking,
+    tracing_appender::non_blocking::WorkerGuard,
+)> {
+    let dir = podium::config::data_dir(data_dir)
+        .ok()?
+        .join(podium::config::LOG_DIR);
+    std::fs::create_dir_all(&dir).ok()?;
+    Some(tracing_appender::non_blocking(
+        tracing_appender::rolling::daily(dir, "podium.log"),
+    ))
+}
+
+/// PODIUM_LOG (default info), with the API's access log kept on unless
+/// PODIUM_LOG names it: what reached the API stays on record.
+fn file_filter() -> tracing_subscriber::EnvFilter {
+    let spec = std::env::var("PODIUM_LOG").unwrap_or_default();
+    let filter = tracing_subscriber::EnvFilter::try_new(&spec)
+        .ok()
+        .filter(|_| !spec.trim().is_empty())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    if spec.contains(podium::apiserver::access::TARGET) {
+        return filter;
+    }
+    match format!("{}=info", podium::apiserver::access::TARGET).parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
 }

@@ -2,6 +2,7 @@
 //! OpenAPI, CRUD, list/watch, Tables, Status errors and subresources. It
 //! translates HTTP to store calls and holds no business rules.
 
+pub mod access;
 pub mod admission;
 pub mod crud;
 pub mod discovery;
@@ -189,8 +190,16 @@ fn authorized(state: &ServerState, request: &Request<Incoming>) -> bool {
         .is_some_and(|token| token.trim() == state.token)
 }
 
-/// One request to one response; every failure becomes a Status.
+/// One request to one response, logged to the access log.
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
+    let entry = access::Entry::of(request.method(), request.uri(), request.headers());
+    let response = respond(state, request).await;
+    access::log(entry, response.status());
+    response
+}
+
+/// Every failure becomes a Status.
+async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
     let route = routes::parse(request.uri().path());
     let public = matches!(route, Route::Health | Route::Version);
     if !public && !authorized(state, &request) {
@@ -272,11 +281,15 @@ pub async fn serve_local(
         return error_response(&ApiError::not_found_path());
     };
     let (parts, ()) = request.into_parts();
+    // Logged like a client's request, so the console's writes show too.
+    let entry = access::Entry::in_process(&parts.method, &parts.uri);
     let result = match routes::parse(parts.uri.path()) {
         Route::Resource(path) => resource_call(state, path, parts, body).await,
         _ => Err(ApiError::not_found_path()),
     };
-    result.unwrap_or_else(|error| error_response(&error))
+    let response = result.unwrap_or_else(|error| error_response(&error));
+    access::log(entry, response.status());
+    response
 }
 
 async fn resource_call(

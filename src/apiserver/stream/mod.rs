@@ -1,7 +1,8 @@
 //! The streaming subresources of pods: `exec` (WebSocket channels, as
 //! kubectl 1.30+ speaks it, or SPDY/3.1 streams, its fallback) and `portforward` (SPDY/3.1, tunnelled in a
-//! WebSocket or over a plain HTTP upgrade). `attach` is refused: podium's
-//! runtimes keep no attachable console.
+//! WebSocket or over a plain HTTP upgrade, as kubectl speaks it; or a WebSocket
+//! of channels, as kube-rs and the other client libraries speak it). `attach`
+//! is refused: podium's runtimes keep no attachable console.
 //!
 //! Each request is checked (the pod, the container, the command) before
 //! the connection switches protocols, so mistakes come back as a `Status`
@@ -10,6 +11,7 @@
 pub mod exec;
 pub mod exec_spdy;
 pub mod portforward;
+pub mod portforward_ws;
 pub mod spdy;
 mod tunnel;
 pub mod upgrade;
@@ -227,8 +229,9 @@ fn start_port_forward(
             "port-forward needs an upgrade to SPDY/3.1 or WebSocket (use kubectl port-forward)",
         ));
     }
+    // kubectl offers the SPDY tunnel and gets it; client libraries offer channels.
     let supported: &[&'static str] = if websocket {
-        &[portforward::TUNNEL_PROTOCOL]
+        &[portforward::TUNNEL_PROTOCOL, portforward_ws::PROTOCOL_V4]
     } else {
         &[portforward::PROTOCOL]
     };
@@ -237,6 +240,15 @@ fn start_port_forward(
             "no supported port-forward protocol was offered: podium speaks {}",
             supported.join(", ")
         )));
+    };
+    // Channels name their ports up front; a bad list is refused before the switch.
+    let channel_ports = if protocol == portforward_ws::PROTOCOL_V4 {
+        let query = parts.uri.query();
+        let mut values = query_values(query, "ports");
+        values.extend(query_values(query, "port"));
+        Some(portforward_ws::ports(&values).map_err(|e| ApiError::bad_request(e.to_string()))?)
+    } else {
+        None
     };
     let target = portforward::Target {
         namespace: namespace.to_string(),
@@ -247,16 +259,22 @@ fn start_port_forward(
     let (response, on_upgrade) = upgrade::switch(parts, websocket, protocol)?;
     let cancel = state.cancel.clone();
     tokio::spawn(async move {
-        let streams = if websocket {
-            match upgrade::websocket(on_upgrade).await {
+        let streams = match (websocket, channel_ports) {
+            (true, Some(ports)) => {
+                match upgrade::websocket(on_upgrade).await {
+                    Ok(socket) => portforward_ws::run(socket, target, ports, cancel).await,
+                    Err(error) => tracing::debug!(%error, "port-forward upgrade"),
+                }
+                return;
+            }
+            (true, None) => match upgrade::websocket(on_upgrade).await {
                 Ok(socket) => spdy::serve(tunnel::bytes_over(socket), cancel),
                 Err(error) => return tracing::debug!(%error, "port-forward upgrade"),
-            }
-        } else {
-            match upgrade::upgraded(on_upgrade).await {
+            },
+            (false, _) => match upgrade::upgraded(on_upgrade).await {
                 Ok(io) => spdy::serve(io, cancel),
                 Err(error) => return tracing::debug!(%error, "port-forward upgrade"),
-            }
+            },
         };
         portforward::serve(target, streams).await;
     });

@@ -5,6 +5,7 @@
 //! stream, which kubectl prints.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -83,51 +84,70 @@ pub async fn serve(target: Target, mut streams: mpsc::Receiver<IncomingStream>) 
     }
 }
 
+/// Why a pod's port could not be reached; said to the client as upstream says it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("pod {pod} is not running or does not publish port {port}")]
+    NoPort { pod: String, port: u16 },
+    #[error("dial tcp {address}: {source}")]
+    Dial {
+        address: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Target {
+    /// A connection to the pod's `port` on loopback, wherever the runtime publishes it.
+    pub async fn connect(&self, port: u16) -> Result<TcpStream, ConnectError> {
+        let address = self
+            .access
+            .port_address(&self.namespace, &self.pod, port)
+            .await
+            .ok_or_else(|| ConnectError::NoPort {
+                pod: self.pod.clone(),
+                port,
+            })?;
+        let socket = TcpStream::connect(address)
+            .await
+            .map_err(|source| ConnectError::Dial { address, source })?;
+        let _ = socket.set_nodelay(true);
+        Ok(socket)
+    }
+
+    /// The line written on the error stream, worded as the kubelet words it.
+    pub fn failure(&self, port: u16, error: &dyn std::fmt::Display) -> String {
+        format!(
+            "error forwarding port {port} to pod {}, uid {}: {error}",
+            self.pod, self.uid
+        )
+    }
+}
+
 /// Joins one data stream to the pod's port; reports failures on `error`.
 async fn forward(target: Target, port: u16, data: IncomingStream, error: StreamWriter) {
     let result = pipe(&target, port, data).await;
-    if let Err(message) = result {
-        let message = format!(
-            "error forwarding port {port} to pod {}, uid {}: {message}",
-            target.pod, target.uid
-        );
+    if let Err(failure) = result {
+        let message = target.failure(port, &failure);
         tracing::debug!(%message, "port-forward");
         let _ = error.send(Bytes::from(message)).await;
     }
     let _ = error.finish().await;
 }
 
-async fn pipe(target: &Target, port: u16, data: IncomingStream) -> Result<(), String> {
+async fn pipe(target: &Target, port: u16, data: IncomingStream) -> Result<(), ConnectError> {
     let IncomingStream {
         data: mut from_client,
         out: to_client,
         ..
     } = data;
-    let address = target
-        .access
-        .port_address(&target.namespace, &target.pod, port)
-        .await
-        .ok_or_else(|| {
-            format!(
-                "pod {} is not running or does not publish port {port}",
-                target.pod
-            )
-        });
-    let address = match address {
-        Ok(address) => address,
-        Err(message) => {
-            let _ = to_client.finish().await;
-            return Err(message);
-        }
-    };
-    let socket = match TcpStream::connect(address).await {
+    let socket = match target.connect(port).await {
         Ok(socket) => socket,
-        Err(e) => {
+        Err(error) => {
             let _ = to_client.finish().await;
-            return Err(format!("dial tcp {address}: {e}"));
+            return Err(error);
         }
     };
-    let _ = socket.set_nodelay(true);
     let (mut from_pod, mut to_pod) = socket.into_split();
     let upstream = tokio::spawn(async move {
         while let Some(bytes) = from_client.recv().await {
