@@ -25,6 +25,9 @@ pub struct Cli {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+
     /// The console's theme: dark, light, high-contrast, dracula, or a file
     /// `themes/NAME.yaml` in the config directory [default: the settings file's, else dark].
     #[arg(long)]
@@ -109,6 +112,31 @@ pub struct ClusterArgs {
     /// Address of the Ingress router; 127.0.0.1:0 picks a free port (taken: a free one is used).
     #[arg(long, default_value_t = crate::net::DEFAULT_INGRESS_LISTEN)]
     pub ingress_listen: SocketAddr,
+}
+
+/// The console on another cluster, from a kubeconfig, instead of podium's own.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RemoteArgs {
+    /// Open the console on a cluster from this kubeconfig instead of starting
+    /// podium's own [default with --context: KUBECONFIG, else ~/.kube/config].
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to open (another cluster; `:ctx` switches later).
+    #[arg(long)]
+    pub context: Option<String>,
+
+    /// Refuse every change (apply, edit, scale, delete, shell, port-forward)
+    /// with a message; nothing that writes reaches the cluster.
+    #[arg(long)]
+    pub readonly: bool,
+}
+
+impl RemoteArgs {
+    /// Whether the console opens another cluster rather than podium's own.
+    pub fn is_remote(&self) -> bool {
+        self.kubeconfig.is_some() || self.context.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         Some(Command::Reset(args)) => run_async(podium::reset::reset(&args)),
         Some(Command::Images(command)) => run_async(podium::images::run(command)),
         Some(Command::Demo(args)) => run_async(podium::tui::run::demo(args)),
-        None => run_async(podium::tui::run::run(cli.cluster, cli.theme)),
+        None => run_async(podium::tui::run::run(cli.cluster, cli.remote, cli.theme)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,7 @@
 
 pub mod embedded;
 pub mod kube;
-mod readonly;
+pub mod readonly;
 pub mod rest;
 mod stream;
 mod table;

@@ -15,6 +15,8 @@ pub enum Command {
     Namespace(Option<String>),
     /// The console's port-forwards (`:pf`).
     PortForwards,
+    /// The kubeconfig's contexts (`:ctx`), or a switch to one (`:ctx NAME`).
+    Context(Option<String>),
     Quit,
     Help,
 }
@@ -22,7 +24,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     #[error(
-        "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec, :pf or :help"
+        "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec, :pf, :ctx or :help"
     )]
     Unknown(String),
     #[error("bad label selector {0:?}: write key=value[,key=value]")]
@@ -63,6 +65,9 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "q" | "q!" | "quit" => return Ok(Command::Quit),
         "help" | "?" => return Ok(Command::Help),
         "pf" | "portforward" | "portforwards" => return Ok(Command::PortForwards),
+        "ctx" | "context" | "contexts" => {
+            return Ok(Command::Context(words.next().map(str::to_string)));
+        }
         _ => {}
     }
     let Some(kind) = kind_named(first) else {
@@ -135,6 +140,15 @@ mod tests {
         ] {
             assert_eq!(kind_named(alias), Some(kind), "{alias}");
         }
+    }
+
+    #[test]
+    fn ctx_lists_or_names_a_context() {
+        assert_eq!(parse("ctx"), Ok(Command::Context(None)));
+        assert_eq!(
+            parse("ctx prod"),
+            Ok(Command::Context(Some("prod".to_string())))
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::portforward::ForwardTarget;
 use crate::api::{Kind, Object};
-use crate::handle::{ClusterInfo, Row};
+use crate::handle::{ClusterInfo, Connection, Row};
 
 /// What takes the keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,6 +174,8 @@ const DEFAULT_VISIBLE_ROWS: usize = 30;
 
 pub struct Model {
     pub info: ClusterInfo,
+    /// Whether the cluster answers (a remote one may still be connecting).
+    pub connection: Connection,
     pub kind: Kind,
     /// `None`: all namespaces.
     pub namespace: Option<String>,
@@ -214,10 +216,12 @@ impl Model {
             text: info.warnings.join("; ").replace('\n', " "),
             error: true,
         });
+        let namespace = Some(info.namespace.clone());
         Model {
             info,
+            connection: Connection::Ready,
             kind: Kind::Pod,
-            namespace: Some("default".to_string()),
+            namespace,
             scope: None,
             filter: String::new(),
             keymap: Default::default(),

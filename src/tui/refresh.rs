@@ -19,6 +19,7 @@ const EVENT_LINES: usize = 50;
 
 /// Re-reads everything the views show.
 pub fn refresh(model: &mut Model, handle: &dyn ClusterHandle) {
+    model.connection = handle.connection();
     refresh_table(model, handle);
     model.rollouts = rollout_lines(handle, model.namespace.as_deref());
     model.events = event_lines(
@@ -33,6 +34,7 @@ pub fn refresh(model: &mut Model, handle: &dyn ClusterHandle) {
 /// when its kind changed, the events pane on events, the header's figures
 /// on pods and nodes. At 10,000 pods each part costs milliseconds.
 pub fn refresh_changed(model: &mut Model, handle: &dyn ClusterHandle, changed: &[Kind]) {
+    model.connection = handle.connection();
     if changed.contains(&model.kind) {
         refresh_table(model, handle);
     }

@@ -1,4 +1,5 @@
-//! `podium` with no subcommand: the console over the embedded cluster.
+//! `podium` with no subcommand: the console over the embedded cluster, or
+//! over another cluster from a kubeconfig (`--context`, `--kubeconfig`).
 //! The first frame is drawn before the cluster starts; the event loop then
 //! waits on keys, watch changes and task results, and redraws only when
 //! something changed, at most every frame interval, inside synchronized
@@ -25,10 +26,11 @@ use super::shell::{ShellError, session};
 use super::terminal::{self, Console};
 use super::theme::Theme;
 use crate::api::Kind;
-use crate::cli::{ClusterArgs, StoryArgs};
+use crate::cli::{ClusterArgs, RemoteArgs, StoryArgs};
 use crate::cluster::{Cluster, ClusterConfig, RuntimeChoice};
 use crate::config;
-use crate::handle::ClusterHandle;
+use crate::handle::kube::{KubeHandle, KubeTarget};
+use crate::handle::{ClusterHandle, ReadOnly};
 
 /// Redraws at most this often however fast changes come.
 const FRAME: Duration = Duration::from_millis(33);
@@ -37,9 +39,30 @@ const CLOCK_TICK: Duration = Duration::from_secs(1);
 /// How often a playing story looks whether its wait or caption is over.
 const STORY_TICK: Duration = Duration::from_millis(200);
 
-pub async fn run(args: ClusterArgs, theme: Option<String>) -> anyhow::Result<()> {
-    let cluster_config = ClusterConfig::from_args(&args)?;
-    console(cluster_config, theme, None).await
+pub async fn run(
+    args: ClusterArgs,
+    remote: RemoteArgs,
+    theme: Option<String>,
+) -> anyhow::Result<()> {
+    let backend = if remote.is_remote() {
+        // Reads the kubeconfig only: a mistake in it is said before the
+        // terminal is taken; the network is left to the console.
+        let target = KubeTarget {
+            kubeconfig: remote.kubeconfig.clone(),
+            context: remote.context.clone(),
+        };
+        Backend::Remote(Arc::new(KubeHandle::open(target).await?))
+    } else {
+        Backend::Embedded(ClusterConfig::from_args(&args)?)
+    };
+    console(backend, remote.readonly, theme, None).await
+}
+
+/// What the console shows: podium's own cluster, started here, or another
+/// one through its kubeconfig.
+enum Backend {
+    Embedded(ClusterConfig),
+    Remote(Arc<dyn ClusterHandle>),
 }
 
 /// `podium demo [story]`: the story checked before the terminal is taken,
@@ -54,7 +77,13 @@ pub async fn demo(args: StoryArgs) -> anyhow::Result<()> {
     }
     let story = story::load(args.story.as_deref())?;
     let (cluster_config, scratch) = demo_cluster(&args.cluster)?;
-    let result = console(cluster_config, args.theme, Some(story)).await;
+    let result = console(
+        Backend::Embedded(cluster_config),
+        false,
+        args.theme,
+        Some(story),
+    )
+    .await;
     if let Some(dir) = scratch {
         // Only certificates and a kubeconfig live there; objects stayed in memory.
         let _ = std::fs::remove_dir_all(dir);
@@ -85,7 +114,8 @@ fn demo_cluster(args: &ClusterArgs) -> anyhow::Result<(ClusterConfig, Option<Pat
 }
 
 async fn console(
-    cluster_config: ClusterConfig,
+    backend: Backend,
+    read_only: bool,
     theme: Option<String>,
     story: Option<Story>,
 ) -> anyhow::Result<()> {
@@ -101,10 +131,22 @@ async fn console(
 
     let mut console = terminal::enter()?;
     let result = async {
-        draw_starting(&mut console, &theme)?;
-        let cluster = Cluster::start(cluster_config).await?;
+        let (cluster, handle) = match backend {
+            Backend::Embedded(config) => {
+                draw_starting(&mut console, &theme)?;
+                let cluster = Cluster::start(config).await?;
+                let handle = cluster.handle();
+                (Some(cluster), handle)
+            }
+            Backend::Remote(handle) => (None, handle),
+        };
+        let handle = if read_only {
+            ReadOnly::wrap(handle)
+        } else {
+            handle
+        };
         let (sender, receiver) = mpsc::unbounded_channel();
-        let mut app = App::new(cluster.handle(), theme, sender);
+        let mut app = App::new(handle.clone(), theme, sender);
         app.set_log_capacity(settings.log_buffer_lines);
         let (keymap, key_warnings) = Keymap::from_settings(&settings.keys);
         app.model.keymap = keymap;
@@ -112,9 +154,11 @@ async fn console(
         if !warnings.is_empty() {
             app.model.flash_error(warnings.join("; "));
         }
-        let player = story.map(|story| Player::new(story, cluster.handle()));
-        event_loop(&mut console, &mut app, player, cluster.handle(), receiver).await?;
-        cluster.shutdown();
+        let player = story.map(|story| Player::new(story, handle));
+        event_loop(&mut console, &mut app, player, receiver).await?;
+        if let Some(cluster) = cluster {
+            cluster.shutdown();
+        }
         anyhow::Ok(())
     }
     .await;
@@ -139,13 +183,14 @@ async fn event_loop(
     console: &mut Console,
     app: &mut App,
     mut player: Option<Player>,
-    handle: Arc<dyn ClusterHandle>,
     mut actions: mpsc::UnboundedReceiver<Action>,
 ) -> anyhow::Result<()> {
     // Dropped while a shell has the terminal, so it reads no keys then.
     let mut keys = Some(EventStream::new());
     let mut shell: Option<JoinHandle<Result<i32, ShellError>>> = None;
-    let mut changes = handle.changes(&Kind::ALL);
+    let mut changes = app.handle().changes(&Kind::ALL);
+    // Which handle `changes` follows; `:ctx` replaces the app's.
+    let mut following = app.handle_generation();
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut clock = tokio::time::interval(CLOCK_TICK);
@@ -212,6 +257,12 @@ async fn event_loop(
         {
             dirty = true;
         }
+        if following != app.handle_generation() {
+            following = app.handle_generation();
+            changes = app.handle().changes(&Kind::ALL);
+            stale.clear();
+            dirty = true;
+        }
         if app.model.quit {
             return Ok(());
         }
@@ -220,7 +271,7 @@ async fn event_loop(
         {
             keys = None;
             terminal::suspend(console)?;
-            let handle = handle.clone();
+            let handle = app.handle();
             shell = Some(tokio::spawn(async move {
                 session::run(handle.as_ref(), &request).await
             }));

@@ -5,7 +5,7 @@ use crossterm::event::KeyCode;
 use k8s_openapi::api::apps::v1::Deployment;
 use podium::api::Kind;
 
-use crate::harness::{Console, rows_starting, sample};
+use crate::harness::{Backend, Console, rows_starting, sample};
 
 fn deployment(console: &Console) -> Option<Deployment> {
     console
@@ -24,23 +24,20 @@ fn image(deployment: &Deployment) -> String {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn apply_scale_set_image_undo_and_delete_from_the_keys() {
-    let mut console = Console::start().await;
+async fn apply_scale_set_image_undo_and_delete_from_the_keys(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
 
     // `a` offers the nginx sample; the user types the path and Enter.
     console.key(KeyCode::Char('a'));
     assert!(console.screen().contains("apply file: samples/nginx.yaml"));
     console.answer(&sample("nginx.yaml"));
     let screen = console
-        .wait_until("the five nginx pods Running", |s| {
-            rows_starting(s, "nginx-dep-") == 5 && s.matches("Running").count() >= 5
+        .wait_until("the five nginx pods Running and the apply's answer", |s| {
+            rows_starting(s, "nginx-dep-") == 5
+                && s.matches("Running").count() >= 5
+                && s.contains("deployment.apps/nginx-dep created")
         })
         .await;
-    assert!(
-        screen.contains("deployment.apps/nginx-dep created"),
-        "{screen}"
-    );
     assert!(screen.contains("pods(default)[5]"), "{screen}");
 
     // `:deploy`, then `s` 10: the Deployment is scaled and ten pods follow.
@@ -137,9 +134,8 @@ async fn apply_scale_set_image_undo_and_delete_from_the_keys() {
     assert!(deployment(&console).is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn views_filters_drill_down_and_errors() {
-    let mut console = Console::start().await;
+async fn views_filters_drill_down_and_errors(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
     console.answer(&sample("nginx.yaml"));
     console
@@ -244,9 +240,8 @@ async fn views_filters_drill_down_and_errors() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn logs_of_a_deployment_interleave_its_pods() {
-    let mut console = Console::start().await;
+async fn logs_of_a_deployment_interleave_its_pods(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
     console.answer(&sample("nginx.yaml"));
     console
@@ -279,9 +274,8 @@ async fn logs_of_a_deployment_interleave_its_pods() {
     assert!(console.screen().contains("deployments(default)[1]"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix() {
-    let mut console = Console::start().await;
+async fn the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
     console.answer(&sample("nginx.yaml"));
     console
@@ -357,9 +351,8 @@ async fn the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix() {
         .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn describe_shows_what_kubectl_describe_prints() {
-    let mut console = Console::start().await;
+async fn describe_shows_what_kubectl_describe_prints(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
     console.answer(&sample("nginx.yaml"));
     console
@@ -422,9 +415,8 @@ async fn describe_shows_what_kubectl_describe_prints() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_rollout_view_follows_a_set_image_live() {
-    let mut console = Console::start().await;
+async fn the_rollout_view_follows_a_set_image_live(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
     console.answer(&sample("nginx.yaml"));
     console
@@ -489,3 +481,35 @@ async fn keys_from_the_settings_file_replace_the_defaults() {
     assert!(console.screen().contains("Delete namespace default?"));
     console.key(KeyCode::Char('n'));
 }
+
+/// The console's flows run on both handles: the embedded one, and kube-rs
+/// against the same cluster's API server (a real Kubernetes client).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Embedded).await
+                }
+            )*
+        }
+        mod kube {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Kube).await
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    apply_scale_set_image_undo_and_delete_from_the_keys,
+    views_filters_drill_down_and_errors,
+    logs_of_a_deployment_interleave_its_pods,
+    the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix,
+    describe_shows_what_kubectl_describe_prints,
+    the_rollout_view_follows_a_set_image_live
+);

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use podium::cluster::{Cluster, ClusterConfig, RuntimeChoice};
+use podium::handle::kube::{KubeHandle, KubeTarget};
 use podium::tui::app::{Action, App};
 use podium::tui::theme::Theme;
 use ratatui::Terminal;
@@ -22,9 +23,33 @@ pub struct Console {
     _dir: tempfile::TempDir,
 }
 
+/// Which `ClusterHandle` the console runs on: the embedded one, or
+/// kube-rs pointed at the same cluster's API server through its kubeconfig.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Kube,
+}
+
 impl Console {
     pub async fn start() -> Console {
         Console::start_on(RuntimeChoice::Sim).await
+    }
+
+    pub async fn start_with(backend: Backend) -> Console {
+        let mut console = Console::start().await;
+        if backend == Backend::Kube {
+            let handle = KubeHandle::open(KubeTarget {
+                kubeconfig: Some(console.cluster.kubeconfig.clone()),
+                context: None,
+            })
+            .await
+            .expect("the cluster's kubeconfig opens");
+            let (sender, actions) = mpsc::unbounded_channel();
+            console.app = App::new(std::sync::Arc::new(handle), Theme::dark(), sender);
+            console.actions = actions;
+        }
+        console
     }
 
     /// A console over pods on the local Docker engine; its containers are

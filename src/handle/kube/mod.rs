@@ -139,6 +139,11 @@ impl KubeHandle {
             namespace.clone(),
             cancel.clone(),
         ));
+        // Everything the console shows, from the start: describe and the
+        // panes read kinds the table is not showing.
+        for kind in Kind::ALL {
+            cache.ensure(kind);
+        }
         Ok(KubeHandle {
             target: KubeTarget {
                 kubeconfig: target.kubeconfig,

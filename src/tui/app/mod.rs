@@ -67,12 +67,25 @@ pub enum Action {
     ShellReady(Result<ShellRequest, String>),
     /// The shell ended: its exit code, or why it failed.
     ShellEnded(Result<i32, String>),
+    /// `:ctx NAME` opened the other context, or says why it could not.
+    Switched(Result<Switched, String>),
+}
+
+/// The handle on the context `:ctx` switched to.
+pub struct Switched(pub Arc<dyn ClusterHandle>);
+
+impl std::fmt::Debug for Switched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Switched").field(&self.0.info().name).finish()
+    }
 }
 
 pub struct App {
     pub model: Model,
     pub theme: Theme,
     handle: Arc<dyn ClusterHandle>,
+    /// Counts handle replacements (`:ctx`), so the event loop follows.
+    handle_generation: u64,
     actions: UnboundedSender<Action>,
     /// The YAML editor, when open, and what it edits.
     editor: Option<(YamlEditor, EditTarget)>,
@@ -139,6 +152,7 @@ impl App {
             model: Model::new(handle.info()),
             theme,
             handle,
+            handle_generation: 0,
             actions,
             editor: None,
             edit_task: None,
@@ -154,6 +168,31 @@ impl App {
         };
         app.refresh();
         app
+    }
+
+    /// The handle the console reads and writes through now.
+    pub fn handle(&self) -> Arc<dyn ClusterHandle> {
+        self.handle.clone()
+    }
+
+    pub fn handle_generation(&self) -> u64 {
+        self.handle_generation
+    }
+
+    /// Carries on with another context: what showed of the old one goes;
+    /// the keys and the log size stay.
+    fn switch_to(&mut self, handle: Arc<dyn ClusterHandle>) {
+        self.close_editor();
+        self.close_logs();
+        self.rollout = None;
+        self.forwards_view = None;
+        let keymap = std::mem::take(&mut self.model.keymap);
+        self.model = Model::new(handle.info());
+        self.model.keymap = keymap;
+        self.handle = handle;
+        self.handle_generation += 1;
+        self.model.flash(format!("context {}", self.model.info.name));
+        self.refresh();
     }
 
     /// The logs view, when open.
@@ -260,6 +299,8 @@ impl App {
             Action::ShellReady(Err(error)) => self.model.flash_error(error),
             Action::ShellEnded(Ok(code)) => self.model.flash(format!("shell exited (code {code})")),
             Action::ShellEnded(Err(error)) => self.model.flash_error(error),
+            Action::Switched(Ok(Switched(handle))) => self.switch_to(handle),
+            Action::Switched(Err(error)) => self.model.flash_error(error),
         }
     }
 
@@ -351,6 +392,13 @@ impl App {
 
     fn table_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if self.model.info.read_only
+            && let Some(what) = changes_the_cluster(&key, self.selected_is(Kind::Pod))
+        {
+            self.model
+                .flash_error(crate::handle::readonly::refusal(what).to_string());
+            return;
+        }
         match key.code {
             KeyCode::Char('q') => self.model.quit = true,
             KeyCode::Char(':') => self.model.mode = Mode::Command(String::new()),
@@ -393,6 +441,27 @@ impl App {
             KeyCode::Esc => self.back(),
             _ => {}
         }
+    }
+
+    fn switch_context(&mut self, name: String) {
+        let contexts = self.handle.contexts();
+        if !contexts.names.contains(&name) {
+            self.model.flash_error(format!(
+                "no context {name:?} in the kubeconfig; :ctx lists them ({})",
+                contexts.names.join(", ")
+            ));
+            return;
+        }
+        self.model.flash(format!("opening context {name}…"));
+        let (handle, actions) = (self.handle.clone(), self.actions.clone());
+        tokio::spawn(async move {
+            let switched = handle
+                .switch_context(&name)
+                .await
+                .map(Switched)
+                .map_err(|error| error.to_string());
+            let _ = actions.send(Action::Switched(switched));
+        });
     }
 
     fn move_selection(&mut self, by: isize) {
@@ -464,6 +533,8 @@ impl App {
             Ok(Command::Quit) => self.model.quit = true,
             Ok(Command::Help) => self.model.detail = Some(views::help()),
             Ok(Command::PortForwards) => self.open_forwards(),
+            Ok(Command::Context(None)) => self.model.detail = Some(contexts_detail(&self.handle.contexts())),
+            Ok(Command::Context(Some(name))) => self.switch_context(name),
             Ok(Command::Namespace(namespace)) => {
                 self.model.namespace = namespace;
                 self.show(Kind::Pod, None);
@@ -593,5 +664,41 @@ impl App {
             }
             _ => self.open_describe(),
         }
+    }
+}
+
+/// What a table key would change in the cluster, for `--readonly`'s
+/// refusal; `None` for keys that only read.
+fn changes_the_cluster(key: &KeyEvent, on_pod: bool) -> Option<&'static str> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    match key.code {
+        KeyCode::Char('d') if ctrl => Some("deleting"),
+        KeyCode::Char('e') => Some("editing"),
+        KeyCode::Char('s') if on_pod => Some("a shell"),
+        KeyCode::Char('s') => Some("scaling"),
+        KeyCode::Char('i') => Some("setting the image"),
+        KeyCode::Char('r') => Some("restarting a rollout"),
+        KeyCode::Char('u') => Some("undoing a rollout"),
+        KeyCode::Char('a') => Some("applying a file"),
+        KeyCode::Char('F') => Some("port-forward"),
+        _ => None,
+    }
+}
+
+/// `:ctx`: the kubeconfig's contexts, the current one marked.
+fn contexts_detail(contexts: &crate::handle::Contexts) -> Detail {
+    let mut lines = vec![
+        "Contexts (:ctx NAME switches)".to_string(),
+        String::new(),
+    ];
+    lines.extend(contexts.names.iter().map(|name| {
+        let mark = if *name == contexts.current { "*" } else { " " };
+        format!("{mark} {name}")
+    }));
+    Detail {
+        title: "contexts".to_string(),
+        lines,
+        scroll: 0,
+        kind: DetailKind::Help,
     }
 }

@@ -6,6 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use crate::handle::Connection;
 use crate::tui::model::Model;
 use crate::tui::theme::Theme;
 
@@ -23,12 +24,19 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     } else {
         theme.status_error
     };
-    let first = Line::from(vec![
+    let mut first = vec![
         Span::styled(" podium ", theme.accent),
         Span::styled(format!("cluster {} ", model.info.name), theme.body),
         Span::styled(format!("· runtime {} ", model.info.runtime), theme.muted),
         Span::styled(format!("· api {} ", model.info.server), theme.muted),
-    ]);
+    ];
+    if model.info.read_only {
+        first.push(Span::styled("· read-only ", theme.status_pending));
+    }
+    if let Connection::Connecting { attempt, error } = &model.connection {
+        first.push(Span::styled(connecting(*attempt, error.as_deref()), theme.status_error));
+    }
+    let first = Line::from(first);
     let second = Line::from(vec![
         Span::styled(" nodes ", theme.muted),
         Span::styled(
@@ -45,4 +53,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         Span::styled(format!("  {clock}"), theme.muted),
     ]);
     frame.render_widget(Paragraph::new(vec![first, second]), area);
+}
+
+/// Where a remote cluster's connection stands, in plain words.
+fn connecting(attempt: u32, error: Option<&str>) -> String {
+    match error {
+        None => "· connecting… ".to_string(),
+        Some(error) => format!("· {error} (try {attempt}, retrying) "),
+    }
 }

@@ -348,6 +348,7 @@ RESOURCES
   :po :deploy :rs :svc :ing :ep :ev :no :ns :cm :sec   switch view (tab completes)
   :pod app=x        pods with label app=x
   :ns NAME / :ns all / 0    namespace NAME / all namespaces
+  :ctx / :ctx NAME  the kubeconfig's contexts / switch to one (podium --context NAME)
   enter             drill down (deployment → replicasets → pods; service → pods; namespace → its pods)
   esc               back (clears the filter first)
   /regex  /!regex  /-l app=x   filter rows
