@@ -17,9 +17,7 @@ use std::sync::Arc;
 use futures::stream::BoxStream;
 
 pub use self::readonly::ReadOnly;
-pub use self::stream::{
-    AttachedProcess, ExecOutput, ExecParams, PortStream, TerminalSize, lines,
-};
+pub use self::stream::{AttachedProcess, ExecOutput, ExecParams, PortStream, TerminalSize, lines};
 
 use crate::api::{Kind, Object};
 

@@ -27,7 +27,12 @@ pub trait Transport: Send + Sync {
     /// Whether the object exists: a GET unless the backend knows better.
     async fn exists(&self, kind: Kind, namespace: &str, name: &str) -> Result<bool, HandleError> {
         match self
-            .request(Method::GET, &item_uri(kind, namespace, name), None, Vec::new())
+            .request(
+                Method::GET,
+                &item_uri(kind, namespace, name),
+                None,
+                Vec::new(),
+            )
             .await
         {
             Ok(_) => Ok(true),

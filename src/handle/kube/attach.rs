@@ -154,7 +154,9 @@ pub async fn port_forward(
         .await
         .map_err(|error| connect_error(&error, pod))?;
     let stream = forwarder.take_stream(port).ok_or_else(|| {
-        HandleError::Connect(format!("no stream for port {port} of pod {namespace}/{pod}"))
+        HandleError::Connect(format!(
+            "no stream for port {port} of pod {namespace}/{pod}"
+        ))
     })?;
     let errors = forwarder.take_error(port);
     let what = format!("{namespace}/{pod}:{port}");
@@ -177,9 +179,6 @@ fn connect_error(error: &kube::Error, pod: &str) -> HandleError {
             message: status.message.clone(),
             causes: Vec::new(),
         },
-        other => HandleError::Connect(format!(
-            "cannot connect to pod {pod}: {}",
-            innermost(other)
-        )),
+        other => HandleError::Connect(format!("cannot connect to pod {pod}: {}", innermost(other))),
     }
 }

@@ -291,10 +291,7 @@ impl Cache {
         match kind_of_event.as_str() {
             "ADDED" | "MODIFIED" => {
                 let object = parse(kind, object).map_err(WatchEnd::Failed)?;
-                cache
-                    .objects
-                    .write()
-                    .insert(key(&object), Arc::new(object));
+                cache.objects.write().insert(key(&object), Arc::new(object));
             }
             "DELETED" => {
                 let key = (

@@ -27,6 +27,9 @@ use super::{
 };
 use crate::api::{Kind, Object};
 
+/// What the console's requests say they come from.
+pub const USER_AGENT: &str = concat!("podium/", env!("CARGO_PKG_VERSION"), " (console)");
+
 /// Which cluster: a kubeconfig file (else `KUBECONFIG`, else
 /// `~/.kube/config`) and a context in it (else its current context).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,13 +46,17 @@ pub enum KubeError {
         reason: String,
         fix: &'static str,
     },
-    #[error("context {context:?} is not in the kubeconfig {where_} (its contexts: {known}); pick one with --context NAME")]
+    #[error(
+        "context {context:?} is not in the kubeconfig {where_} (its contexts: {known}); pick one with --context NAME"
+    )]
     NoSuchContext {
         context: String,
         where_: String,
         known: String,
     },
-    #[error("the kubeconfig {where_} names no current context; pick one with --context NAME (its contexts: {known})")]
+    #[error(
+        "the kubeconfig {where_} names no current context; pick one with --context NAME (its contexts: {known})"
+    )]
     NoCurrentContext { where_: String, known: String },
     #[error("context {context:?} in {where_} cannot be used: {reason}")]
     BadContext {
@@ -101,7 +108,11 @@ impl KubeHandle {
         } else {
             names.join(", ")
         };
-        let context = match target.context.clone().or(kubeconfig.current_context.clone()) {
+        let context = match target
+            .context
+            .clone()
+            .or(kubeconfig.current_context.clone())
+        {
             Some(context) if names.contains(&context) => context,
             Some(context) => {
                 return Err(KubeError::NoSuchContext {
@@ -121,9 +132,14 @@ impl KubeHandle {
             where_: where_.clone(),
             reason,
         };
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        let mut config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
             .await
             .map_err(|error| bad_context(kubeconfig_reason(&error)))?;
+        // The server's access log tells the console's requests apart.
+        config.headers.push((
+            http::header::USER_AGENT,
+            http::HeaderValue::from_static(USER_AGENT),
+        ));
         let server = config.cluster_url.to_string();
         let server = server.trim_end_matches('/').to_string();
         let namespace = config.default_namespace.clone();

@@ -76,7 +76,9 @@ pub struct Switched(pub Arc<dyn ClusterHandle>);
 
 impl std::fmt::Debug for Switched {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Switched").field(&self.0.info().name).finish()
+        f.debug_tuple("Switched")
+            .field(&self.0.info().name)
+            .finish()
     }
 }
 
@@ -191,7 +193,8 @@ impl App {
         self.model.keymap = keymap;
         self.handle = handle;
         self.handle_generation += 1;
-        self.model.flash(format!("context {}", self.model.info.name));
+        self.model
+            .flash(format!("context {}", self.model.info.name));
         self.refresh();
     }
 
@@ -533,7 +536,9 @@ impl App {
             Ok(Command::Quit) => self.model.quit = true,
             Ok(Command::Help) => self.model.detail = Some(views::help()),
             Ok(Command::PortForwards) => self.open_forwards(),
-            Ok(Command::Context(None)) => self.model.detail = Some(contexts_detail(&self.handle.contexts())),
+            Ok(Command::Context(None)) => {
+                self.model.detail = Some(contexts_detail(&self.handle.contexts()))
+            }
             Ok(Command::Context(Some(name))) => self.switch_context(name),
             Ok(Command::Namespace(namespace)) => {
                 self.model.namespace = namespace;
@@ -687,10 +692,7 @@ fn changes_the_cluster(key: &KeyEvent, on_pod: bool) -> Option<&'static str> {
 
 /// `:ctx`: the kubeconfig's contexts, the current one marked.
 fn contexts_detail(contexts: &crate::handle::Contexts) -> Detail {
-    let mut lines = vec![
-        "Contexts (:ctx NAME switches)".to_string(),
-        String::new(),
-    ];
+    let mut lines = vec!["Contexts (:ctx NAME switches)".to_string(), String::new()];
     lines.extend(contexts.names.iter().map(|name| {
         let mark = if *name == contexts.current { "*" } else { " " };
         format!("{mark} {name}")

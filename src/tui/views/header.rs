@@ -34,7 +34,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         first.push(Span::styled("· read-only ", theme.status_pending));
     }
     if let Connection::Connecting { attempt, error } = &model.connection {
-        first.push(Span::styled(connecting(*attempt, error.as_deref()), theme.status_error));
+        first.push(Span::styled(
+            connecting(*attempt, error.as_deref()),
+            theme.status_error,
+        ));
     }
     let first = Line::from(first);
     let second = Line::from(vec![

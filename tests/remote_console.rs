@@ -1,0 +1,303 @@
+//! The console on a cluster reached through a kubeconfig (the kube-rs
+//! handle), against podium's own API server: a server that is not there
+//! yet, and `--readonly`, checked on the server's side by its access log.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use podium::cluster::{Cluster, ClusterConfig};
+use podium::handle::kube::{KubeHandle, KubeTarget, USER_AGENT};
+use podium::handle::{ClusterHandle, HandleError, ReadOnly};
+use podium::tui::app::{Action, App};
+use podium::tui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: podium/echo:1.0
+        ports:
+        - containerPort: 8080
+";
+
+struct Screen {
+    app: App,
+    actions: UnboundedReceiver<Action>,
+    terminal: Terminal<TestBackend>,
+}
+
+impl Screen {
+    fn new(handle: Arc<dyn ClusterHandle>) -> Screen {
+        let (sender, actions) = tokio::sync::mpsc::unbounded_channel();
+        Screen {
+            app: App::new(handle, Theme::dark(), sender),
+            actions,
+            terminal: Terminal::new(TestBackend::new(160, 30)).expect("terminal"),
+        }
+    }
+
+    fn text(&mut self) -> String {
+        self.terminal
+            .draw(|frame| self.app.draw(frame))
+            .expect("draw");
+        let buffer = self.terminal.backend().buffer().clone();
+        let width = usize::from(buffer.area.width);
+        buffer
+            .content
+            .chunks(width)
+            .map(|row| row.iter().map(|cell| cell.symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    async fn wait_until(&mut self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            while let Ok(action) = self.actions.try_recv() {
+                self.app.on_action(action);
+            }
+            self.app.refresh();
+            let text = self.text();
+            if done(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}:\n{text}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn key(&mut self, code: KeyCode, modifiers: KeyModifiers) {
+        self.app.on_key(KeyEvent::new(code, modifiers));
+    }
+}
+
+fn sim_cluster_at(dir: &std::path::Path, port: u16) -> ClusterConfig {
+    ClusterConfig {
+        listen: ([127, 0, 0, 1], port).into(),
+        ..ClusterConfig::sim_in_memory(dir)
+    }
+}
+
+/// Starts a cluster on `port`, trying again while the last one's socket
+/// is still being released.
+async fn start_at(dir: &std::path::Path, port: u16) -> Cluster {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match Cluster::start(sim_cluster_at(dir, port)).await {
+            Ok(cluster) => return cluster,
+            Err(error) if Instant::now() < deadline => {
+                eprintln!("retrying the start on port {port}: {error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("cluster on port {port}: {error}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_cluster_shows_why_and_connects_when_the_server_appears() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A first run leaves certificates and a kubeconfig naming its port.
+    let first = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+        .await
+        .expect("cluster starts");
+    let port = first.api_addr.port();
+    let kubeconfig = first.kubeconfig.clone();
+    first.shutdown();
+    drop(first);
+
+    // The console opens on it while nothing listens there.
+    let handle = KubeHandle::open(KubeTarget {
+        kubeconfig: Some(kubeconfig),
+        context: None,
+    })
+    .await
+    .expect("the kubeconfig opens without the server");
+    let mut screen = Screen::new(Arc::new(handle));
+    let first_frame = screen.text();
+    assert!(
+        first_frame.contains("cluster podium") && first_frame.contains("pods(default)"),
+        "the console draws at once:\n{first_frame}"
+    );
+    let refused = screen
+        .wait_until("the connection error", |s| {
+            s.contains(&format!("cannot reach https://127.0.0.1:{port}")) && s.contains("retrying")
+        })
+        .await;
+    assert!(refused.to_lowercase().contains("refused"), "{refused}");
+
+    // The server comes up on the same port: the console connects.
+    let cluster = start_at(dir.path(), port).await;
+    cluster
+        .handle()
+        .apply(DEPLOYMENT, false)
+        .await
+        .expect("deployment created");
+    let connected = screen
+        .wait_until("the pods of the server that appeared", |s| {
+            s.matches("web-").count() >= 2 && !s.contains("retrying")
+        })
+        .await;
+    assert!(!connected.contains("cannot reach"), "{connected}");
+    cluster.shutdown();
+}
+
+/// Access-log lines, captured from the API server's tracing.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .expect("capture lock")
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    /// The access lines of requests the console sent.
+    fn console_requests(&self) -> Vec<String> {
+        let bytes = self.0.lock().expect("capture lock").clone();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|line| line.contains(USER_AGENT))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readonly_refuses_every_change_and_no_mutating_verb_reaches_the_server() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("podium::access=info"))
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+        .await
+        .expect("cluster starts");
+    cluster
+        .handle()
+        .apply(DEPLOYMENT, false)
+        .await
+        .expect("deployment created");
+    let handle = KubeHandle::open(KubeTarget {
+        kubeconfig: Some(cluster.kubeconfig.clone()),
+        context: None,
+    })
+    .await
+    .expect("kubeconfig opens");
+    let handle = ReadOnly::wrap(Arc::new(handle));
+    let mut screen = Screen::new(handle.clone());
+    let pods = screen
+        .wait_until("the two pods", |s| s.matches("web-").count() >= 2)
+        .await;
+    assert!(pods.contains("read-only"), "the header says so:\n{pods}");
+
+    // Every key that changes something, on a pod and on a Deployment.
+    let keys = [
+        (KeyCode::Char('d'), KeyModifiers::CONTROL, "deleting"),
+        (KeyCode::Char('e'), KeyModifiers::NONE, "editing"),
+        (KeyCode::Char('s'), KeyModifiers::NONE, "a shell"),
+        (KeyCode::Char('F'), KeyModifiers::SHIFT, "port-forward"),
+        (KeyCode::Char('a'), KeyModifiers::NONE, "applying a file"),
+    ];
+    for (code, modifiers, what) in keys {
+        screen.key(code, modifiers);
+        let text = screen.text();
+        assert!(
+            text.contains(&format!("read-only console (--readonly): {what} refused")),
+            "{code:?} on a pod:\n{text}"
+        );
+    }
+    screen.key(KeyCode::Char(':'), KeyModifiers::NONE);
+    for c in "deploy".chars() {
+        screen.key(KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    screen.key(KeyCode::Enter, KeyModifiers::NONE);
+    screen
+        .wait_until("the deployment", |s| s.contains("deployments(default)[1]"))
+        .await;
+    for (code, what) in [
+        ('s', "scaling"),
+        ('i', "setting the image"),
+        ('r', "restarting a rollout"),
+        ('u', "undoing a rollout"),
+    ] {
+        screen.key(KeyCode::Char(code), KeyModifiers::NONE);
+        let text = screen.text();
+        assert!(
+            text.contains(&format!("read-only console (--readonly): {what} refused")),
+            "{code} on a deployment:\n{text}"
+        );
+    }
+    // The handle itself refuses too, dry runs included (they are writes).
+    let refusals = [
+        handle.apply(DEPLOYMENT, true).await.err(),
+        handle.apply(DEPLOYMENT, false).await.err(),
+        handle
+            .delete(podium::api::Kind::Deployment, "default", "web")
+            .await
+            .err(),
+    ];
+    for refusal in refusals {
+        assert!(
+            matches!(refusal, Some(HandleError::ReadOnly(_))),
+            "{refusal:?}"
+        );
+    }
+
+    // The server saw the console list and watch, and nothing else.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let requests = captured.console_requests();
+    assert!(
+        requests
+            .iter()
+            .any(|line| line.contains("GET /api/v1/pods")),
+        "the console's reads are in the access log: {requests:#?}"
+    );
+    let mutating: Vec<&String> = requests
+        .iter()
+        .filter(|line| {
+            ["POST ", "PUT ", "PATCH ", "DELETE "]
+                .iter()
+                .any(|verb| line.contains(verb))
+        })
+        .collect();
+    assert!(mutating.is_empty(), "mutating requests: {mutating:#?}");
+    let deployment = cluster
+        .handle()
+        .get(podium::api::Kind::Deployment, "default", "web")
+        .expect("the deployment is still there");
+    assert_eq!(deployment.name(), "web");
+    cluster.shutdown();
+}
