@@ -70,10 +70,13 @@ fn a_container_exiting_1_goes_error_then_crash_loop_back_off_growing() {
         "{:?}",
         podium.all_containers()
     );
-    let previous = podium.ok(&["logs", "crasher", "--previous"]);
-    assert!(
-        !previous.is_empty(),
-        "logs --previous shows the crashed run"
+    // The previous run is the one that crashed. Polled: if a restart
+    // lands between kubectl reading the status and reading the log, the
+    // container it names may just have been rotated out.
+    podium.wait_for(
+        &["logs", "crasher", "--previous"],
+        Duration::from_secs(30),
+        |out| out.contains("crashing with exit code 1 after 1s"),
     );
 }
 
