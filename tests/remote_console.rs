@@ -3,6 +3,7 @@
 //! yet, and `--readonly`, checked on the server's side by its access log.
 
 use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -299,5 +300,74 @@ async fn readonly_refuses_every_change_and_no_mutating_verb_reaches_the_server()
         .get(podium::api::Kind::Deployment, "default", "web")
         .expect("the deployment is still there");
     assert_eq!(deployment.name(), "web");
+    cluster.shutdown();
+}
+
+/// The kubeconfig podium wrote, with a second context `other` on the same
+/// server whose namespace is `team`.
+fn with_second_context(kubeconfig: &Path, dir: &Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(kubeconfig).expect("kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    let mut other = config["contexts"][0].clone();
+    other["name"] = "other".into();
+    other["context"]["namespace"] = "team".into();
+    config["contexts"]
+        .as_sequence_mut()
+        .expect("contexts")
+        .push(other);
+    let path = dir.join("two-contexts");
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctx_lists_the_contexts_and_switches_to_another() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+        .await
+        .expect("cluster starts");
+    let team = "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n---\n\
+                apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: team}\n";
+    cluster.handle().apply(team, false).await.expect("team");
+    let kubeconfig = with_second_context(&cluster.kubeconfig, dir.path());
+    let handle = KubeHandle::open(KubeTarget {
+        kubeconfig: Some(kubeconfig),
+        context: None,
+    })
+    .await
+    .expect("kubeconfig opens");
+    let mut screen = Screen::new(Arc::new(handle));
+    let typed = |screen: &mut Screen, line: &str| {
+        screen.key(KeyCode::Char(':'), KeyModifiers::NONE);
+        for c in line.chars() {
+            screen.key(KeyCode::Char(c), KeyModifiers::NONE);
+        }
+        screen.key(KeyCode::Enter, KeyModifiers::NONE);
+    };
+    typed(&mut screen, "ctx");
+    let listed = screen.text();
+    assert!(
+        listed.contains("* podium") && listed.contains("  other"),
+        "{listed}"
+    );
+    screen.key(KeyCode::Esc, KeyModifiers::NONE);
+
+    typed(&mut screen, "ctx nowhere");
+    let refused = screen.text();
+    assert!(
+        refused.contains("no context \"nowhere\" in the kubeconfig"),
+        "{refused}"
+    );
+
+    typed(&mut screen, "ctx other");
+    screen
+        .wait_until("the other context, in its namespace", |s| {
+            s.contains("cluster other") && s.contains("namespace team")
+        })
+        .await;
+    typed(&mut screen, "cm");
+    screen
+        .wait_until("the team's config map", |s| s.contains("settings"))
+        .await;
     cluster.shutdown();
 }
