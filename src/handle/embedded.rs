@@ -54,12 +54,7 @@ impl Transport for EmbeddedHandle {
             .await
             .map(|collected| collected.to_bytes())
             .unwrap_or_default();
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if (200..300).contains(&code) {
-            Ok(value)
-        } else {
-            Err(rest::refused(code, &value))
-        }
+        rest::answer(code, &bytes)
     }
 
     async fn exists(&self, kind: Kind, namespace: &str, name: &str) -> Result<bool, HandleError> {

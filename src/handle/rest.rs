@@ -67,6 +67,17 @@ pub fn refused(code: u16, status: &Value) -> HandleError {
     }
 }
 
+/// A response as the handles answer it: the JSON body of a 2xx, else the
+/// Status it carries as [`HandleError::Refused`].
+pub fn answer(code: u16, body: &[u8]) -> Result<Value, HandleError> {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if (200..300).contains(&code) {
+        Ok(value)
+    } else {
+        Err(refused(code, &value))
+    }
+}
+
 /// `/api/v1/namespaces/default/pods` and the like.
 pub fn collection_uri(kind: Kind, namespace: &str) -> String {
     let info = kind.info();

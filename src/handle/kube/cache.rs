@@ -252,13 +252,11 @@ impl Cache {
                 return WatchEnd::Expired;
             }
             if !(200..300).contains(&code) {
-                let mut bytes = Vec::new();
-                let mut body = body;
-                while let Some(chunk) = body.next().await {
-                    bytes.extend_from_slice(&chunk);
-                }
-                let status: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-                return WatchEnd::Failed(crate::handle::rest::refused(code, &status));
+                let bytes: Vec<u8> = body.map(|chunk| chunk.to_vec()).concat().await;
+                return match crate::handle::rest::answer(code, &bytes) {
+                    Err(error) => WatchEnd::Failed(error),
+                    Ok(_) => WatchEnd::Expired,
+                };
             }
             let mut events = lines(body);
             loop {

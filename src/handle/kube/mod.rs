@@ -317,8 +317,7 @@ impl ClusterHandle for KubeHandle {
             .await?;
         if !(200..300).contains(&code) {
             let bytes: Vec<u8> = body.map(|chunk| chunk.to_vec()).concat().await;
-            let status: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            return Err(rest::refused(code, &status));
+            return rest::answer(code, &bytes).map(|_| futures::stream::empty().boxed());
         }
         Ok(lines(body))
     }

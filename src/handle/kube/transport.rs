@@ -12,7 +12,7 @@ use kube::client::Body;
 use serde_json::Value;
 
 use crate::handle::HandleError;
-use crate::handle::rest::{Transport, refused};
+use crate::handle::rest::{Transport, answer};
 
 #[derive(Clone)]
 pub struct KubeTransport {
@@ -92,16 +92,8 @@ impl Transport for KubeTransport {
         content_type: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Value, HandleError> {
-        let (code, mut chunks) = self.send(method, uri, content_type, body).await?;
-        let mut bytes = Vec::new();
-        while let Some(chunk) = chunks.next().await {
-            bytes.extend_from_slice(&chunk);
-        }
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if (200..300).contains(&code) {
-            Ok(value)
-        } else {
-            Err(refused(code, &value))
-        }
+        let (code, chunks) = self.send(method, uri, content_type, body).await?;
+        let bytes: Vec<u8> = chunks.map(|chunk| chunk.to_vec()).concat().await;
+        answer(code, &bytes)
     }
 }
