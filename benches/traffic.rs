@@ -7,7 +7,9 @@
 //!
 //! Targets (issue 5): ≥ 0.8× the direct throughput, ≤ 1 ms added p99.
 //! The load: CLIENTS keep-alive HTTP/1.1 connections, each sending
-//! `GET /` back to back for SECONDS.
+//! `GET /` back to back for SECONDS, on each path in turn, for ROUNDS
+//! rounds whose order rotates — so that no path always runs last, on a
+//! machine that has warmed up (or been loaded) by the others.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -20,7 +22,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 const CLIENTS: usize = 8;
-const SECONDS: u64 = 5;
+const SECONDS: u64 = 3;
+const ROUNDS: usize = 4;
 
 const APP: &str = r#"
 apiVersion: apps/v1
@@ -164,14 +167,32 @@ fn published(podium: &Podium, pod: &str) -> String {
         .to_string()
 }
 
+/// Every round's requests on one path.
+#[derive(Default)]
 struct Measured {
-    requests: usize,
-    per_second: f64,
-    p50: Duration,
-    p99: Duration,
+    latencies: Vec<Duration>,
+    elapsed: Duration,
 }
 
-async fn measure(address: &str) -> Measured {
+impl Measured {
+    fn add(&mut self, (latencies, elapsed): (Vec<Duration>, Duration)) {
+        self.latencies.extend(latencies);
+        self.elapsed += elapsed;
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        sorted[((sorted.len() as f64 * q) as usize).min(sorted.len() - 1)]
+    }
+}
+
+/// One round on one path: the latencies and how long it took.
+async fn measure(address: &str) -> (Vec<Duration>, Duration) {
     let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let uri: hyper::Uri = format!("http://{address}/").parse().expect("uri");
     // Warm up the connections.
@@ -201,15 +222,7 @@ async fn measure(address: &str) -> Measured {
     for task in tasks {
         latencies.extend(task.await.expect("client task"));
     }
-    let elapsed = started.elapsed();
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Measured {
-        requests: latencies.len(),
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-    }
+    (latencies, started.elapsed())
 }
 
 fn main() {
@@ -248,24 +261,31 @@ fn main() {
         ("Service (NodePort proxy)", format!("127.0.0.1:{node_port}")),
         ("Ingress router", ingress),
     ];
-    let results: Vec<(&str, Measured)> = targets
-        .iter()
-        .map(|(name, address)| (*name, runtime.block_on(measure(address))))
-        .collect();
-    let base = &results[0].1;
-    println!("{CLIENTS} keep-alive clients, {SECONDS} s each, GET / on podium/echo:1.0 (1 pod)\n");
+    let mut results: Vec<Measured> = targets.iter().map(|_| Measured::default()).collect();
+    for round in 0..ROUNDS {
+        for turn in 0..targets.len() {
+            let path = (round + turn) % targets.len();
+            results[path].add(runtime.block_on(measure(&targets[path].1)));
+        }
+    }
+    let base_rate = results[0].per_second();
+    let base_p99 = results[0].quantile(0.99);
+    println!(
+        "{CLIENTS} keep-alive clients, {ROUNDS} rounds of {SECONDS} s per path (order rotating), GET / on podium/echo:1.0 (1 pod)\n"
+    );
     println!(
         "| path | requests | req/s | × direct | p50 | p99 | added p99 |\n|---|---|---|---|---|---|---|"
     );
-    for (name, m) in &results {
+    for ((name, _), m) in targets.iter().zip(&results) {
+        let p99 = m.quantile(0.99);
         println!(
             "| {name} | {} | {:.0} | {:.2} | {:.2} ms | {:.2} ms | {:+.2} ms |",
-            m.requests,
-            m.per_second,
-            m.per_second / base.per_second,
-            m.p50.as_secs_f64() * 1e3,
-            m.p99.as_secs_f64() * 1e3,
-            (m.p99.as_secs_f64() - base.p99.as_secs_f64()) * 1e3,
+            m.latencies.len(),
+            m.per_second(),
+            m.per_second() / base_rate,
+            m.quantile(0.50).as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3,
+            (p99.as_secs_f64() - base_p99.as_secs_f64()) * 1e3,
         );
     }
 }
