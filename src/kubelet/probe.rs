@@ -166,6 +166,11 @@ pub struct ProbeTracker {
     failures: u32,
     /// When the next probe is due; `None` while waiting for startup.
     pub next_at: Option<Instant>,
+    /// Where this probe's ticks count from. Upstream's prober worker starts
+    /// a ticker when the pod is admitted and keeps it across container
+    /// restarts, so a probe that fails right after the container started
+    /// is retried at the pod's next tick, not a full period later.
+    ticks_from: Instant,
 }
 
 /// What a recorded result changed.
@@ -177,7 +182,13 @@ pub enum Verdict {
 }
 
 impl ProbeTracker {
-    pub fn new(kind: ProbeKind, action: Option<ProbeAction>, timing: ProbeTiming) -> Self {
+    /// A probe whose ticks count from `ticks_from` (the pod's admission).
+    pub fn new(
+        kind: ProbeKind,
+        action: Option<ProbeAction>,
+        timing: ProbeTiming,
+        ticks_from: Instant,
+    ) -> Self {
         ProbeTracker {
             kind,
             action,
@@ -186,18 +197,30 @@ impl ProbeTracker {
             successes: 0,
             failures: 0,
             next_at: None,
+            ticks_from,
         }
     }
 
-    /// Starts probing: nothing before `started + initialDelaySeconds`.
+    /// Starts probing: nothing before `started + initialDelaySeconds`. The
+    /// first probe comes then, as upstream's kubelet triggers a readiness
+    /// probe at once when it syncs a running, not yet ready container.
     pub fn arm(&mut self, started: Instant) {
         let first = started + self.timing.initial_delay;
         self.next_at = Some(first.max(Instant::now()));
     }
 
-    /// Records one result and schedules the next probe.
+    /// The first tick of this probe's ticker after `now`.
+    fn next_tick(&self, now: Instant) -> Instant {
+        let period = self.timing.period.as_nanos().max(1);
+        let elapsed = now.saturating_duration_since(self.ticks_from).as_nanos();
+        let ticks = elapsed / period + 1;
+        let offset = u64::try_from(ticks * period).unwrap_or(u64::MAX);
+        self.ticks_from + Duration::from_nanos(offset)
+    }
+
+    /// Records one result and schedules the next probe at the next tick.
     pub fn record(&mut self, success: bool) -> Verdict {
-        self.next_at = Some(Instant::now() + self.timing.period);
+        self.next_at = Some(self.next_tick(Instant::now()));
         if success {
             self.failures = 0;
             self.successes = self.successes.saturating_add(1);
@@ -351,14 +374,41 @@ mod tests {
             success_threshold: 2,
             failure_threshold: 3,
         };
-        let mut readiness = ProbeTracker::new(ProbeKind::Readiness, None, timing);
+        let mut readiness = ProbeTracker::new(ProbeKind::Readiness, None, timing, Instant::now());
         assert!(!readiness.passing);
         assert_eq!(readiness.record(true), Verdict::Unchanged);
         assert_eq!(readiness.record(true), Verdict::NowPassing);
         assert_eq!(readiness.record(false), Verdict::Unchanged);
         assert_eq!(readiness.record(false), Verdict::Unchanged);
         assert_eq!(readiness.record(false), Verdict::NowFailing);
-        let liveness = ProbeTracker::new(ProbeKind::Liveness, None, timing);
+        let liveness = ProbeTracker::new(ProbeKind::Liveness, None, timing, Instant::now());
         assert!(liveness.passing);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_probe_is_retried_at_the_pods_next_tick() {
+        let timing = ProbeTiming {
+            initial_delay: Duration::ZERO,
+            timeout: Duration::from_secs(1),
+            period: Duration::from_secs(1),
+            success_threshold: 1,
+            failure_threshold: 3,
+        };
+        let admitted = Instant::now();
+        let mut readiness = ProbeTracker::new(ProbeKind::Readiness, None, timing, admitted);
+        // The container started 400 ms after admission: probed at once.
+        tokio::time::advance(Duration::from_millis(400)).await;
+        readiness.arm(Instant::now());
+        assert_eq!(
+            readiness.next_at,
+            Some(admitted + Duration::from_millis(400))
+        );
+        // It failed: the next probe is the pod's tick at 1 s, not 1.4 s.
+        assert_eq!(readiness.record(false), Verdict::Unchanged);
+        assert_eq!(readiness.next_at, Some(admitted + Duration::from_secs(1)));
+        // From then on, once a period.
+        tokio::time::advance(Duration::from_millis(600)).await;
+        readiness.record(true);
+        assert_eq!(readiness.next_at, Some(admitted + Duration::from_secs(2)));
     }
 }

@@ -168,9 +168,10 @@ impl Slot {
         self.plan == Plan::Done && matches!(&self.shown, Shown::Terminated(t) if t.exit_code == 0)
     }
 
-    /// The container now runs: set up its probes. Without a startup probe
-    /// it counts as started; without a readiness probe it is ready.
-    pub fn arm_probes(&mut self, pod_ip: &str, started: Instant) {
+    /// The container now runs: set up its probes, ticking from the pod's
+    /// admission. Without a startup probe it counts as started; without a
+    /// readiness probe it is ready.
+    pub fn arm_probes(&mut self, pod_ip: &str, started: Instant, admitted: Instant) {
         let spec = self.spec();
         let mut probes = Vec::new();
         for (kind, probe) in [
@@ -180,7 +181,12 @@ impl Slot {
         ] {
             if let Some(probe) = probe {
                 let action = resolve_action(probe, spec, pod_ip);
-                probes.push(ProbeTracker::new(kind, action, ProbeTiming::of(probe)));
+                probes.push(ProbeTracker::new(
+                    kind,
+                    action,
+                    ProbeTiming::of(probe),
+                    admitted,
+                ));
             }
         }
         let has = |kind| probes.iter().any(|p: &ProbeTracker| p.kind == kind);

@@ -90,6 +90,8 @@ struct PodWorker {
     /// Empty until the pod has its network.
     pod_ip: String,
     start_time: Time,
+    /// When this worker took the pod: its probes tick from here.
+    admitted: tokio::time::Instant,
     /// The stored pod after this worker's last status write.
     written: Option<SharedPod>,
     gone: bool,
@@ -128,6 +130,7 @@ impl PodWorker {
             network: sandbox::PodNetwork::default(),
             pod_ip: String::new(),
             start_time,
+            admitted: tokio::time::Instant::now(),
             written: None,
             gone: false,
             finished,

@@ -77,7 +77,7 @@ impl PodWorker {
                             let started = Instant::now()
                                 .checked_sub(ran_for)
                                 .unwrap_or_else(Instant::now);
-                            self.slots[index].arm_probes(&pod_ip, started);
+                            self.slots[index].arm_probes(&pod_ip, started, self.admitted);
                         }
                         ContainerRunState::Exited => {
                             let terminated = self.terminated_from(&info);

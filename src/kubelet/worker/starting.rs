@@ -302,10 +302,11 @@ impl PodWorker {
             &format!("Started container {name}"),
         );
         let pod_ip = self.pod_ip.clone();
+        let admitted = self.admitted;
         let slot = &mut self.slots[index];
         slot.plan = Plan::Running;
         slot.shown = Shown::Running { started_at };
-        slot.arm_probes(&pod_ip, Instant::now());
+        slot.arm_probes(&pod_ip, Instant::now(), admitted);
     }
 }
 
