@@ -176,6 +176,27 @@ impl Object {
     pub fn as_typed<T: KubeObject>(&self) -> Option<&T> {
         T::from_object(self)
     }
+
+    /// When an Event last happened (lastTimestamp, else eventTime, else its
+    /// creation), in seconds since the epoch; 0 for any other kind.
+    pub fn event_time(&self) -> i64 {
+        let Object::Event(event) = self else {
+            return 0;
+        };
+        event
+            .last_timestamp
+            .as_ref()
+            .map(|t| t.0.as_second())
+            .or_else(|| event.event_time.as_ref().map(|t| t.0.as_second()))
+            .or_else(|| {
+                event
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| t.0.as_second())
+            })
+            .unwrap_or(0)
+    }
 }
 
 impl Serialize for Object {

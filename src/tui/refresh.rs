@@ -259,7 +259,7 @@ fn event_lines(
 ) -> Vec<EventLine> {
     // Newest first; among equals, in the list's order (namespace, name).
     let mut events: Vec<(std::cmp::Reverse<i64>, usize)> = times
-        .derive(handle.list(Kind::Event, namespace), event_time)
+        .derive(handle.list(Kind::Event, namespace), Object::event_time)
         .iter()
         .enumerate()
         .map(|(index, &time)| (std::cmp::Reverse(time), index))
@@ -336,26 +336,6 @@ fn rollout_lines(handle: &dyn ClusterHandle, namespace: Option<&str>) -> Vec<Rol
             })
         })
         .collect()
-}
-
-/// When an event last happened, in seconds since the epoch.
-fn event_time(object: &Object) -> i64 {
-    let Some(event) = object.as_typed::<Event>() else {
-        return 0;
-    };
-    event
-        .last_timestamp
-        .as_ref()
-        .map(|t| t.0.as_second())
-        .or_else(|| event.event_time.as_ref().map(|t| t.0.as_second()))
-        .or_else(|| {
-            event
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map(|t| t.0.as_second())
-        })
-        .unwrap_or(0)
 }
 
 fn summary(handle: &dyn ClusterHandle, readiness: &mut Derived<bool>) -> Summary {

@@ -28,8 +28,12 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// A watch the server should end by itself, so a silent loss shows.
 const WATCH_TIMEOUT_SECONDS: u32 = 290;
+/// Events kept: the newest. A busy cluster has several per pod (40,000 at
+/// 10,000 pods, some 55 MiB as objects); the console shows the newest, and
+/// upstream itself drops events after an hour.
+pub const MAX_EVENTS: usize = 5_000;
 
-type Objects = BTreeMap<(String, String), Arc<Object>>;
+pub(super) type Objects = BTreeMap<(String, String), Arc<Object>>;
 
 pub struct Cache {
     kinds: HashMap<Kind, KindCache>,
@@ -209,6 +213,7 @@ impl Cache {
                 let object = parse(kind, item)?;
                 objects.insert(key(&object), Arc::new(object));
             }
+            bound(kind, &mut objects);
             token = page["metadata"]["continue"]
                 .as_str()
                 .unwrap_or_default()
@@ -289,7 +294,9 @@ impl Cache {
         match kind_of_event.as_str() {
             "ADDED" | "MODIFIED" => {
                 let object = parse(kind, object).map_err(WatchEnd::Failed)?;
-                cache.objects.write().insert(key(&object), Arc::new(object));
+                let mut objects = cache.objects.write();
+                objects.insert(key(&object), Arc::new(object));
+                bound(kind, &mut objects);
             }
             "DELETED" => {
                 let key = (
@@ -319,6 +326,24 @@ impl Cache {
     }
 }
 
+/// Keeps the cache of a kind within its bound: of events, the newest
+/// [`MAX_EVENTS`]. Trims a tenth below the bound at a time, so that a
+/// stream of new events does not sort the cache on every one.
+pub(super) fn bound(kind: Kind, objects: &mut Objects) {
+    if kind != Kind::Event || objects.len() <= MAX_EVENTS {
+        return;
+    }
+    let mut by_age: Vec<(i64, (String, String))> = objects
+        .iter()
+        .map(|(key, object)| (object.event_time(), key.clone()))
+        .collect();
+    by_age.sort_unstable();
+    let excess = objects.len() - MAX_EVENTS + MAX_EVENTS / 10;
+    for (_, key) in by_age.into_iter().take(excess) {
+        objects.remove(&key);
+    }
+}
+
 fn take_items(page: &mut Value) -> Vec<Value> {
     match page["items"].take() {
         Value::Array(items) => items,
@@ -345,4 +370,55 @@ fn parse(kind: Kind, mut value: Value) -> Result<Object, HandleError> {
 
 fn key(object: &Object) -> (String, String) {
     (object.namespace().to_string(), object.name().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::core::v1::Event;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+
+    use super::*;
+
+    fn event(name: &str, seconds: i64) -> Arc<Object> {
+        let at = jiff::Timestamp::from_second(seconds).expect("time");
+        Arc::new(Object::Event(Box::new(Event {
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                namespace: Some("default".to_string()),
+                ..ObjectMeta::default()
+            },
+            last_timestamp: Some(Time(at)),
+            ..Event::default()
+        })))
+    }
+
+    #[test]
+    fn the_event_cache_keeps_the_newest_events() {
+        let mut objects = Objects::new();
+        let total = MAX_EVENTS + 1;
+        for i in 0..total {
+            // Names in the opposite order of time, so the map's order is no help.
+            let name = format!("e{:05}", total - i);
+            objects.insert(
+                ("default".into(), name.clone()),
+                event(&name, 1_000 + i as i64),
+            );
+        }
+        bound(Kind::Event, &mut objects);
+        assert_eq!(objects.len(), MAX_EVENTS - MAX_EVENTS / 10);
+        let oldest_kept = objects.values().map(|o| o.event_time()).min();
+        let newest_kept = objects.values().map(|o| o.event_time()).max();
+        assert_eq!(newest_kept, Some(1_000 + MAX_EVENTS as i64));
+        assert_eq!(oldest_kept, Some(1_000 + (total - objects.len()) as i64));
+    }
+
+    #[test]
+    fn other_kinds_are_not_bounded() {
+        let mut objects = Objects::new();
+        for i in 0..MAX_EVENTS + 10 {
+            objects.insert(("default".into(), format!("e{i}")), event("x", 0));
+        }
+        bound(Kind::Pod, &mut objects);
+        assert_eq!(objects.len(), MAX_EVENTS + 10);
+    }
 }
