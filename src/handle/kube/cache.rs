@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::transport::KubeTransport;
 use crate::api::{Kind, Object};
-use crate::handle::rest::{Transport, collection_uri};
+use crate::handle::rest::collection_uri;
 use crate::handle::{Connection, HandleError, lines};
 
 /// Objects a list page asks for, as kubectl's chunking does.
@@ -205,24 +205,16 @@ impl Cache {
             if !token.is_empty() {
                 uri.push_str(&format!("&continue={}", urlencoding::encode(&token)));
             }
-            let mut page = self
-                .transport
-                .request(Method::GET, &uri, None, Vec::new())
-                .await?;
-            for item in take_items(&mut page) {
-                let object = parse(kind, item)?;
+            let page = self.transport.get_bytes(&uri).await?;
+            let (items, meta) =
+                Object::list_page(kind, &page).map_err(|error| unreadable(kind, &error))?;
+            for object in items {
                 objects.insert(key(&object), Arc::new(object));
             }
             bound(kind, &mut objects);
-            token = page["metadata"]["continue"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
+            token = meta.continue_.unwrap_or_default();
             if token.is_empty() {
-                break page["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
+                break meta.resource_version.unwrap_or_default();
             }
         };
         if let Some(cache) = self.kinds.get(&kind) {
@@ -344,13 +336,6 @@ pub(super) fn bound(kind: Kind, objects: &mut Objects) {
     }
 }
 
-fn take_items(page: &mut Value) -> Vec<Value> {
-    match page["items"].take() {
-        Value::Array(items) => items,
-        _ => Vec::new(),
-    }
-}
-
 /// A list's items carry no apiVersion and kind (upstream leaves them out);
 /// the typed objects want them.
 fn parse(kind: Kind, mut value: Value) -> Result<Object, HandleError> {
@@ -359,13 +344,15 @@ fn parse(kind: Kind, mut value: Value) -> Result<Object, HandleError> {
         fields.insert("apiVersion".to_string(), Value::from(info.api_version()));
         fields.insert("kind".to_string(), Value::from(info.kind_name));
     }
-    Object::from_json(kind, value).map_err(|error| {
-        HandleError::Invalid(format!(
-            "the server sent a {kind:?} podium cannot read ({}): {}",
-            error.path(),
-            error.inner()
-        ))
-    })
+    Object::from_json(kind, value).map_err(|error| unreadable(kind, &error))
+}
+
+fn unreadable(kind: Kind, error: &crate::api::object::ParseError) -> HandleError {
+    HandleError::Invalid(format!(
+        "the server sent a {kind:?} podium cannot read ({}): {}",
+        error.path(),
+        error.inner()
+    ))
 }
 
 fn key(object: &Object) -> (String, String) {

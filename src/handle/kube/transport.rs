@@ -55,6 +55,18 @@ impl KubeTransport {
         Ok((code, body))
     }
 
+    /// The raw body of a 2xx answer to a GET (a list page, parsed straight
+    /// into objects); otherwise the server's Status.
+    pub async fn get_bytes(&self, uri: &str) -> Result<Vec<u8>, HandleError> {
+        let (code, chunks) = self.send(Method::GET, uri, None, Vec::new()).await?;
+        let bytes: Vec<u8> = chunks.map(|chunk| chunk.to_vec()).concat().await;
+        if (200..300).contains(&code) {
+            Ok(bytes)
+        } else {
+            answer(code, &bytes).map(|_| bytes)
+        }
+    }
+
     /// A failure to reach the server, in plain words: the innermost cause
     /// (connection refused, certificate not trusted, …) and where.
     pub fn unreachable(&self, error: &kube::Error) -> HandleError {
