@@ -359,7 +359,15 @@ async fn ctx_lists_the_contexts_and_switches_to_another() {
         "{refused}"
     );
 
-    typed(&mut screen, "ctx other");
+    // Tab completes the context's name; Enter switches to it.
+    screen.key(KeyCode::Char(':'), KeyModifiers::NONE);
+    for c in "ctx ot".chars() {
+        screen.key(KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    screen.key(KeyCode::Tab, KeyModifiers::NONE);
+    let completed = screen.text();
+    assert!(completed.contains(":ctx other"), "{completed}");
+    screen.key(KeyCode::Enter, KeyModifiers::NONE);
     screen
         .wait_until("the other context, in its namespace", |s| {
             s.contains("cluster other") && s.contains("namespace team")

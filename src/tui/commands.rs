@@ -117,9 +117,65 @@ pub fn complete(prefix: &str) -> Option<&'static str> {
         .min_by_key(|alias| alias.len())
 }
 
+/// What Tab completes the argument of `line` from: `:ctx` takes a context,
+/// `:ns` a namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgumentOf {
+    Context,
+    Namespace,
+}
+
+/// Whether `line` is a command with a name to complete, and which.
+pub fn argument_of(line: &str) -> Option<ArgumentOf> {
+    let (command, _) = line.split_once(' ')?;
+    match command {
+        "ctx" | "context" | "contexts" => Some(ArgumentOf::Context),
+        _ if kind_named(command) == Some(Kind::Namespace) => Some(ArgumentOf::Namespace),
+        _ => None,
+    }
+}
+
+/// Completes the argument of `line` from `names`, as a shell does: to the
+/// one name that starts with what is typed, or as far as all such names
+/// agree.
+pub fn complete_argument(line: &str, names: &[String]) -> Option<String> {
+    let (command, typed) = line.split_once(' ')?;
+    let mut matches = names.iter().filter(|name| name.starts_with(typed));
+    let first = matches.next()?;
+    let shared = matches.fold(first.len(), |shared, name| {
+        let agree = first
+            .char_indices()
+            .zip(name.chars())
+            .find(|((_, a), b)| a != b)
+            .map_or(first.len().min(name.len()), |((at, _), _)| at);
+        shared.min(agree)
+    });
+    (shared > typed.len()).then(|| format!("{command} {}", &first[..shared]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tab_completes_context_and_namespace_names() {
+        let contexts: Vec<String> = ["prod-eu", "prod-us", "staging"].map(String::from).to_vec();
+        assert_eq!(argument_of("ctx pr"), Some(ArgumentOf::Context));
+        assert_eq!(argument_of("ns kube"), Some(ArgumentOf::Namespace));
+        assert_eq!(argument_of("deploy app"), None);
+        assert_eq!(
+            complete_argument("ctx st", &contexts),
+            Some("ctx staging".into())
+        );
+        assert_eq!(
+            complete_argument("ctx p", &contexts),
+            Some("ctx prod-".into())
+        );
+        // Nothing more to add, or nothing that matches: no change.
+        assert_eq!(complete_argument("ctx prod-", &contexts), None);
+        assert_eq!(complete_argument("ctx x", &contexts), None);
+        assert_eq!(complete_argument("ctx", &contexts), None);
+    }
 
     #[test]
     fn k9s_aliases_name_their_kinds() {

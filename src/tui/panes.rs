@@ -131,6 +131,10 @@ fn merge_patch(from: &Value, to: &Value) -> Value {
 /// The server's refusal as problems at their lines: each field cause at
 /// the line of its field path, else the message at line 1.
 pub fn diagnostics(text: &str, error: &HandleError) -> Vec<Diagnostic> {
+    let advised = |message: &str| match super::workloads::advice(error) {
+        Some(advice) => format!("{message} — {advice}"),
+        None => message.to_string(),
+    };
     match error {
         HandleError::Refused {
             message, causes, ..
@@ -151,7 +155,7 @@ pub fn diagnostics(text: &str, error: &HandleError) -> Vec<Diagnostic> {
             line: 1,
             column: None,
             field_path: None,
-            message: other.to_string(),
+            message: advised(&other.to_string()),
         }],
     }
 }
@@ -298,5 +302,32 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].line, 6);
         assert_eq!(found[0].field_path.as_deref(), Some("spec.replicas"));
+    }
+
+    #[test]
+    fn a_forbidden_save_says_what_to_do_at_line_one() {
+        let error = HandleError::Refused {
+            code: 403,
+            reason: "Forbidden".into(),
+            message: "deployments.apps \"x\" is forbidden: User \"bob\" cannot patch resource \"deployments\"".into(),
+            causes: Vec::new(),
+        };
+        let found = diagnostics("kind: Deployment\n", &error);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].line, 1);
+        assert!(
+            found[0]
+                .message
+                .starts_with("deployments.apps \"x\" is forbidden"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("ask the cluster's admin for the permission, or browse with --readonly"),
+            "{}",
+            found[0].message
+        );
     }
 }

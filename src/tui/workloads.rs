@@ -16,10 +16,11 @@ const REVISION: &str = "deployment.kubernetes.io/revision";
 /// What `kubectl rollout restart` sets on the pod template.
 const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
-/// What the user reads when a write fails: the server's message and the
-/// fields it names.
+/// What the user reads when a write fails: the server's message, the
+/// fields it names, and what to do about it.
 fn explain(error: HandleError) -> String {
-    match error {
+    let advice = advice(&error);
+    let told = match error {
         HandleError::Refused {
             message, causes, ..
         } if !causes.is_empty() && !causes.iter().all(|c| message.contains(&c.message)) => {
@@ -30,6 +31,30 @@ fn explain(error: HandleError) -> String {
             format!("{message} ({})", fields.join("; "))
         }
         other => other.to_string(),
+    };
+    match advice {
+        Some(advice) => format!("{told} — {advice}"),
+        None => told,
+    }
+}
+
+/// What to do about a refusal the server's message alone does not say
+/// (its message says what; this says what next).
+pub fn advice(error: &HandleError) -> Option<&'static str> {
+    let HandleError::Refused { code, reason, .. } = error else {
+        return None;
+    };
+    match (code, reason.as_str()) {
+        (401, _) => Some(
+            "the cluster did not accept the kubeconfig's credentials: log in again (renew the token or certificate) and restart podium",
+        ),
+        (403, _) => Some(
+            "your user may not do this here: ask the cluster's admin for the permission, or browse with --readonly",
+        ),
+        (404, _) => Some("it is gone (deleted meanwhile?); the list shows what is there now"),
+        (409, "AlreadyExists") => Some("it exists already: edit it (e) or choose another name"),
+        (409, _) => Some("it changed meanwhile: try again on the object as it is now"),
+        _ => None,
     }
 }
 
@@ -260,4 +285,40 @@ pub async fn apply_text(
         .await
         .map_err(|error| format!("{shown}: {}", explain(error)))?;
     Ok(lines.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(code: u16, reason: &str, message: &str) -> HandleError {
+        HandleError::Refused {
+            code,
+            reason: reason.into(),
+            message: message.into(),
+            causes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_refusal_reads_as_the_servers_message_and_what_to_do() {
+        assert_eq!(
+            explain(refused(
+                409,
+                "AlreadyExists",
+                "deployments.apps \"web\" already exists"
+            )),
+            "deployments.apps \"web\" already exists — it exists already: edit it (e) or choose another name"
+        );
+        assert_eq!(
+            explain(refused(404, "NotFound", "pods \"web-1\" not found")),
+            "pods \"web-1\" not found — it is gone (deleted meanwhile?); the list shows what is there now"
+        );
+        // A refusal the message covers, and errors that are not the server's, read as they are.
+        assert_eq!(explain(refused(422, "Invalid", "bad")), "bad");
+        assert_eq!(
+            explain(HandleError::Unreachable("cannot reach x".into())),
+            "cannot reach x"
+        );
+    }
 }

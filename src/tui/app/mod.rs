@@ -515,8 +515,12 @@ impl App {
                 self.run_command(&line);
             }
             KeyCode::Tab => {
-                if let Some(alias) = commands::complete(&line) {
-                    self.model.mode = Mode::Command(alias.to_string());
+                let completed = match commands::argument_of(&line) {
+                    Some(argument) => commands::complete_argument(&line, &self.names_for(argument)),
+                    None => commands::complete(&line).map(str::to_string),
+                };
+                if let Some(completed) = completed {
+                    self.model.mode = Mode::Command(completed);
                 }
             }
             KeyCode::Backspace => {
@@ -528,6 +532,19 @@ impl App {
                 self.model.mode = Mode::Command(line);
             }
             _ => {}
+        }
+    }
+
+    /// The names Tab completes `:ctx` and `:ns` arguments from.
+    fn names_for(&self, argument: commands::ArgumentOf) -> Vec<String> {
+        match argument {
+            commands::ArgumentOf::Context => self.handle.contexts().names,
+            commands::ArgumentOf::Namespace => self
+                .handle
+                .list(Kind::Namespace, None)
+                .iter()
+                .map(|namespace| namespace.name().to_string())
+                .collect(),
         }
     }
 
