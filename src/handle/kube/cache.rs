@@ -209,7 +209,7 @@ impl Cache {
             let (items, meta) =
                 Object::list_page(kind, &page).map_err(|error| unreadable(kind, &error))?;
             for object in items {
-                objects.insert(key(&object), Arc::new(object));
+                objects.insert(key(&object), Arc::new(slim(object)));
             }
             bound(kind, &mut objects);
             token = meta.continue_.unwrap_or_default();
@@ -285,7 +285,7 @@ impl Cache {
         };
         match kind_of_event.as_str() {
             "ADDED" | "MODIFIED" => {
-                let object = parse(kind, object).map_err(WatchEnd::Failed)?;
+                let object = slim(parse(kind, object).map_err(WatchEnd::Failed)?);
                 let mut objects = cache.objects.write();
                 objects.insert(key(&object), Arc::new(object));
                 bound(kind, &mut objects);
@@ -316,6 +316,14 @@ impl Cache {
         let _ = self.changes.send(kind);
         Ok(())
     }
+}
+
+/// What the cache keeps of an object: all but its managedFields, which on
+/// a real cluster are often a third of it and which the console never
+/// shows (kubectl's `get -o yaml` and `edit` hide them too).
+pub(super) fn slim(mut object: Object) -> Object {
+    object.meta_mut().managed_fields = None;
+    object
 }
 
 /// Keeps the cache of a kind within its bound: of events, the newest
@@ -397,6 +405,22 @@ mod tests {
         let newest_kept = objects.values().map(|o| o.event_time()).max();
         assert_eq!(newest_kept, Some(1_000 + MAX_EVENTS as i64));
         assert_eq!(oldest_kept, Some(1_000 + (total - objects.len()) as i64));
+    }
+
+    #[test]
+    fn the_cache_keeps_no_managed_fields() {
+        let page = br#"{"metadata": {"resourceVersion": "1"}, "items": [{"metadata": {
+            "name": "web", "namespace": "default", "labels": {"app": "web"},
+            "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update",
+                               "apiVersion": "apps/v1", "fieldsType": "FieldsV1",
+                               "fieldsV1": {"f:metadata": {"f:labels": {"f:app": {}}}}}]}}]}"#;
+        let (mut items, _) = Object::list_page(Kind::Deployment, page).expect("page");
+        let object = items.pop().expect("one deployment");
+        assert!(object.meta().managed_fields.is_some());
+        let kept = slim(object);
+        assert_eq!(kept.meta().managed_fields, None);
+        assert_eq!(kept.name(), "web");
+        assert_eq!(kept.meta().labels.as_ref().map(|l| l.len()), Some(1));
     }
 
     #[test]
