@@ -319,8 +319,8 @@ impl Cache {
 }
 
 /// What the cache keeps of an object: all but its managedFields, which on
-/// a real cluster are often a third of it and which the console never
-/// shows (kubectl's `get -o yaml` and `edit` hide them too).
+/// a real cluster are a large part of it and which the console never shows
+/// (kubectl's `get -o yaml` and `edit` hide them too).
 pub(super) fn slim(mut object: Object) -> Object {
     object.meta_mut().managed_fields = None;
     object
