@@ -70,12 +70,17 @@ pub fn refused(code: u16, status: &Value) -> HandleError {
 /// A response as the handles answer it: the JSON body of a 2xx, else the
 /// Status it carries as [`HandleError::Refused`].
 pub fn answer(code: u16, body: &[u8]) -> Result<Value, HandleError> {
-    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     if (200..300).contains(&code) {
-        Ok(value)
+        Ok(serde_json::from_slice(body).unwrap_or(Value::Null))
     } else {
-        Err(refused(code, &value))
+        Err(failure(code, body))
     }
+}
+
+/// A non-2xx response as [`HandleError::Refused`], from the Status its
+/// body carries.
+pub fn failure(code: u16, body: &[u8]) -> HandleError {
+    refused(code, &serde_json::from_slice(body).unwrap_or(Value::Null))
 }
 
 /// `/api/v1/namespaces/default/pods` and the like.

@@ -131,10 +131,6 @@ fn merge_patch(from: &Value, to: &Value) -> Value {
 /// The server's refusal as problems at their lines: each field cause at
 /// the line of its field path, else the message at line 1.
 pub fn diagnostics(text: &str, error: &HandleError) -> Vec<Diagnostic> {
-    let advised = |message: &str| match super::workloads::advice(error) {
-        Some(advice) => format!("{message} — {advice}"),
-        None => message.to_string(),
-    };
     match error {
         HandleError::Refused {
             message, causes, ..
@@ -155,7 +151,7 @@ pub fn diagnostics(text: &str, error: &HandleError) -> Vec<Diagnostic> {
             line: 1,
             column: None,
             field_path: None,
-            message: advised(&other.to_string()),
+            message: super::workloads::with_advice(error, other.to_string()),
         }],
     }
 }

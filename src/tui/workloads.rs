@@ -19,8 +19,7 @@ const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 /// What the user reads when a write fails: the server's message, the
 /// fields it names, and what to do about it.
 fn explain(error: HandleError) -> String {
-    let advice = advice(&error);
-    let told = match error {
+    let told = match &error {
         HandleError::Refused {
             message, causes, ..
         } if !causes.is_empty() && !causes.iter().all(|c| message.contains(&c.message)) => {
@@ -32,7 +31,12 @@ fn explain(error: HandleError) -> String {
         }
         other => other.to_string(),
     };
-    match advice {
+    with_advice(&error, told)
+}
+
+/// `told` followed by what to do about `error`, where there is something.
+pub fn with_advice(error: &HandleError, told: String) -> String {
+    match advice(error) {
         Some(advice) => format!("{told} — {advice}"),
         None => told,
     }
@@ -40,7 +44,7 @@ fn explain(error: HandleError) -> String {
 
 /// What to do about a refusal the server's message alone does not say
 /// (its message says what; this says what next).
-pub fn advice(error: &HandleError) -> Option<&'static str> {
+fn advice(error: &HandleError) -> Option<&'static str> {
     let HandleError::Refused { code, reason, .. } = error else {
         return None;
     };

@@ -28,9 +28,9 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// A watch the server should end by itself, so a silent loss shows.
 const WATCH_TIMEOUT_SECONDS: u32 = 290;
-/// Events kept: the newest. A busy cluster has several per pod (40,000 at
-/// 10,000 pods, some 55 MiB as objects); the console shows the newest, and
-/// upstream itself drops events after an hour.
+/// Events kept: the newest. A busy cluster has several per pod (some 1.2 KB
+/// each as objects: `cargo bench --bench object_memory`); the console shows
+/// the newest, and upstream itself drops events after an hour.
 pub const MAX_EVENTS: usize = 5_000;
 
 pub(super) type Objects = BTreeMap<(String, String), Arc<Object>>;
@@ -249,11 +249,8 @@ impl Cache {
                 return WatchEnd::Expired;
             }
             if !(200..300).contains(&code) {
-                let bytes: Vec<u8> = body.map(|chunk| chunk.to_vec()).concat().await;
-                return match crate::handle::rest::answer(code, &bytes) {
-                    Err(error) => WatchEnd::Failed(error),
-                    Ok(_) => WatchEnd::Expired,
-                };
+                let bytes = super::transport::collected(body).await;
+                return WatchEnd::Failed(crate::handle::rest::failure(code, &bytes));
             }
             let mut events = lines(body);
             loop {

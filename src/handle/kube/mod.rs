@@ -316,8 +316,8 @@ impl ClusterHandle for KubeHandle {
             .send(Method::GET, &uri, None, Vec::new())
             .await?;
         if !(200..300).contains(&code) {
-            let bytes: Vec<u8> = body.map(|chunk| chunk.to_vec()).concat().await;
-            return rest::answer(code, &bytes).map(|_| futures::stream::empty().boxed());
+            let bytes = transport::collected(body).await;
+            return Err(rest::failure(code, &bytes));
         }
         Ok(lines(body))
     }

@@ -12,7 +12,7 @@ use kube::client::Body;
 use serde_json::Value;
 
 use crate::handle::HandleError;
-use crate::handle::rest::{Transport, answer};
+use crate::handle::rest::{Transport, answer, failure};
 
 #[derive(Clone)]
 pub struct KubeTransport {
@@ -59,11 +59,11 @@ impl KubeTransport {
     /// into objects); otherwise the server's Status.
     pub async fn get_bytes(&self, uri: &str) -> Result<Vec<u8>, HandleError> {
         let (code, chunks) = self.send(Method::GET, uri, None, Vec::new()).await?;
-        let bytes: Vec<u8> = chunks.map(|chunk| chunk.to_vec()).concat().await;
+        let bytes = collected(chunks).await;
         if (200..300).contains(&code) {
             Ok(bytes)
         } else {
-            answer(code, &bytes).map(|_| bytes)
+            Err(failure(code, &bytes))
         }
     }
 
@@ -86,6 +86,11 @@ impl KubeTransport {
     }
 }
 
+/// A response body, whole.
+pub async fn collected(chunks: BoxStream<'static, Bytes>) -> Vec<u8> {
+    chunks.map(|chunk| chunk.to_vec()).concat().await
+}
+
 /// The deepest source of an error: what actually went wrong.
 pub fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
     let mut deepest: &dyn std::error::Error = error;
@@ -105,7 +110,6 @@ impl Transport for KubeTransport {
         body: Vec<u8>,
     ) -> Result<Value, HandleError> {
         let (code, chunks) = self.send(method, uri, content_type, body).await?;
-        let bytes: Vec<u8> = chunks.map(|chunk| chunk.to_vec()).concat().await;
-        answer(code, &bytes)
+        answer(code, &collected(chunks).await)
     }
 }
