@@ -1,7 +1,8 @@
 //! What one object costs the console's remote cache: live heap bytes per
-//! Pod and per Event as typed k8s-openapi objects, and per Pod as a
+//! Pod and per Event as typed k8s-openapi objects, per Pod as a
 //! `serde_json::Value` tree (what each list page became before it was
-//! typed straight from its bytes). Prints a table.
+//! typed straight from its bytes), and per Secret of a Helm release whole
+//! and as the cache keeps it (keys without values). Prints a table.
 //!
 //!     cargo bench --bench object_memory
 //!
@@ -40,6 +41,8 @@ static ALLOCATOR: Counting = Counting;
 
 const PODS: usize = 100;
 const COPIES: usize = 10_000;
+/// The size of a Helm release's data, compressed (a small chart's).
+const RELEASE_BYTES: usize = 16 << 10;
 
 /// Live heap bytes per item of what `make` builds `COPIES` times.
 fn bytes_each<T>(make: impl Fn(usize) -> T) -> f64 {
@@ -58,6 +61,29 @@ fn wire(cluster: &Cluster, kind: Kind) -> Vec<serde_json::Value> {
         .iter()
         .map(|object| object.to_json())
         .collect()
+}
+
+/// A Secret as Helm 3 stores a release: the gzipped, base64-encoded
+/// release in one key. RELEASE_BYTES of incompressible data stand for it.
+fn helm_release_secret() -> serde_json::Value {
+    use base64::Engine;
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let release: Vec<u8> = (0..RELEASE_BYTES)
+        .map(|_| {
+            // xorshift: incompressible bytes without a dependency.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&release);
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
+        "metadata": {"name": "sh.helm.release.v1.web.v1", "namespace": "default",
+                     "labels": {"name": "web", "owner": "helm", "status": "deployed", "version": "1"}},
+        "data": {"release": encoded},
+    })
 }
 
 /// Copy `i` of `samples`, renamed so that no two copies share a name.
@@ -95,6 +121,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let pods = wire(&cluster, Kind::Pod);
+    let secrets = vec![helm_release_secret()];
     let events = wire(&cluster, Kind::Event);
     cluster.shutdown();
 
@@ -123,6 +150,20 @@ async fn main() {
             "Event, typed (the cache)",
             json_len(&events),
             typed(Kind::Event, &events),
+        ),
+        (
+            "Secret of a Helm release, typed whole",
+            json_len(&secrets),
+            typed(Kind::Secret, &secrets),
+        ),
+        (
+            "Secret of a Helm release, as the cache keeps it",
+            json_len(&secrets),
+            bytes_each(|i| {
+                podium::handle::kube::as_cached(
+                    Object::from_json(Kind::Secret, copy(&secrets, i)).expect("parses"),
+                )
+            }),
         ),
     ];
     println!(

@@ -224,6 +224,16 @@ async fn readonly_refuses_every_change_and_no_mutating_verb_reaches_the_server()
         .await;
     assert!(pods.contains("read-only"), "the header says so:\n{pods}");
 
+    // Reading is allowed: describe fetches the pod and its events whole.
+    screen.key(KeyCode::Char('d'), KeyModifiers::NONE);
+    screen.key(KeyCode::Char('G'), KeyModifiers::NONE);
+    screen
+        .wait_until("the pod's describe with its events", |s| {
+            s.contains("describe pod default/web-") && s.contains("Scheduled")
+        })
+        .await;
+    screen.key(KeyCode::Esc, KeyModifiers::NONE);
+
     // Every key that changes something, on a pod and on a Deployment.
     let keys = [
         (KeyCode::Char('d'), KeyModifiers::CONTROL, "deleting"),
@@ -285,6 +295,18 @@ async fn readonly_refuses_every_change_and_no_mutating_verb_reaches_the_server()
             .iter()
             .any(|line| line.contains("GET /api/v1/pods")),
         "the console's reads are in the access log: {requests:#?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|line| line.contains("GET /api/v1/namespaces/default/pods/web-")),
+        "describe fetched the pod: {requests:#?}"
+    );
+    assert!(
+        requests.iter().any(|line| line.contains(
+            "GET /api/v1/namespaces/default/events?fieldSelector=involvedObject.kind%3DPod"
+        )),
+        "describe asked the server for the pod's events as kubectl does: {requests:#?}"
     );
     let mutating: Vec<&String> = requests
         .iter()

@@ -180,6 +180,15 @@ impl Object {
         by_type!(kind, parse, value)
     }
 
+    /// One object typed straight from its bytes (a GET's answer).
+    pub fn from_slice(kind: Kind, bytes: &[u8]) -> Result<Object, ParseError> {
+        fn parse<T: KubeObject>(bytes: &[u8]) -> Result<Object, ParseError> {
+            let mut json = serde_json::Deserializer::from_slice(bytes);
+            serde_path_to_error::deserialize::<_, T>(&mut json).map(T::into_object)
+        }
+        by_type!(kind, parse, bytes)
+    }
+
     /// One page of a list (`{"metadata": {...}, "items": [...]}`), typed
     /// straight from its bytes: no JSON tree of the whole page in between,
     /// which at thousands of objects is several times their size.

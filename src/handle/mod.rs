@@ -15,6 +15,7 @@ mod tests;
 use std::sync::Arc;
 
 use futures::stream::BoxStream;
+use k8s_openapi::api::core::v1::Event;
 
 pub use self::readonly::ReadOnly;
 pub use self::stream::{AttachedProcess, ExecOutput, ExecParams, PortStream, TerminalSize, lines};
@@ -108,6 +109,46 @@ pub enum HandleError {
     ReadOnly(String),
 }
 
+/// The refusal for an object that is not (or no longer) there, as the
+/// server words it.
+pub fn gone(kind: Kind, name: &str) -> HandleError {
+    HandleError::Refused {
+        code: 404,
+        reason: "NotFound".to_string(),
+        message: format!("{} \"{name}\" not found", kind.info().qualified_plural()),
+        causes: Vec::new(),
+    }
+}
+
+/// The events about `object` among those `handle` holds.
+pub fn cached_events_about(
+    handle: &(impl ClusterHandle + ?Sized),
+    object: &Object,
+) -> Vec<Arc<Object>> {
+    let namespace = object.namespace();
+    handle
+        .list(Kind::Event, (!namespace.is_empty()).then_some(namespace))
+        .into_iter()
+        .filter(|event| is_about(event, object))
+        .collect()
+}
+
+/// Whether `event` is about `object`: the same uid, or (for events that
+/// name no uid) the same kind and name.
+pub fn is_about(event: &Object, object: &Object) -> bool {
+    let Some(event) = event.as_typed::<Event>() else {
+        return false;
+    };
+    let involved = &event.involved_object;
+    match (involved.uid.as_deref(), object.meta().uid.as_deref()) {
+        (Some(uid), Some(own)) if !uid.is_empty() => uid == own,
+        _ => {
+            involved.name.as_deref() == Some(object.name())
+                && involved.kind.as_deref() == Some(object.kind().info().kind_name)
+        }
+    }
+}
+
 /// Logs options the console asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogQuery {
@@ -150,6 +191,31 @@ pub trait ClusterHandle: Send + Sync {
 
     /// One object.
     fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Object>>;
+
+    /// Whether [`list`](Self::list) and [`get`](Self::get) give objects of
+    /// `kind` whole. A remote cluster's Secrets and ConfigMaps are kept
+    /// without their values (the table needs only their keys); open them
+    /// with [`fetch`](Self::fetch).
+    fn lists_whole(&self, _kind: Kind) -> bool {
+        true
+    }
+
+    /// One object whole and as the server has it now, for describe, YAML
+    /// and the editor.
+    async fn fetch(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Object>, HandleError> {
+        self.get(kind, namespace, name)
+            .ok_or_else(|| gone(kind, name))
+    }
+
+    /// The events about `object`, as `kubectl describe` finds them.
+    async fn events_about(&self, object: &Object) -> Result<Vec<Arc<Object>>, HandleError> {
+        Ok(cached_events_about(self, object))
+    }
 
     /// `objects` as the table `kubectl get` prints.
     fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table;

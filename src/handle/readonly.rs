@@ -61,6 +61,23 @@ impl ClusterHandle for ReadOnly {
         self.inner.get(kind, namespace, name)
     }
 
+    fn lists_whole(&self, kind: Kind) -> bool {
+        self.inner.lists_whole(kind)
+    }
+
+    async fn fetch(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Object>, HandleError> {
+        self.inner.fetch(kind, namespace, name).await
+    }
+
+    async fn events_about(&self, object: &Object) -> Result<Vec<Arc<Object>>, HandleError> {
+        self.inner.events_about(object).await
+    }
+
     fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table {
         self.inner.table(kind, objects)
     }

@@ -440,22 +440,24 @@ pub fn pods_of(handle: &dyn ClusterHandle, object: &Object) -> Vec<Arc<Object>> 
         .collect()
 }
 
-/// The describe text of `object`, with the objects kubectl describe reads too.
+/// The describe text of `object` from what the console holds.
 pub fn describe(handle: &dyn ClusterHandle, object: &Arc<Object>) -> String {
+    describe_with(
+        handle,
+        object,
+        &crate::handle::cached_events_about(handle, object),
+    )
+}
+
+/// The describe text of `object` with its `events`, and the objects
+/// kubectl describe reads too.
+pub fn describe_with(
+    handle: &dyn ClusterHandle,
+    object: &Arc<Object>,
+    events: &[Arc<Object>],
+) -> String {
     let uid = object.meta().uid.clone().unwrap_or_default();
     let namespace = object.namespace();
-    let events: Vec<Arc<Object>> = handle
-        .list(Kind::Event, (!namespace.is_empty()).then_some(namespace))
-        .into_iter()
-        .filter(|event| {
-            event.as_typed::<Event>().is_some_and(|e| {
-                e.involved_object.uid.as_deref() == Some(uid.as_str())
-                    || (e.involved_object.name.as_deref() == Some(object.name())
-                        && e.involved_object.kind.as_deref()
-                            == Some(object.kind().info().kind_name))
-            })
-        })
-        .collect();
     let pods = match object.as_ref() {
         Object::Node(_) => handle
             .list(Kind::Pod, None)

@@ -415,6 +415,42 @@ async fn describe_shows_what_kubectl_describe_prints(backend: Backend) {
     }
 }
 
+/// A Secret's values show in YAML and in the editor: the remote console
+/// keeps Secrets without their values and fetches the object on open.
+async fn a_secret_opens_with_its_values(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
+    console
+        .cluster
+        .handle()
+        .apply(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: db, namespace: default}\nstringData: {password: s3cret-value}\n",
+            false,
+        )
+        .await
+        .expect("the secret is created");
+    console.command("secrets");
+    console
+        .wait_until("the secret's row", |s| {
+            s.contains("secrets(default)[1]") && s.contains("Opaque")
+        })
+        .await;
+    // base64 of s3cret-value
+    let value = "czNjcmV0LXZhbHVl";
+    console.key(KeyCode::Char('y'));
+    let screen = console
+        .wait_until("the secret's value in its YAML", |s| s.contains(value))
+        .await;
+    assert!(screen.contains("yaml secret default/db"), "{screen}");
+    console.key(KeyCode::Esc);
+    console.key(KeyCode::Char('e'));
+    let screen = console
+        .wait_until("the editor with the value", |s| {
+            s.contains("edit secret default/db") && s.contains(value)
+        })
+        .await;
+    assert!(screen.contains("password:"), "{screen}");
+}
+
 async fn the_rollout_view_follows_a_set_image_live(backend: Backend) {
     let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
@@ -511,5 +547,6 @@ on_both_backends!(
     logs_of_a_deployment_interleave_its_pods,
     the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix,
     describe_shows_what_kubectl_describe_prints,
+    a_secret_opens_with_its_values,
     the_rollout_view_follows_a_set_image_live
 );

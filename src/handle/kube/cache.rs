@@ -315,10 +315,45 @@ impl Cache {
     }
 }
 
-/// What the cache keeps of an object: all but its managedFields, which on
-/// a real cluster are a large part of it and which the console never shows
-/// (kubectl's `get -o yaml` and `edit` hide them too).
-pub(super) fn slim(mut object: Object) -> Object {
+/// What the cache keeps of an object: all but its managedFields, and of
+/// Secrets and ConfigMaps all but their values — the table shows only
+/// their keys, and a Helm release's Secret alone can hold megabytes.
+/// Describe, YAML and the editor fetch the object whole.
+pub(super) fn slim(object: Object) -> Object {
+    let mut object = without_managed_fields(object);
+    match &mut object {
+        Object::Secret(secret) => {
+            for value in secret.data.iter_mut().flat_map(|data| data.values_mut()) {
+                value.0 = Vec::new();
+            }
+            secret.string_data = None;
+        }
+        Object::ConfigMap(map) => {
+            for value in map.data.iter_mut().flat_map(|data| data.values_mut()) {
+                value.clear();
+            }
+            for value in map
+                .binary_data
+                .iter_mut()
+                .flat_map(|data| data.values_mut())
+            {
+                value.0 = Vec::new();
+            }
+        }
+        _ => {}
+    }
+    object
+}
+
+/// Whether [`slim`] drops the values of `kind`'s objects.
+pub(super) fn keeps_without_values(kind: Kind) -> bool {
+    matches!(kind, Kind::Secret | Kind::ConfigMap)
+}
+
+/// An object without its managedFields, which on a real cluster are a
+/// large part of it and which the console never shows (kubectl's
+/// `get -o yaml` and `edit` hide them too).
+pub(super) fn without_managed_fields(mut object: Object) -> Object {
     object.meta_mut().managed_fields = None;
     object
 }
@@ -352,7 +387,7 @@ fn parse(kind: Kind, mut value: Value) -> Result<Object, HandleError> {
     Object::from_json(kind, value).map_err(|error| unreadable(kind, &error))
 }
 
-fn unreadable(kind: Kind, error: &crate::api::object::ParseError) -> HandleError {
+pub(super) fn unreadable(kind: Kind, error: &crate::api::object::ParseError) -> HandleError {
     HandleError::Invalid(format!(
         "the server sent a {kind:?} podium cannot read ({}): {}",
         error.path(),
@@ -418,6 +453,34 @@ mod tests {
         assert_eq!(kept.meta().managed_fields, None);
         assert_eq!(kept.name(), "web");
         assert_eq!(kept.meta().labels.as_ref().map(|l| l.len()), Some(1));
+    }
+
+    #[test]
+    fn secrets_and_config_maps_are_kept_with_their_keys_only() {
+        let secrets = br#"{"metadata": {"resourceVersion": "1"}, "items": [{"metadata": {
+            "name": "release", "namespace": "default"}, "type": "helm.sh/release.v1",
+            "data": {"release": "SDRzSUFBQUFBQUFDLytS", "owner": "aGVsbQ=="}}]}"#;
+        let (mut items, _) = Object::list_page(Kind::Secret, secrets).expect("page");
+        let kept = slim(items.pop().expect("one secret"));
+        let table = crate::handle::table::table(Kind::Secret, &[Arc::new(kept.clone())]);
+        assert_eq!(table.rows[0].cells[1..3], ["helm.sh/release.v1", "2"]);
+        let Object::Secret(secret) = kept else {
+            panic!("a secret")
+        };
+        let data = secret.data.expect("the keys stay");
+        assert_eq!(data.keys().collect::<Vec<_>>(), ["owner", "release"]);
+        assert!(data.values().all(|value| value.0.is_empty()));
+
+        let maps = br#"{"metadata": {}, "items": [{"metadata": {"name": "settings",
+            "namespace": "default"}, "data": {"a.conf": "x = 1", "b.conf": "y = 2"}}]}"#;
+        let (mut items, _) = Object::list_page(Kind::ConfigMap, maps).expect("page");
+        let Object::ConfigMap(map) = slim(items.pop().expect("one map")) else {
+            panic!("a config map")
+        };
+        let data = map.data.expect("the keys stay");
+        assert_eq!(data.len(), 2);
+        assert!(data.values().all(String::is_empty));
+        assert!(keeps_without_values(Kind::Secret) && !keeps_without_values(Kind::Pod));
     }
 
     #[test]

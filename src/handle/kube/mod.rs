@@ -28,6 +28,13 @@ use super::{
 use crate::api::{Kind, Object};
 
 /// What the console's requests say they come from.
+/// An object as the remote console's cache keeps it (for the
+/// object_memory bench): without managedFields, and Secrets and
+/// ConfigMaps without their values.
+pub fn as_cached(object: Object) -> Object {
+    cache::slim(object)
+}
+
 pub const USER_AGENT: &str = concat!("podium/", env!("CARGO_PKG_VERSION"), " (console)");
 
 /// Which cluster: a kubeconfig file (else `KUBECONFIG`, else
@@ -228,6 +235,51 @@ impl ClusterHandle for KubeHandle {
     fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Object>> {
         self.cache.ensure(kind);
         self.cache.get(kind, namespace, name)
+    }
+
+    fn lists_whole(&self, kind: Kind) -> bool {
+        !cache::keeps_without_values(kind)
+    }
+
+    async fn fetch(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Arc<Object>, HandleError> {
+        let page = self
+            .transport
+            .get_bytes(&rest::item_uri(kind, namespace, name))
+            .await?;
+        let object =
+            Object::from_slice(kind, &page).map_err(|error| cache::unreadable(kind, &error))?;
+        Ok(Arc::new(cache::without_managed_fields(object)))
+    }
+
+    async fn events_about(&self, object: &Object) -> Result<Vec<Arc<Object>>, HandleError> {
+        // The query `kubectl describe` sends: the cache keeps only the
+        // newest events, the server has them all.
+        let involved = object.kind().info();
+        let mut selector = format!(
+            "involvedObject.kind={},involvedObject.name={}",
+            involved.kind_name,
+            object.name()
+        );
+        if !object.namespace().is_empty() {
+            selector.push_str(&format!(",involvedObject.namespace={}", object.namespace()));
+        }
+        if let Some(uid) = object.meta().uid.as_deref() {
+            selector.push_str(&format!(",involvedObject.uid={uid}"));
+        }
+        let uri = format!(
+            "{}?fieldSelector={}",
+            rest::collection_uri(Kind::Event, object.namespace()).replace("/namespaces//", "/"),
+            urlencoding::encode(&selector)
+        );
+        let page = self.transport.get_bytes(&uri).await?;
+        let (events, _) = Object::list_page(Kind::Event, &page)
+            .map_err(|error| cache::unreadable(Kind::Event, &error))?;
+        Ok(events.into_iter().map(Arc::new).collect())
     }
 
     fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table {

@@ -10,12 +10,14 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 mod demo_hooks;
+mod opening;
 mod overlays;
 #[cfg(test)]
 mod tests;
 mod traffic;
 mod writes;
 
+pub use self::opening::{Fetched, Pane};
 use self::overlays::observe_rollout;
 
 use super::commands::{self, Command};
@@ -69,6 +71,13 @@ pub enum Action {
     ShellEnded(Result<i32, String>),
     /// `:ctx NAME` opened the other context, or says why it could not.
     Switched(Result<Switched, String>),
+    /// The object a pane opened on, as the server has it now.
+    Fetched {
+        generation: u64,
+        pane: Pane,
+        target: Target,
+        result: Result<Fetched, String>,
+    },
 }
 
 /// The handle on the context `:ctx` switched to.
@@ -94,6 +103,8 @@ pub struct App {
     /// The pending dry run or apply of the editor's buffer.
     edit_task: Option<AbortHandle>,
     edit_generation: u64,
+    /// Counts pane openings, so that only the last one's fetch is shown.
+    fetch_generation: u64,
     logs: Option<LogsView>,
     /// The rollout view of a Deployment, over the table; workload keys
     /// still act on that Deployment while it shows.
@@ -159,6 +170,7 @@ impl App {
             editor: None,
             edit_task: None,
             edit_generation: 0,
+            fetch_generation: 0,
             logs: None,
             rollout: None,
             log_tasks: Vec::new(),
@@ -304,6 +316,12 @@ impl App {
             Action::ShellEnded(Err(error)) => self.model.flash_error(error),
             Action::Switched(Ok(Switched(handle))) => self.switch_to(handle),
             Action::Switched(Err(error)) => self.model.flash_error(error),
+            Action::Fetched {
+                generation,
+                pane,
+                target,
+                result,
+            } => self.fetched(generation, pane, target, result),
         }
     }
 

@@ -87,33 +87,6 @@ impl App {
         self.logs = None;
     }
 
-    pub(super) fn open_describe(&mut self) {
-        let Some(object) = self.model.selected_object().cloned() else {
-            return;
-        };
-        let text = refresh::describe(self.handle.as_ref(), &object);
-        self.model.detail = Some(Detail {
-            title: format!("describe {}", Target::of(&object).describe()),
-            lines: text.lines().map(str::to_string).collect(),
-            scroll: 0,
-            kind: DetailKind::Describe,
-        });
-    }
-
-    pub(super) fn open_yaml(&mut self) {
-        let Some(object) = self.model.selected_object().cloned() else {
-            return;
-        };
-        let text = serde_yaml::to_string(&object.to_json())
-            .unwrap_or_else(|error| format!("cannot show this object as YAML: {error}"));
-        self.model.detail = Some(Detail {
-            title: format!("yaml {}", Target::of(&object).describe()),
-            lines: text.lines().map(str::to_string).collect(),
-            scroll: 0,
-            kind: DetailKind::Yaml,
-        });
-    }
-
     /// The rollout view of the selected Deployment.
     pub(super) fn open_rollout(&mut self) {
         let Some(object) = self.model.selected_object().cloned() else {
@@ -128,27 +101,6 @@ impl App {
         let mut rollout = RolloutView::new(object.namespace(), object.name());
         observe_rollout(&mut rollout, self.handle.as_ref());
         self.rollout = Some(rollout);
-    }
-
-    /// The selected object in the YAML editor; ctrl-s replaces it.
-    pub(super) fn open_editor(&mut self) {
-        let Some(object) = self.model.selected_object().cloned() else {
-            return;
-        };
-        let original = object.to_json();
-        let text = match serde_yaml::to_string(&original) {
-            Ok(text) => text,
-            Err(error) => {
-                self.model
-                    .flash_error(format!("cannot edit this object as YAML: {error}"));
-                return;
-            }
-        };
-        let title = format!("edit {}", Target::of(&object).describe());
-        self.editor = Some((
-            YamlEditor::new(title, &text),
-            EditTarget::Existing(original),
-        ));
     }
 
     /// Logs of the selected pod, or of every pod of the selected workload
