@@ -13,6 +13,7 @@ pub mod selector;
 pub mod strategic;
 pub mod strategy;
 pub mod strict;
+pub mod three_way;
 pub mod validation;
 
 #[cfg(test)]

@@ -57,8 +57,15 @@ impl Transport for EmbeddedHandle {
         rest::answer(code, &bytes)
     }
 
-    async fn exists(&self, kind: Kind, namespace: &str, name: &str) -> Result<bool, HandleError> {
-        Ok(self.get(kind, namespace, name).is_some())
+    async fn current(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, HandleError> {
+        Ok(self
+            .get(kind, namespace, name)
+            .map(|object| object.to_json()))
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{FieldCause, HandleError};
-use crate::api::Kind;
+use crate::api::{Kind, three_way};
 
 /// One request to a Kubernetes API.
 #[async_trait::async_trait]
@@ -25,7 +25,13 @@ pub trait Transport: Send + Sync {
     ) -> Result<Value, HandleError>;
 
     /// Whether the object exists: a GET unless the backend knows better.
-    async fn exists(&self, kind: Kind, namespace: &str, name: &str) -> Result<bool, HandleError> {
+    /// The object as the server has it, or `None` where there is none.
+    async fn current(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, HandleError> {
         match self
             .request(
                 Method::GET,
@@ -35,8 +41,8 @@ pub trait Transport: Send + Sync {
             )
             .await
         {
-            Ok(_) => Ok(true),
-            Err(HandleError::Refused { code: 404, .. }) => Ok(false),
+            Ok(object) => Ok(Some(object)),
+            Err(HandleError::Refused { code: 404, .. }) => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -152,10 +158,26 @@ pub async fn apply(
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let body = serde_json::to_vec(&value).unwrap_or_default();
+        // As kubectl apply: the file's configuration goes into the
+        // last-applied annotation, and an existing object gets the
+        // three-way patch from it, so what the file no longer sets is removed.
+        let modified = three_way::with_last_applied(&value);
         let suffix = if dry_run { " (server dry run)" } else { "" };
-        let exists = !name.is_empty() && transport.exists(kind, &namespace, &name).await?;
-        if exists {
+        let current = match name.is_empty() {
+            true => None,
+            false => transport.current(kind, &namespace, &name).await?,
+        };
+        if let Some(current) = current {
+            let patch = three_way::three_way_patch(
+                kind,
+                three_way::last_applied(&current).as_ref(),
+                &modified,
+                &current,
+            );
+            if patch.as_object().is_some_and(|p| p.is_empty()) {
+                answers.push(format!("{} unchanged{suffix}", kind.resource_name(&name)));
+                continue;
+            }
             let uri = format!(
                 "{}{}",
                 item_uri(kind, &namespace, &name),
@@ -166,7 +188,7 @@ pub async fn apply(
                     Method::PATCH,
                     &uri,
                     Some("application/strategic-merge-patch+json"),
-                    body,
+                    serde_json::to_vec(&patch).unwrap_or_default(),
                 )
                 .await?;
             answers.push(format!("{} configured{suffix}", kind.resource_name(&name)));
@@ -177,7 +199,12 @@ pub async fn apply(
                 dry_run_query(dry_run)
             );
             let created = transport
-                .request(Method::POST, &uri, Some("application/json"), body)
+                .request(
+                    Method::POST,
+                    &uri,
+                    Some("application/json"),
+                    serde_json::to_vec(&modified).unwrap_or_default(),
+                )
                 .await?;
             let name = created["metadata"]["name"].as_str().unwrap_or(&name);
             answers.push(format!("{} created{suffix}", kind.resource_name(name)));

@@ -53,6 +53,18 @@ impl Out {
         }
     }
 
+    /// Annotations as kubectl describe prints them: without the last
+    /// applied configuration, which would be the whole object again.
+    pub fn annotations(&mut self, indent: usize, map: Option<&BTreeMap<String, String>>) {
+        let shown: Option<BTreeMap<String, String>> = map.map(|map| {
+            map.iter()
+                .filter(|(key, _)| key.as_str() != crate::api::three_way::LAST_APPLIED)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        });
+        self.map(indent, "Annotations", shown.as_ref());
+    }
+
     pub fn finish(self) -> String {
         self.text
     }

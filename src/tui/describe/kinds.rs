@@ -69,7 +69,7 @@ pub(super) fn header(out: &mut Out, meta: &ObjectMeta, namespaced: bool) {
         out.field(0, "Namespace", or_none(meta.namespace.as_ref()));
     }
     out.map(0, "Labels", meta.labels.as_ref());
-    out.map(0, "Annotations", meta.annotations.as_ref());
+    out.annotations(0, meta.annotations.as_ref());
 }
 
 fn controlled_by(meta: &ObjectMeta) -> Option<String> {
@@ -103,7 +103,7 @@ fn describe_pod(out: &mut Out, pod: &Pod) {
         ),
     );
     out.map(0, "Labels", meta.labels.as_ref());
-    out.map(0, "Annotations", meta.annotations.as_ref());
+    out.annotations(0, meta.annotations.as_ref());
     let phase = if meta.deletion_timestamp.is_some() {
         "Terminating".to_string()
     } else {
