@@ -487,3 +487,63 @@ async fn apply_removes_what_the_file_no_longer_sets_as_kubectl_apply_does() {
     }
     cluster.shutdown();
 }
+
+/// The kubeconfig podium wrote with its token replaced by an exec plugin
+/// (as EKS and GKE kubeconfigs have) that prints the same token.
+fn with_exec_plugin(kubeconfig: &Path, dir: &Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(kubeconfig).expect("kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    let token = config["users"][0]["user"]["token"]
+        .as_str()
+        .expect("podium's kubeconfig has a token")
+        .to_string();
+    let plugin = dir.join("credential-plugin");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\necho \"$PODIUM_PLUGIN_RAN\" > \"$0.ran\"\n\
+             echo '{{\"apiVersion\": \"client.authentication.k8s.io/v1\", \"kind\": \"ExecCredential\", \"status\": {{\"token\": \"{token}\"}}}}'\n"
+        ),
+    )
+    .expect("write plugin");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    config["users"][0]["user"] = serde_yaml::from_str(&format!(
+        "exec: {{apiVersion: client.authentication.k8s.io/v1, command: {}, \
+         env: [{{name: PODIUM_PLUGIN_RAN, value: 'yes'}}], interactiveMode: Never}}",
+        plugin.display()
+    ))
+    .expect("exec user");
+    let path = dir.join("exec-kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exec_credential_plugin_in_the_kubeconfig_logs_the_console_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+        .await
+        .expect("cluster starts");
+    cluster
+        .handle()
+        .apply(DEPLOYMENT, false)
+        .await
+        .expect("deployment created");
+    let kubeconfig = with_exec_plugin(&cluster.kubeconfig, dir.path());
+    let handle = KubeHandle::open(KubeTarget {
+        kubeconfig: Some(kubeconfig),
+        context: None,
+    })
+    .await
+    .expect("kubeconfig opens");
+    // Without the plugin's token the server answers 401 and no pod shows.
+    let mut screen = Screen::new(Arc::new(handle));
+    screen
+        .wait_until("the two pods", |s| s.matches("web-").count() >= 2)
+        .await;
+    let ran =
+        std::fs::read_to_string(dir.path().join("credential-plugin.ran")).expect("the plugin ran");
+    assert_eq!(ran.trim(), "yes", "the plugin got the kubeconfig's env");
+    cluster.shutdown();
+}
