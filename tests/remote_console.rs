@@ -547,3 +547,63 @@ async fn an_exec_credential_plugin_in_the_kubeconfig_logs_the_console_in() {
     assert_eq!(ran.trim(), "yes", "the plugin got the kubeconfig's env");
     cluster.shutdown();
 }
+
+/// The kubeconfig podium wrote with its token replaced by a client
+/// certificate the cluster's CA signed (as kind's and minikube's are).
+fn with_client_certificate(kubeconfig: &Path, dir: &Path) -> std::path::PathBuf {
+    use base64::Engine;
+    let (cert, key) =
+        podium::apiserver::tls::client_certificate(&dir.join(podium::config::PKI_DIR), "alice")
+            .expect("a certificate from the cluster's CA");
+    let encode = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
+    let text = std::fs::read_to_string(kubeconfig).expect("kubeconfig");
+    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    config["users"][0]["user"] = serde_yaml::from_str(&format!(
+        "{{client-certificate-data: {}, client-key-data: {}}}",
+        encode(&cert),
+        encode(&key)
+    ))
+    .expect("certificate user");
+    let path = dir.join("certificate-kubeconfig");
+    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_in_the_kubeconfig_logs_the_console_and_kubectl_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+        .await
+        .expect("cluster starts");
+    cluster
+        .handle()
+        .apply(DEPLOYMENT, false)
+        .await
+        .expect("deployment created");
+    let kubeconfig = with_client_certificate(&cluster.kubeconfig, dir.path());
+    let text = std::fs::read_to_string(&kubeconfig).expect("kubeconfig");
+    assert!(!text.contains("token"), "no token to fall back on:\n{text}");
+    let handle = KubeHandle::open(KubeTarget {
+        kubeconfig: Some(kubeconfig.clone()),
+        context: None,
+    })
+    .await
+    .expect("kubeconfig opens");
+    let mut screen = Screen::new(Arc::new(handle));
+    screen
+        .wait_until("the two pods", |s| s.matches("web-").count() >= 2)
+        .await;
+    let out = tokio::process::Command::new("kubectl")
+        .args(["get", "deployments"])
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .await
+        .expect("kubectl runs");
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && listed.contains("web"),
+        "{listed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cluster.shutdown();
+}

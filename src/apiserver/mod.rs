@@ -157,8 +157,18 @@ async fn accept_loop(
                 }
                 Err(_) => return,
             };
-            let service = hyper::service::service_fn(move |request| {
+            // rustls verified any certificate the client showed against
+            // the cluster's CA: the connection is logged in by it.
+            let by_certificate = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .is_some_and(|chain| !chain.is_empty());
+            let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
                 let state = state.clone();
+                if by_certificate {
+                    request.extensions_mut().insert(ClientCertificate);
+                }
                 async move { Ok::<_, Infallible>(handle(&state, request).await) }
             });
             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
@@ -181,13 +191,19 @@ async fn accept_loop(
     }
 }
 
+/// Marks a request that came over a connection whose client certificate
+/// the cluster's CA signed.
+#[derive(Debug, Clone, Copy)]
+struct ClientCertificate;
+
 fn authorized(state: &ServerState, request: &Request<Incoming>) -> bool {
-    request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|token| token.trim() == state.token)
+    request.extensions().get::<ClientCertificate>().is_some()
+        || request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|token| token.trim() == state.token)
 }
 
 /// One request to one response, logged to the access log.

@@ -117,16 +117,34 @@ pub fn load_or_create(dir: &Path) -> Result<Credentials, TlsError> {
         reason: e.to_string(),
     })?;
 
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // A client may log in with a certificate the cluster's CA signed (as
+    // kind's and minikube's kubeconfigs do) instead of the token.
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_slice_iter(ca_pem.as_bytes()).flatten() {
+        roots.add(ca).map_err(|e| TlsError::Damaged {
+            path: ca_path.clone(),
+            reason: e.to_string(),
+        })?;
+    }
+    let clients = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .allow_unauthenticated()
+    .build()
     .map_err(|e| TlsError::Damaged {
-        path: key_path,
+        path: ca_path.clone(),
         reason: e.to_string(),
     })?;
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(clients)
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::Damaged {
+            path: key_path,
+            reason: e.to_string(),
+        })?;
     // kubectl negotiates HTTP/2 by ALPN.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Credentials {
@@ -136,13 +154,19 @@ pub fn load_or_create(dir: &Path) -> Result<Credentials, TlsError> {
     })
 }
 
-fn generate(dir: &Path) -> Result<(), TlsError> {
-    let ca_key = KeyPair::generate()?;
-    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-    ca_params
+/// The cluster CA's name and constraints.
+fn ca_params() -> Result<CertificateParams, TlsError> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params
         .distinguished_name
         .push(DnType::CommonName, "podium-ca");
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    Ok(params)
+}
+
+fn generate(dir: &Path) -> Result<(), TlsError> {
+    let ca_key = KeyPair::generate()?;
+    let ca_params = ca_params()?;
     let ca_cert = ca_params.self_signed(&ca_key)?;
 
     let server_key = KeyPair::generate()?;
@@ -163,6 +187,26 @@ fn generate(dir: &Path) -> Result<(), TlsError> {
     // Written last: its presence means the set is complete.
     write_private(&dir.join(SERVER_CERT), server_cert.pem().as_bytes())?;
     Ok(())
+}
+
+/// A client certificate and its key (PEM) for `user`, signed by the
+/// cluster's CA in `dir`: the API server takes it in place of the token,
+/// as a kubeconfig's `client-certificate-data` / `client-key-data`.
+pub fn client_certificate(dir: &Path, user: &str) -> Result<(String, String), TlsError> {
+    let ca_key_path = dir.join(CA_KEY);
+    let ca_key_pem = std::fs::read_to_string(&ca_key_path).map_err(io_err(&ca_key_path))?;
+    let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(|e| TlsError::Damaged {
+        path: ca_key_path,
+        reason: e.to_string(),
+    })?;
+    // The CA's own parameters name it as the issuer, as when it was made.
+    let issuer = Issuer::new(ca_params()?, &ca_key);
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, user);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, &issuer)?;
+    Ok((cert.pem(), key.serialize_pem()))
 }
 
 /// Writes `dir/kubeconfig` (mode 0600) pointing kubectl at `server`.
