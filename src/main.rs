@@ -101,6 +101,9 @@ fn init_serve_logging(
     Some(guard)
 }
 
+/// Daily log files kept.
+const LOG_DAYS_KEPT: usize = 7;
+
 fn log_file(
     data_dir: Option<&std::path::Path>,
 ) -> Option<(
@@ -111,9 +114,16 @@ fn log_file(
         .ok()?
         .join(podium::config::LOG_DIR);
     std::fs::create_dir_all(&dir).ok()?;
-    Some(tracing_appender::non_blocking(
-        tracing_appender::rolling::daily(dir, "podium.log"),
-    ))
+    // A file a day (podium.log.YYYY-MM-DD), the last week kept: the access
+    // log has a line per request, and a long-lived `podium serve` should
+    // not fill the disk.
+    let appender = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("podium.log")
+        .max_log_files(LOG_DAYS_KEPT)
+        .build(dir)
+        .ok()?;
+    Some(tracing_appender::non_blocking(appender))
 }
 
 /// PODIUM_LOG (default info), with the API's access log kept on unless
