@@ -356,3 +356,42 @@ async fn shift_f_asks_local_and_remote_ports_and_pf_lists_and_stops_forwards() {
     assert!(fx.app.forwards_view.is_none());
     fx.cluster.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_of_an_object_deleted_meanwhile_says_it_is_gone_and_keeps_what_it_showed() {
+    let mut fx = Fixture::start().await;
+    fx.select("solo");
+    // Gone from the cluster; the table has not caught up yet.
+    let now_gone = crate::store::DeleteOptions {
+        grace_period_seconds: Some(0),
+        ..Default::default()
+    };
+    fx.cluster
+        .store
+        .delete(Kind::Pod, "default", "solo", &now_gone)
+        .expect("deleted");
+    fx.key(KeyCode::Char('d'));
+    let title = |app: &App| app.model.detail.as_ref().map(|d| d.title.clone());
+    assert_eq!(
+        title(&fx.app).as_deref(),
+        Some("describe pod default/solo"),
+        "describe opens at once from what the console holds"
+    );
+    fx.wait("the failed fetch", |app| {
+        app.model
+            .flash
+            .as_ref()
+            .is_some_and(|f| f.text.contains("pods \"solo\" not found"))
+    })
+    .await;
+    assert!(fx.flash().contains("it is gone"), "{}", fx.flash());
+    let detail = fx.app.model.detail.as_ref().expect("still open");
+    assert!(
+        detail
+            .lines
+            .iter()
+            .any(|line| line.starts_with("Name:") && line.contains("solo")),
+        "{:?}",
+        detail.lines
+    );
+}
