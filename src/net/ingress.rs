@@ -25,7 +25,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use super::balance::{Balancer, ready_backends};
+use super::balance::{Backend, Balancer, ready_backends};
+use super::forward;
 use super::report::ListenerReport;
 use super::routes::{BackendPort, RouteBackend, RouteTable};
 use super::{Context, NetError};
@@ -35,7 +36,7 @@ use crate::store::ListFilter;
 type Body = BoxBody<Bytes, hyper::Error>;
 
 /// Headers that belong to one hop, not to the request (RFC 9110 §7.6.1).
-const HOP_BY_HOP: [&str; 8] = [
+pub(super) const HOP_BY_HOP: [&str; 8] = [
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -47,13 +48,13 @@ const HOP_BY_HOP: [&str; 8] = [
 ];
 
 /// Pods tried per request before answering 502.
-const ATTEMPTS: usize = 3;
+pub(super) const ATTEMPTS: usize = 3;
 /// The largest request body the router takes (ingress-nginx defaults to
 /// 1 MiB; a local cluster can afford more).
 const MAX_BODY: usize = 16 << 20;
 
-struct Router {
-    context: Arc<Context>,
+pub(super) struct Router {
+    pub(super) context: Arc<Context>,
     client: Client<HttpConnector, Full<Bytes>>,
     /// Round-robin state per (namespace, service).
     balancers: Mutex<HashMap<(String, String), Arc<Balancer>>>,
@@ -116,26 +117,101 @@ pub(crate) async fn start(
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let router = router.clone();
-            let cancel = cancel.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let router = router.clone();
-                    async move { Ok::<_, Infallible>(router.handle(request, peer).await) }
-                });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service);
-                tokio::select! {
-                    _ = cancel.cancelled() => {}
-                    _ = connection => {}
-                }
-            });
+            tokio::spawn(forward::serve(router.clone(), stream, peer, cancel.clone()));
         }
     });
     Ok((address, warnings))
 }
 
+/// Serves a client connection with hyper: the requests [`forward`] does
+/// not forward byte for byte (bodies, upgrades, HTTP/1.0), from the first
+/// of them on.
+pub(super) async fn serve_hyper<I>(
+    router: Arc<Router>,
+    io: I,
+    peer: SocketAddr,
+    cancel: CancellationToken,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        let router = router.clone();
+        async move { Ok::<_, Infallible>(router.handle(request, peer).await) }
+    });
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    tokio::select! {
+        _ = cancel.cancelled() => {}
+        _ = connection => {}
+    }
+}
+
+/// Where a request goes: the pods of its backend to try, in order.
+pub(super) struct Route {
+    pub backend: RouteBackend,
+    pub balancer: Arc<Balancer>,
+    pub order: Vec<Backend>,
+    pub now: Instant,
+}
+
+/// Why a request goes nowhere: the status, and a body that says why.
+pub(super) struct Refusal {
+    pub status: StatusCode,
+    pub body: String,
+}
+
 impl Router {
+    /// The backend of `host` and `path` and its ready pods, or why none.
+    pub(super) fn route(&self, host: &str, path: &str, client: IpAddr) -> Result<Route, Refusal> {
+        let table = self.table();
+        let Some(backend) = table.choose(host, path).cloned() else {
+            return Err(Refusal {
+                status: StatusCode::NOT_FOUND,
+                body: format!(
+                    "404 Not Found: no Ingress rule matches host {host:?} path {path:?}\nrules:\n{}",
+                    table.describe()
+                ),
+            });
+        };
+        let service_port = self.service_port(&backend);
+        let Some((object, port)) = service_port else {
+            return Err(Refusal {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                body: format!(
+                    "503 Service Unavailable: the Ingress backend service {}/{} has no port {}\n",
+                    backend.namespace,
+                    backend.service,
+                    port_text(&backend.port)
+                ),
+            });
+        };
+        let Object::Service(service) = &*object else {
+            return Err(Refusal {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                body: "not a Service\n".into(),
+            });
+        };
+        let balancer = self.balancer(service);
+        let backends = ready_backends(&self.context.store, service, &port);
+        let now = Instant::now();
+        let order = balancer.order(&backends, client, now);
+        if order.is_empty() {
+            return Err(Refusal {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                body: format!(
+                    "503 Service Unavailable: service {}/{} has no ready endpoint\n",
+                    backend.namespace, backend.service
+                ),
+            });
+        }
+        Ok(Route {
+            backend,
+            balancer,
+            order,
+            now,
+        })
+    }
+
     async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
         let host = request
             .headers()
@@ -145,26 +221,9 @@ impl Router {
             .unwrap_or("")
             .to_string();
         let path = request.uri().path().to_string();
-        let table = self.table();
-        let Some(backend) = table.choose(&host, &path).cloned() else {
-            return text(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "404 Not Found: no Ingress rule matches host {host:?} path {path:?}\nrules:\n{}",
-                    table.describe()
-                ),
-            );
-        };
-        let Some((object, port)) = self.service_port(&backend) else {
-            return text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "503 Service Unavailable: the Ingress backend service {}/{} has no port {}\n",
-                    backend.namespace,
-                    backend.service,
-                    port_text(&backend.port)
-                ),
-            );
+        let route = match self.route(&host, &path, peer.ip()) {
+            Ok(route) => route,
+            Err(refusal) => return text(refusal.status, refusal.body),
         };
         let (parts, body) = request.into_parts();
         // Bodies are kept for a retry on another pod, so their size is capped.
@@ -181,22 +240,12 @@ impl Router {
             }
             Err(_) => return text(StatusCode::BAD_REQUEST, "incomplete request body\n".into()),
         };
-        let Object::Service(service) = &*object else {
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "not a Service\n".into());
-        };
-        let balancer = self.balancer(service);
-        let backends = ready_backends(&self.context.store, service, &port);
-        let now = Instant::now();
-        let order = balancer.order(&backends, peer.ip(), now);
-        if order.is_empty() {
-            return text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "503 Service Unavailable: service {}/{} has no ready endpoint\n",
-                    backend.namespace, backend.service
-                ),
-            );
-        }
+        let Route {
+            backend,
+            balancer,
+            order,
+            now,
+        } = route;
         let replayable = matches!(
             parts.method,
             Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE

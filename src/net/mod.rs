@@ -11,6 +11,7 @@
 
 pub mod balance;
 mod cluster_ips;
+mod forward;
 mod ingress;
 mod proxy;
 pub mod report;

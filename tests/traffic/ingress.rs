@@ -137,6 +137,38 @@ fn ingress_routes_by_path_and_host_and_lists_its_rules_on_404() {
         );
     }
 
+    // One keep-alive connection: GETs and a HEAD go byte for byte, a POST
+    // with a body hands the connection to the HTTP library; all answer.
+    let answers = one_connection(
+        &address,
+        &[
+            "GET /api/one HTTP/1.1\r\nHost: www.example.test\r\n\r\n".to_string(),
+            "HEAD / HTTP/1.1\r\nHost: www.example.test\r\n\r\n".to_string(),
+            "GET /two HTTP/1.1\r\nHost: www.example.test\r\n\r\n".to_string(),
+            "POST /api/three HTTP/1.1\r\nHost: www.example.test\r\nContent-Length: 7\r\n\r\n{\"a\":1}".to_string(),
+            "GET /four HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n".to_string(),
+        ],
+    );
+    let statuses = answers.matches("HTTP/1.1 200 OK\r\n").count();
+    assert_eq!(statuses, 5, "five answers on one connection:\n{answers}");
+    for expected in [
+        "real path=/api/one\n",
+        "real path=/two\n",
+        "real path=/api/three\n",
+        "{\"a\":1}",
+        "real path=/four\n",
+    ] {
+        assert!(
+            answers.contains(expected),
+            "{expected:?} missing in:\n{answers}"
+        );
+    }
+    assert_eq!(
+        answers.matches("CLIENT VALUES:").count(),
+        4,
+        "HEAD's answer has no body:\n{answers}"
+    );
+
     // Bodies are capped (they are kept for a retry): 413 with what to do.
     let too_large = post_body(&address, "www.example.test", 17 << 20);
     assert!(
@@ -148,6 +180,22 @@ fn ingress_routes_by_path_and_host_and_lists_its_rules_on_404() {
         too_large.contains("takes request bodies up to 16 MiB"),
         "{too_large}"
     );
+}
+
+/// Sends `requests` back to back on one connection (the last closes it)
+/// and returns everything that came back.
+fn one_connection(address: &str, requests: &[String]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    for request in requests {
+        stream.write_all(request.as_bytes()).expect("request");
+    }
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// POSTs `size` bytes to `/` and returns the raw answer; the router may
