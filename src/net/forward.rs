@@ -11,6 +11,7 @@
 //! is not that simple (a body, an upgrade, `Expect`, HTTP/1.0) hands the
 //! connection, with what was read, to hyper ([`serve_hyper`]) for good.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -40,7 +41,7 @@ pub(super) async fn serve(
         client: stream,
         peer,
         buffer: Vec::with_capacity(READ_CHUNK),
-        pod: None,
+        pods: HashMap::new(),
         reused: false,
     };
     tokio::select! {
@@ -61,8 +62,9 @@ struct Connection {
     peer: SocketAddr,
     /// Bytes read from the client and not yet forwarded.
     buffer: Vec<u8>,
-    /// The connection to the pod the last request went to.
-    pod: Option<(SocketAddr, TcpStream)>,
+    /// Kept connections to the pods this client's requests went to (the
+    /// balancer sends consecutive requests to different pods).
+    pods: HashMap<SocketAddr, TcpStream>,
     /// Whether the current exchange went over a kept connection.
     reused: bool,
 }
@@ -200,7 +202,7 @@ impl Connection {
         request: &[u8],
         head_only: bool,
     ) -> Result<bool, Failed> {
-        let kept = self.pod.take();
+        let kept = self.pods.remove(&address);
         match self.exchange_over(kept, address, request, head_only).await {
             // A kept connection the pod closed just now: once more on a new one.
             Err(Failed::NoAnswer(_)) if self.reused => {
@@ -212,7 +214,7 @@ impl Connection {
 
     async fn exchange_over(
         &mut self,
-        kept: Option<(SocketAddr, TcpStream)>,
+        kept: Option<TcpStream>,
         address: SocketAddr,
         request: &[u8],
         head_only: bool,
@@ -261,7 +263,7 @@ impl Connection {
         }
         let reusable = !pod_closes && framing != Framing::UntilClose;
         if reusable {
-            self.pod = Some((address, pod));
+            self.pods.insert(address, pod);
         }
         Ok(framing != Framing::UntilClose)
     }
@@ -270,12 +272,11 @@ impl Connection {
     /// it is still open, else a new one.
     async fn pod_connection(
         &mut self,
-        kept: Option<(SocketAddr, TcpStream)>,
+        kept: Option<TcpStream>,
         address: SocketAddr,
     ) -> Result<TcpStream, Failed> {
         self.reused = false;
-        if let Some((at, stream)) = kept
-            && at == address
+        if let Some(stream) = kept
             && is_open(&stream)
         {
             self.reused = true;
