@@ -13,16 +13,16 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
 use http::StatusCode;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
+use super::framing::{Body, Framing, framing_of, response_head};
 use super::ingress::{ATTEMPTS, HOP_BY_HOP, Refusal, Router, serve_hyper};
+use super::prefixed::Prefixed;
 
 /// The largest request or response head read.
 const MAX_HEAD: usize = 64 << 10;
@@ -81,15 +81,6 @@ struct Head {
     /// Name and value of each header, as received.
     headers: Vec<(String, Vec<u8>)>,
     close: bool,
-}
-
-/// How a response's body ends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Framing {
-    Empty,
-    Length(u64),
-    Chunked,
-    UntilClose,
 }
 
 /// Why a forward failed.
@@ -442,107 +433,6 @@ async fn read_response_head(
     }
 }
 
-fn framing_of(response: &httparse::Response<'_, '_>) -> (Framing, bool) {
-    let mut framing = Framing::UntilClose;
-    let mut closes = response.version == Some(0);
-    for header in response.headers.iter() {
-        let value = String::from_utf8_lossy(header.value);
-        if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            if value
-                .rsplit(',')
-                .next()
-                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
-            {
-                framing = Framing::Chunked;
-            }
-        } else if header.name.eq_ignore_ascii_case("content-length") {
-            if framing != Framing::Chunked
-                && let Ok(length) = value.trim().parse()
-            {
-                framing = Framing::Length(length);
-            }
-        } else if header.name.eq_ignore_ascii_case("connection") {
-            let tokens: Vec<String> = value
-                .split(',')
-                .map(|t| t.trim().to_ascii_lowercase())
-                .collect();
-            if tokens.iter().any(|t| t == "close") {
-                closes = true;
-            } else if tokens.iter().any(|t| t == "keep-alive") {
-                closes = false;
-            }
-        }
-    }
-    (framing, closes)
-}
-
-/// The response head for the client: as the pod sent it, without the
-/// headers of the pod's connection; `connection: close` when the body
-/// ends only with the connection.
-fn response_head(head: &[u8], until_close: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(head.len() + 20);
-    let mut lines = head.split(|&b| b == b'\n');
-    if let Some(status) = lines.next() {
-        out.extend_from_slice(status);
-        out.push(b'\n');
-    }
-    for line in lines {
-        let name = line
-            .split(|&b| b == b':')
-            .next()
-            .map(|n| n.trim_ascii().to_ascii_lowercase())
-            .unwrap_or_default();
-        if line.trim_ascii().is_empty() || name == b"connection" || name == b"keep-alive" {
-            continue;
-        }
-        out.extend_from_slice(line);
-        out.push(b'\n');
-    }
-    if until_close {
-        out.extend_from_slice(b"connection: close\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out
-}
-
-/// Where a response body ends, fed the bytes as they come.
-struct Body {
-    framing: Framing,
-    left: u64,
-    chunk: Chunk,
-}
-
-impl Body {
-    fn new(framing: Framing) -> Body {
-        let left = match framing {
-            Framing::Length(length) => length,
-            _ => 0,
-        };
-        Body {
-            framing,
-            left,
-            chunk: Chunk::Size(0),
-        }
-    }
-
-    /// How many of `bytes` belong to the body, and whether it is complete.
-    fn take(&mut self, bytes: &[u8]) -> (usize, bool) {
-        match self.framing {
-            Framing::Empty => (0, true),
-            Framing::UntilClose => (bytes.len(), false),
-            Framing::Length(_) => {
-                let taken = usize::try_from(self.left).map_or(bytes.len(), |l| l.min(bytes.len()));
-                self.left -= taken as u64;
-                (taken, self.left == 0)
-            }
-            Framing::Chunked => match self.chunk.scan(bytes) {
-                Some(end) => (end, true),
-                None => (bytes.len(), false),
-            },
-        }
-    }
-}
-
 /// Copies the rest of a body from the pod to the client.
 async fn copy_body(
     pod: &mut TcpStream,
@@ -571,91 +461,6 @@ async fn copy_body(
     }
 }
 
-/// Where the chunked encoding (RFC 9112 §7.1) of a body stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Chunk {
-    /// Reading a chunk's size (hex digits so far).
-    Size(u64),
-    /// Skipping a chunk extension.
-    Extension(u64),
-    SizeLf(u64),
-    Data(u64),
-    DataCr,
-    DataLf,
-    /// After the last chunk: trailer lines until an empty one.
-    TrailerStart,
-    TrailerLine,
-    EndLf,
-    Done,
-    Invalid,
-}
-
-impl Chunk {
-    /// Feeds `bytes`; the offset just past the body's end, if it is in them.
-    fn scan(&mut self, bytes: &[u8]) -> Option<usize> {
-        let mut at = 0;
-        while at < bytes.len() {
-            let byte = bytes[at];
-            *self = match *self {
-                Chunk::Size(size) => match (byte as char).to_digit(16) {
-                    Some(digit) => {
-                        Chunk::Size(size.saturating_mul(16).saturating_add(u64::from(digit)))
-                    }
-                    None if byte == b';' || byte == b' ' || byte == b'\t' => Chunk::Extension(size),
-                    None if byte == b'\r' => Chunk::SizeLf(size),
-                    None if byte == b'\n' => after_size(size),
-                    None => Chunk::Invalid,
-                },
-                Chunk::Extension(size) => match byte {
-                    b'\r' => Chunk::SizeLf(size),
-                    b'\n' => after_size(size),
-                    _ => Chunk::Extension(size),
-                },
-                Chunk::SizeLf(size) if byte == b'\n' => after_size(size),
-                Chunk::Data(left) => {
-                    let available = (bytes.len() - at) as u64;
-                    let skip = left.min(available);
-                    at += usize::try_from(skip).unwrap_or(0);
-                    *self = if skip == left {
-                        Chunk::DataCr
-                    } else {
-                        Chunk::Data(left - skip)
-                    };
-                    continue;
-                }
-                Chunk::DataCr if byte == b'\r' => Chunk::DataLf,
-                Chunk::DataCr | Chunk::DataLf if byte == b'\n' => Chunk::Size(0),
-                Chunk::TrailerStart => match byte {
-                    b'\r' => Chunk::EndLf,
-                    b'\n' => Chunk::Done,
-                    _ => Chunk::TrailerLine,
-                },
-                Chunk::TrailerLine if byte == b'\n' => Chunk::TrailerStart,
-                Chunk::TrailerLine => Chunk::TrailerLine,
-                Chunk::EndLf if byte == b'\n' => Chunk::Done,
-                _ => Chunk::Invalid,
-            };
-            at += 1;
-            if *self == Chunk::Done {
-                return Some(at);
-            }
-            if *self == Chunk::Invalid {
-                // Not chunked after all: the rest goes through until close.
-                return None;
-            }
-        }
-        None
-    }
-}
-
-fn after_size(size: u64) -> Chunk {
-    if size == 0 {
-        Chunk::TrailerStart
-    } else {
-        Chunk::Data(size)
-    }
-}
-
 /// Reads what is there into `buffer`; 0 at the end.
 async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
     let start = buffer.len();
@@ -672,88 +477,9 @@ fn is_open(stream: &TcpStream) -> bool {
     matches!(stream.try_read(&mut probe), Err(error) if error.kind() == std::io::ErrorKind::WouldBlock)
 }
 
-/// The client connection for hyper: what was already read, then the rest.
-struct Prefixed {
-    prefix: Vec<u8>,
-    at: usize,
-    inner: TcpStream,
-}
-
-impl AsyncRead for Prefixed {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        if self.at < self.prefix.len() {
-            let n = (self.prefix.len() - self.at).min(buf.remaining());
-            let at = self.at;
-            buf.put_slice(&self.prefix[at..at + n]);
-            self.at += n;
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for Prefixed {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_chunked_body_ends_after_its_last_chunk_and_trailers() {
-        let body = b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nx-trailer: 1\r\n\r\nNEXT";
-        let end = body.len() - 4;
-        assert_eq!(Chunk::Size(0).scan(body), Some(end));
-        // Fed a byte at a time, it ends at the same place.
-        let mut chunk = Chunk::Size(0);
-        let ends: Vec<usize> = body
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b)| chunk.scan(std::slice::from_ref(b)).map(|_| i + 1))
-            .collect();
-        assert_eq!(ends, [end]);
-    }
-
-    #[test]
-    fn a_length_delimited_body_takes_only_its_bytes() {
-        let mut body = Body::new(Framing::Length(5));
-        assert_eq!(body.take(b"hel"), (3, false));
-        assert_eq!(body.take(b"loHTTP/1.1"), (2, true));
-    }
 
     #[test]
     fn only_simple_requests_are_forwarded_byte_for_byte() {

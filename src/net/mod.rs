@@ -12,7 +12,9 @@
 pub mod balance;
 mod cluster_ips;
 mod forward;
+mod framing;
 mod ingress;
+mod prefixed;
 mod proxy;
 pub mod report;
 pub mod routes;
