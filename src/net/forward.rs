@@ -4,10 +4,10 @@
 //! to a pod; the answer's head parsed for its framing, the answer copied
 //! back as it came (Content-Length, chunked, or up to the pod's close).
 //!
-//! Why: hyper's request and response objects on both sides cost about
-//! 20 µs a request on this project's machine, which held the router at
-//! 0.77× the direct path's throughput; forwarding bytes measured 0.91–1.05×
-//! (`cargo bench --bench traffic`). The first request of a connection that
+//! Why: with hyper building request and response objects on both sides
+//! the router measured 0.77× the direct path's throughput; forwarding
+//! bytes measures 0.81–1.10× (`cargo bench --bench traffic`; the README's
+//! traffic section has the runs). The first request of a connection that
 //! is not that simple (a body, an upgrade, `Expect`, HTTP/1.0) hands the
 //! connection, with what was read, to hyper ([`serve_hyper`]) for good.
 
