@@ -484,6 +484,11 @@ async fn apply_removes_what_the_file_no_longer_sets_as_kubectl_apply_does() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert_eq!(env_names(&deployment(name)), ["C"], "{name}");
+
+        // And podium reads kubectl's: its apply of a file without C removes C.
+        let fourth = web_file(name, "team: a", "{name: D, value: '4'}");
+        handle.apply(&fourth, false).await.expect("configured");
+        assert_eq!(env_names(&deployment(name)), ["D"], "{name}");
     }
     cluster.shutdown();
 }
