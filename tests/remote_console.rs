@@ -203,14 +203,7 @@ async fn readonly_refuses_every_change_and_no_mutating_verb_reaches_the_server()
         .init();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
-        .await
-        .expect("cluster starts");
-    cluster
-        .handle()
-        .apply(DEPLOYMENT, false)
-        .await
-        .expect("deployment created");
+    let cluster = cluster_with_web(dir.path()).await;
     let handle = KubeHandle::open(KubeTarget {
         kubeconfig: Some(cluster.kubeconfig.clone()),
         context: None,
@@ -402,102 +395,11 @@ async fn ctx_lists_the_contexts_and_switches_to_another() {
     cluster.shutdown();
 }
 
-/// A Deployment `name` whose container has the env vars `env` and whose
-/// labels are `labels`, as a file would have it.
-fn web_file(name: &str, labels: &str, env: &str) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, labels: {{{labels}}}}}\n\
-         spec:\n  replicas: 1\n  selector: {{matchLabels: {{app: {name}}}}}\n  \
-         template:\n    metadata: {{labels: {{app: {name}}}}}\n    \
-         spec: {{containers: [{{name: web, image: podium/echo:1.0, env: [{env}]}}]}}\n"
-    )
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn apply_removes_what_the_file_no_longer_sets_as_kubectl_apply_does() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
-        .await
-        .expect("cluster starts");
-    let kube: Arc<dyn ClusterHandle> = Arc::new(
-        KubeHandle::open(KubeTarget {
-            kubeconfig: Some(cluster.kubeconfig.clone()),
-            context: None,
-        })
-        .await
-        .expect("kubeconfig opens"),
-    );
-    let deployment = |name: &str| {
-        cluster
-            .store
-            .get_as::<k8s_openapi::api::apps::v1::Deployment>("default", name)
-            .expect("the deployment")
-    };
-    let env_names = |d: &k8s_openapi::api::apps::v1::Deployment| -> Vec<String> {
-        d.spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .map_or(Vec::new(), |s| {
-                s.containers[0]
-                    .env
-                    .iter()
-                    .flatten()
-                    .map(|e| e.name.clone())
-                    .collect()
-            })
-    };
-    for (handle, name) in [(cluster.handle(), "embedded"), (kube, "remote")] {
-        let first = web_file(
-            name,
-            "tier: front, team: a",
-            "{name: A, value: '1'}, {name: B, value: '2'}",
-        );
-        let answer = handle.apply(&first, false).await.expect("created");
-        assert_eq!(answer, [format!("deployment.apps/{name} created")]);
-        let answer = handle.apply(&first, false).await.expect("applied again");
-        assert_eq!(answer, [format!("deployment.apps/{name} unchanged")]);
-
-        // A label and an env var taken out of the file go from the cluster.
-        let second = web_file(name, "team: a", "{name: A, value: '1'}");
-        let answer = handle.apply(&second, false).await.expect("configured");
-        assert_eq!(answer, [format!("deployment.apps/{name} configured")]);
-        let applied = deployment(name);
-        let labels = applied.metadata.labels.clone().unwrap_or_default();
-        assert_eq!(labels.keys().collect::<Vec<_>>(), ["team"], "{name}");
-        assert_eq!(env_names(&applied), ["A"], "{name}");
-
-        // The real kubectl reads the configuration podium recorded: its
-        // apply of a file without A removes A.
-        let path = dir.path().join(format!("{name}.yaml"));
-        std::fs::write(&path, web_file(name, "team: a", "{name: C, value: '3'}")).expect("write");
-        let out = tokio::process::Command::new("kubectl")
-            .arg("apply")
-            .arg("-f")
-            .arg(&path)
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .output()
-            .await
-            .expect("kubectl runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(env_names(&deployment(name)), ["C"], "{name}");
-
-        // And podium reads kubectl's: its apply of a file without C removes C.
-        let fourth = web_file(name, "team: a", "{name: D, value: '4'}");
-        handle.apply(&fourth, false).await.expect("configured");
-        assert_eq!(env_names(&deployment(name)), ["D"], "{name}");
-    }
-    cluster.shutdown();
-}
-
 /// The kubeconfig podium wrote with its token replaced by an exec plugin
 /// (as EKS and GKE kubeconfigs have) that prints the same token.
 fn with_exec_plugin(kubeconfig: &Path, dir: &Path) -> std::path::PathBuf {
     let text = std::fs::read_to_string(kubeconfig).expect("kubeconfig");
-    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    let config: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
     let token = config["users"][0]["user"]["token"]
         .as_str()
         .expect("podium's kubeconfig has a token")
@@ -513,21 +415,24 @@ fn with_exec_plugin(kubeconfig: &Path, dir: &Path) -> std::path::PathBuf {
     .expect("write plugin");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    config["users"][0]["user"] = serde_yaml::from_str(&format!(
+    let user = format!(
         "exec: {{apiVersion: client.authentication.k8s.io/v1, command: {}, \
          env: [{{name: PODIUM_PLUGIN_RAN, value: 'yes'}}], interactiveMode: Never}}",
         plugin.display()
-    ))
-    .expect("exec user");
-    let path = dir.join("exec-kubeconfig");
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
-    path
+    );
+    with_user(config, &user, &dir.join("exec-kubeconfig"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_exec_credential_plugin_in_the_kubeconfig_logs_the_console_in() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
+/// `config` with its user replaced by `user` (YAML), written to `path`.
+fn with_user(mut config: serde_yaml::Value, user: &str, path: &Path) -> std::path::PathBuf {
+    config["users"][0]["user"] = serde_yaml::from_str(user).expect("a kubeconfig user");
+    std::fs::write(path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
+    path.to_path_buf()
+}
+
+/// A cluster on the simulated runtime with the two-pod Deployment `web`.
+async fn cluster_with_web(dir: &Path) -> Cluster {
+    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir))
         .await
         .expect("cluster starts");
     cluster
@@ -535,18 +440,29 @@ async fn an_exec_credential_plugin_in_the_kubeconfig_logs_the_console_in() {
         .apply(DEPLOYMENT, false)
         .await
         .expect("deployment created");
-    let kubeconfig = with_exec_plugin(&cluster.kubeconfig, dir.path());
+    cluster
+}
+
+/// The console opened with `kubeconfig` shows web's two pods: it logged in.
+async fn console_logs_in_with(kubeconfig: &Path) {
     let handle = KubeHandle::open(KubeTarget {
-        kubeconfig: Some(kubeconfig),
+        kubeconfig: Some(kubeconfig.to_path_buf()),
         context: None,
     })
     .await
     .expect("kubeconfig opens");
-    // Without the plugin's token the server answers 401 and no pod shows.
+    // Refused (401), the console would show no pod.
     let mut screen = Screen::new(Arc::new(handle));
     screen
         .wait_until("the two pods", |s| s.matches("web-").count() >= 2)
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exec_credential_plugin_in_the_kubeconfig_logs_the_console_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cluster = cluster_with_web(dir.path()).await;
+    console_logs_in_with(&with_exec_plugin(&cluster.kubeconfig, dir.path())).await;
     let ran =
         std::fs::read_to_string(dir.path().join("credential-plugin.ran")).expect("the plugin ran");
     assert_eq!(ran.trim(), "yes", "the plugin got the kubeconfig's env");
@@ -562,42 +478,23 @@ fn with_client_certificate(kubeconfig: &Path, dir: &Path) -> std::path::PathBuf 
             .expect("a certificate from the cluster's CA");
     let encode = |pem: &str| base64::engine::general_purpose::STANDARD.encode(pem);
     let text = std::fs::read_to_string(kubeconfig).expect("kubeconfig");
-    let mut config: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
-    config["users"][0]["user"] = serde_yaml::from_str(&format!(
+    let config: serde_yaml::Value = serde_yaml::from_str(&text).expect("yaml");
+    let user = format!(
         "{{client-certificate-data: {}, client-key-data: {}}}",
         encode(&cert),
         encode(&key)
-    ))
-    .expect("certificate user");
-    let path = dir.join("certificate-kubeconfig");
-    std::fs::write(&path, serde_yaml::to_string(&config).expect("yaml")).expect("write");
-    path
+    );
+    with_user(config, &user, &dir.join("certificate-kubeconfig"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_certificate_in_the_kubeconfig_logs_the_console_and_kubectl_in() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let cluster = Cluster::start(ClusterConfig::sim_in_memory(dir.path()))
-        .await
-        .expect("cluster starts");
-    cluster
-        .handle()
-        .apply(DEPLOYMENT, false)
-        .await
-        .expect("deployment created");
+    let cluster = cluster_with_web(dir.path()).await;
     let kubeconfig = with_client_certificate(&cluster.kubeconfig, dir.path());
     let text = std::fs::read_to_string(&kubeconfig).expect("kubeconfig");
     assert!(!text.contains("token"), "no token to fall back on:\n{text}");
-    let handle = KubeHandle::open(KubeTarget {
-        kubeconfig: Some(kubeconfig.clone()),
-        context: None,
-    })
-    .await
-    .expect("kubeconfig opens");
-    let mut screen = Screen::new(Arc::new(handle));
-    screen
-        .wait_until("the two pods", |s| s.matches("web-").count() >= 2)
-        .await;
+    console_logs_in_with(&kubeconfig).await;
     let out = tokio::process::Command::new("kubectl")
         .args(["get", "deployments"])
         .env("KUBECONFIG", &kubeconfig)
