@@ -89,7 +89,8 @@ pub fn failure(code: u16, body: &[u8]) -> HandleError {
     refused(code, &serde_json::from_slice(body).unwrap_or(Value::Null))
 }
 
-/// `/api/v1/namespaces/default/pods` and the like.
+/// `/api/v1/namespaces/default/pods` and the like; with no namespace,
+/// a namespaced kind's collection across namespaces (`/api/v1/pods`).
 pub fn collection_uri(kind: Kind, namespace: &str) -> String {
     let info = kind.info();
     let prefix = if info.group.is_empty() {
@@ -97,7 +98,7 @@ pub fn collection_uri(kind: Kind, namespace: &str) -> String {
     } else {
         format!("/apis/{}/{}", info.group, info.version)
     };
-    if kind.namespaced() {
+    if kind.namespaced() && !namespace.is_empty() {
         format!("{prefix}/namespaces/{namespace}/{}", info.plural)
     } else {
         format!("{prefix}/{}", info.plural)

@@ -193,11 +193,6 @@ impl Cache {
     /// answers the list's resourceVersion.
     async fn list_all(&self, kind: Kind, namespace: Option<&str>) -> Result<String, HandleError> {
         let base = collection_uri(kind, namespace.unwrap_or_default());
-        let base = if namespace.is_none() && kind.namespaced() {
-            base.replace("/namespaces//", "/")
-        } else {
-            base
-        };
         let mut objects = Objects::new();
         let mut token = String::new();
         let version = loop {
@@ -228,11 +223,6 @@ impl Cache {
     /// after its timeout goes on from the last version seen.
     async fn watch(&self, kind: Kind, namespace: Option<&str>, mut version: String) -> WatchEnd {
         let base = collection_uri(kind, namespace.unwrap_or_default());
-        let base = if namespace.is_none() && kind.namespaced() {
-            base.replace("/namespaces//", "/")
-        } else {
-            base
-        };
         loop {
             let uri = format!(
                 "{base}?watch=1&allowWatchBookmarks=true&timeoutSeconds={WATCH_TIMEOUT_SECONDS}&resourceVersion={version}"

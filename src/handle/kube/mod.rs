@@ -273,7 +273,7 @@ impl ClusterHandle for KubeHandle {
         }
         let uri = format!(
             "{}?fieldSelector={}",
-            rest::collection_uri(Kind::Event, object.namespace()).replace("/namespaces//", "/"),
+            rest::collection_uri(Kind::Event, object.namespace()),
             urlencoding::encode(&selector)
         );
         let page = self.transport.get_bytes(&uri).await?;

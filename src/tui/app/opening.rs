@@ -131,10 +131,7 @@ impl App {
             }
             Pane::Edit => match &self.editor {
                 Some((editor, _)) if editor.title() == title && !editor.is_modified() => {
-                    let text = self.pane_text(pane, &fetched.object, None).join("\n");
-                    if editor.text().trim_end() != text.trim_end() {
-                        self.open_editor_on(&fetched.object);
-                    }
+                    self.open_editor_on(&fetched.object);
                 }
                 // Opened once the values came, if nothing else opened since.
                 None if self.model.detail.is_none()
@@ -176,6 +173,13 @@ impl App {
             }
         };
         let title = Pane::Edit.title(&Target::of(object));
+        // The same text again (the cache was current): the cursor stays.
+        if let Some((editor, _)) = &self.editor
+            && editor.title() == title
+            && editor.text().trim_end() == text.trim_end()
+        {
+            return;
+        }
         self.editor = Some((
             YamlEditor::new(title, &text),
             EditTarget::Existing(original),
