@@ -5,7 +5,7 @@
 //! kubectl's typed generators (`create deployment|service|secret|...`)
 //! send these and give up on a 415, so the server must read them. The
 //! object is decoded by a schema-driven reader (`protobuf/wire.rs`) over a
-//! layout generated from k8s-pb and k8s-openapi (`protobuf/schema.rs`).
+//! layout generated from k8s-pb and k8s-openapi (`protobuf/schema.txt`).
 
 mod schema;
 mod wire;
@@ -85,10 +85,7 @@ fn root_message(api_version: &str, kind: &str) -> Option<usize> {
         _ => return None,
     };
     let name = format!("api.{package}.{version}.{kind}");
-    schema::ROOTS
-        .iter()
-        .find(|(root, _)| *root == name)
-        .map(|(_, index)| *index)
+    schema::schema().kind(&name)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! A schema-driven protobuf reader: walks the wire format of a message using
-//! the generated layout in `schema.rs` and builds the JSON Kubernetes would
+//! the generated layout in `schema.txt` and builds the JSON Kubernetes would
 //! serve for it, with Kubernetes' special types (Time, IntOrString,
 //! Quantity, RawExtension) in their JSON forms.
 
@@ -8,14 +8,14 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::{Map, Value};
 
-use super::schema::MESSAGES;
+use super::schema::schema;
 
 /// One message of the schema.
 #[derive(Debug)]
 pub struct Message {
     /// Package-qualified name in k8s-pb's module layout, e.g. `api.core.v1.Pod`.
     pub name: &'static str,
-    pub fields: &'static [Field],
+    pub fields: Vec<Field>,
 }
 
 /// One field of a message.
@@ -28,18 +28,14 @@ pub struct Field {
     pub repeated: bool,
 }
 
-/// What a field holds; messages are indexes into `MESSAGES`.
+/// What a field holds; messages are indexes into the schema's messages.
 #[derive(Debug, Clone, Copy)]
 pub enum FieldType {
     String,
     Int32,
     Int64,
     Bool,
-    // No reachable field has these two types today; the generator emits
-    // them should a k8s-pb bump add one.
-    #[allow(dead_code)]
     Double,
-    #[allow(dead_code)]
     Bytes,
     Message(usize),
     /// A Go struct embedded without a JSON name: its fields join the parent's.
@@ -183,7 +179,7 @@ pub fn decode_message(index: usize, data: &[u8]) -> Result<Map<String, Value>, W
 }
 
 fn decode_into(index: usize, data: &[u8], out: &mut Map<String, Value>) -> Result<(), WireError> {
-    let Some(message) = MESSAGES.get(index) else {
+    let Some(message) = schema().messages.get(index) else {
         return Ok(());
     };
     let mut reader = Reader::new(data);
@@ -372,7 +368,7 @@ fn map_entry(
 }
 
 fn empty_message_value(index: usize) -> Value {
-    match MESSAGES.get(index).map(|m| m.name) {
+    match schema().messages.get(index).map(|m| m.name) {
         Some(QUANTITY) => Value::String("0".to_string()),
         _ => Value::Object(Map::new()),
     }
@@ -395,7 +391,7 @@ enum Special {
 
 /// Renders the messages whose JSON form is not an object.
 fn special_message(index: usize, data: &[u8]) -> Result<Special, WireError> {
-    let Some(name) = MESSAGES.get(index).map(|m| m.name) else {
+    let Some(name) = schema().messages.get(index).map(|m| m.name) else {
         return Ok(Special::Object);
     };
     if !matches!(
