@@ -12,7 +12,7 @@
 //! connection, with what was read, to hyper ([`serve_hyper`]) for good.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::StatusCode;
@@ -21,13 +21,11 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
 use super::framing::{Body, Framing, framing_of, response_head};
-use super::ingress::{ATTEMPTS, HOP_BY_HOP, Refusal, Router, serve_hyper};
+use super::ingress::{ATTEMPTS, Refusal, Router, serve_hyper};
 use super::prefixed::Prefixed;
-
-/// The largest request or response head read.
-const MAX_HEAD: usize = 64 << 10;
-const MAX_HEADERS: usize = 100;
-const READ_CHUNK: usize = 16 << 10;
+use super::request_head::{
+    HEAD_TIMEOUT, Head, HeadError, MAX_HEAD, MAX_HEADERS, READ_CHUNK, read_head, read_more,
+};
 
 /// Serves one client connection until it closes.
 pub(super) async fn serve(
@@ -69,20 +67,6 @@ struct Connection {
     reused: bool,
 }
 
-/// A request head, as much as forwarding needs.
-struct Head {
-    length: usize,
-    method: String,
-    /// The request target as sent (path and query).
-    target: String,
-    /// Its path, which routes it.
-    path: String,
-    host: String,
-    /// Name and value of each header, as received.
-    headers: Vec<(String, Vec<u8>)>,
-    close: bool,
-}
-
 /// Why a forward failed.
 enum Failed {
     /// Nothing came back: another pod may answer.
@@ -96,11 +80,22 @@ impl Connection {
     /// hyper (`Some`: the bytes read so far).
     async fn run(&mut self) -> Option<Vec<u8>> {
         loop {
-            let head = match self.read_head().await {
+            let head = match read_head(&mut self.client, &mut self.buffer).await {
                 Ok(Some(head)) => head,
                 Ok(None) => return None,
                 Err(HeadError::NotSimple) => return Some(std::mem::take(&mut self.buffer)),
-                Err(HeadError::Closed) => return None,
+                Err(HeadError::Closed | HeadError::Idle) => return None,
+                Err(HeadError::TooSlow) => {
+                    let refusal = Refusal {
+                        status: StatusCode::REQUEST_TIMEOUT,
+                        body: format!(
+                            "408 Request Timeout: the request head did not arrive within {}s\n",
+                            HEAD_TIMEOUT.as_secs()
+                        ),
+                    };
+                    let _ = self.refuse(&refusal, true).await;
+                    return None;
+                }
                 Err(HeadError::Malformed) => {
                     let refusal = Refusal {
                         status: StatusCode::BAD_REQUEST,
@@ -118,32 +113,6 @@ impl Connection {
             if head.close || !keep_open {
                 let _ = self.client.shutdown().await;
                 return None;
-            }
-        }
-    }
-
-    async fn read_head(&mut self) -> Result<Option<Head>, HeadError> {
-        loop {
-            if !self.buffer.is_empty() {
-                let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                let mut request = httparse::Request::new(&mut headers);
-                match request.parse(&self.buffer) {
-                    Ok(httparse::Status::Complete(length)) => {
-                        return Head::of(&request, length).map(Some);
-                    }
-                    Ok(httparse::Status::Partial) if self.buffer.len() < MAX_HEAD => {}
-                    // Too many headers, or too long a head: hyper says so.
-                    Err(httparse::Error::TooManyHeaders) | Ok(httparse::Status::Partial) => {
-                        return Err(HeadError::NotSimple);
-                    }
-                    Err(_) => return Err(HeadError::Malformed),
-                }
-            }
-            let read = read_more(&mut self.client, &mut self.buffer).await;
-            match read {
-                Ok(0) if self.buffer.is_empty() => return Ok(None),
-                Ok(0) | Err(_) => return Err(HeadError::Closed),
-                Ok(_) => {}
             }
         }
     }
@@ -303,104 +272,6 @@ impl Connection {
 
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-enum HeadError {
-    /// For hyper.
-    NotSimple,
-    Malformed,
-    Closed,
-}
-
-impl Head {
-    fn of(request: &httparse::Request<'_, '_>, length: usize) -> Result<Head, HeadError> {
-        let method = request.method.ok_or(HeadError::Malformed)?;
-        let path = request.path.ok_or(HeadError::Malformed)?;
-        if request.version != Some(1) || !matches!(method, "GET" | "HEAD" | "DELETE" | "OPTIONS") {
-            return Err(HeadError::NotSimple);
-        }
-        let mut host = String::new();
-        let mut close = false;
-        let mut headers = Vec::with_capacity(request.headers.len());
-        for header in request.headers.iter() {
-            let name = header.name.to_ascii_lowercase();
-            let value = header.value;
-            match name.as_str() {
-                "content-length" if value.trim_ascii() == b"0" => {}
-                "content-length" | "transfer-encoding" | "upgrade" | "expect" => {
-                    return Err(HeadError::NotSimple);
-                }
-                "host" => host = String::from_utf8_lossy(value).into_owned(),
-                "connection" => {
-                    close = String::from_utf8_lossy(value)
-                        .split(',')
-                        .any(|token| token.trim().eq_ignore_ascii_case("close"));
-                }
-                _ => {}
-            }
-            headers.push((name, value.to_vec()));
-        }
-        // Routing uses the path without its query, as hyper's `uri.path()`.
-        let path_only = path
-            .split('?')
-            .next()
-            .filter(|p| !p.is_empty())
-            .unwrap_or("/");
-        Ok(Head {
-            length,
-            method: method.to_string(),
-            target: path.to_string(),
-            path: path_only.to_string(),
-            host,
-            headers,
-            close,
-        })
-    }
-
-    /// The request as the pod gets it: same method, target, headers and
-    /// Host, hop-by-hop headers dropped, plus the X-Forwarded-* headers
-    /// ingress-nginx adds.
-    fn upstream(&self, client: IpAddr) -> Vec<u8> {
-        let mut out = Vec::with_capacity(512);
-        out.extend_from_slice(self.method.as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(self.target.as_bytes());
-        out.extend_from_slice(b" HTTP/1.1\r\n");
-        let mut forwarded_for = None;
-        for (name, value) in &self.headers {
-            if HOP_BY_HOP.contains(&name.as_str())
-                || matches!(
-                    name.as_str(),
-                    "x-real-ip" | "x-forwarded-host" | "x-forwarded-proto"
-                )
-            {
-                continue;
-            }
-            if name == "x-forwarded-for" {
-                forwarded_for = Some(String::from_utf8_lossy(value).into_owned());
-                continue;
-            }
-            header_line(&mut out, name, value);
-        }
-        let client = client.to_string();
-        let forwarded_for = match forwarded_for {
-            Some(earlier) => format!("{earlier}, {client}"),
-            None => client.clone(),
-        };
-        header_line(&mut out, "x-real-ip", client.as_bytes());
-        header_line(&mut out, "x-forwarded-for", forwarded_for.as_bytes());
-        header_line(&mut out, "x-forwarded-host", self.host.as_bytes());
-        header_line(&mut out, "x-forwarded-proto", b"http");
-        out.extend_from_slice(b"\r\n");
-        out
-    }
-}
-
-fn header_line(out: &mut Vec<u8>, name: &str, value: &[u8]) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
-}
-
 /// Reads until `answer` holds a whole response head: its length, status,
 /// framing, and whether the pod closes after it. `Err(None)`: the pod
 /// closed first.
@@ -461,68 +332,9 @@ async fn copy_body(
     }
 }
 
-/// Reads what is there into `buffer`; 0 at the end.
-async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::io::Result<usize> {
-    let start = buffer.len();
-    buffer.resize(start + READ_CHUNK, 0);
-    let read = stream.read(&mut buffer[start..]).await;
-    buffer.truncate(start + *read.as_ref().unwrap_or(&0));
-    read
-}
-
 /// Whether a kept connection to a pod is still open: nothing to read and
 /// no end seen (a pod that closed it meanwhile reads as end of stream).
 fn is_open(stream: &TcpStream) -> bool {
     let mut probe = [0u8; 1];
     matches!(stream.try_read(&mut probe), Err(error) if error.kind() == std::io::ErrorKind::WouldBlock)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_simple_requests_are_forwarded_byte_for_byte() {
-        let head = |text: &str| {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut request = httparse::Request::new(&mut headers);
-            let length = match request.parse(text.as_bytes()) {
-                Ok(httparse::Status::Complete(length)) => length,
-                other => panic!("{other:?}"),
-            };
-            Head::of(&request, length)
-        };
-        let simple = head(
-            "GET /api/items?id=3 HTTP/1.1\r\nHost: www.example.test\r\nX-Forwarded-For: 10.0.0.1\r\n\r\n",
-        );
-        let Ok(simple) = simple else {
-            panic!("a GET is simple")
-        };
-        assert_eq!(simple.host, "www.example.test");
-        assert_eq!(simple.path, "/api/items");
-        let sent =
-            String::from_utf8(simple.upstream("127.0.0.1".parse().expect("ip"))).expect("utf-8");
-        assert!(
-            sent.starts_with("GET /api/items?id=3 HTTP/1.1\r\n"),
-            "{sent}"
-        );
-        assert!(
-            sent.contains("x-forwarded-for: 10.0.0.1, 127.0.0.1\r\n"),
-            "{sent}"
-        );
-        assert!(
-            sent.contains("x-forwarded-host: www.example.test\r\n"),
-            "{sent}"
-        );
-        for not_simple in [
-            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n",
-            "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
-            "GET / HTTP/1.0\r\n\r\n",
-        ] {
-            assert!(
-                matches!(head(not_simple), Err(HeadError::NotSimple)),
-                "{not_simple}"
-            );
-        }
-    }
 }

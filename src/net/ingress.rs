@@ -138,8 +138,12 @@ pub(super) async fn serve_hyper<I>(
         let router = router.clone();
         async move { Ok::<_, Infallible>(router.handle(request, peer).await) }
     });
-    let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    // The fast path's timeouts hold here too: a client that starts a head
+    // and stalls, or idles on a kept connection, is let go.
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(super::request_head::HEAD_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
     tokio::select! {
         _ = cancel.cancelled() => {}
         _ = connection => {}

@@ -17,6 +17,7 @@ mod ingress;
 mod prefixed;
 mod proxy;
 pub mod report;
+mod request_head;
 pub mod routes;
 mod services;
 
