@@ -10,6 +10,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use podium::controllers::util::is_pod_ready;
 use serde_json::json;
 
 pub struct Client {
@@ -59,7 +60,7 @@ impl Client {
             .create(&PostParams::default(), &pod)
             .await
             .expect("create the pod");
-        self.watch_until(&self.pods, &name, &created, is_ready)
+        self.watch_until(&self.pods, &name, &created, is_pod_ready)
             .await;
         began.elapsed()
     }
@@ -105,15 +106,4 @@ fn rolled_out(deployment: &Deployment) -> bool {
         && status.updated_replicas.unwrap_or_default() == wanted
         && status.replicas.unwrap_or_default() == wanted
         && status.available_replicas.unwrap_or_default() == wanted
-}
-
-fn is_ready(pod: &Pod) -> bool {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|conditions| {
-            conditions
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
-        })
 }
