@@ -40,7 +40,7 @@ pub enum Operator {
 }
 
 /// One requirement: `key op values`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
     pub key: String,
     pub operator: Operator,
@@ -170,7 +170,7 @@ impl fmt::Display for Requirement {
 
 /// A parsed label selector (equality- and set-based requirements, ANDed).
 /// The empty selector matches everything.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LabelSelector {
     requirements: Vec<Requirement>,
 }

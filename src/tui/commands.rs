@@ -2,14 +2,16 @@
 //! `:ns NAME`, `:q`.
 
 use crate::api::Kind;
+use crate::api::selector::LabelSelector;
 
 /// What a command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Show a kind, optionally narrowed by a label selector `app=x,tier=y`.
+    /// Show a kind, narrowed by a label selector (`app=x,tier!=y`; empty:
+    /// everything).
     View {
         kind: Kind,
-        labels: Vec<(String, String)>,
+        selector: LabelSelector,
     },
     /// Switch namespace (`all` or `-A` for all).
     Namespace(Option<String>),
@@ -27,8 +29,10 @@ pub enum CommandError {
         "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec, :pf, :ctx or :help"
     )]
     Unknown(String),
-    #[error("bad label selector {0:?}: write key=value[,key=value]")]
-    Selector(String),
+    #[error(
+        "bad label selector {0:?}: {1}; write key=value, key!=value, key in (a,b), key or !key, joined by commas"
+    )]
+    Selector(String, String),
 }
 
 /// The names a kind answers to: plural, singular, short names and k9s's aliases.
@@ -80,14 +84,22 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         let all = matches!(name, "all" | "-A" | "*");
         return Ok(Command::Namespace((!all).then(|| name.to_string())));
     }
-    let labels = match argument {
-        Some(selector) => parse_labels(selector)?,
-        None => Vec::new(),
+    // The rest of the line: a selector may hold spaces (`env in (a, b)`).
+    let rest = line.trim_start()[first.len()..].trim();
+    let selector = match rest {
+        "" => LabelSelector::default(),
+        text => label_selector(text)?,
     };
-    Ok(Command::View { kind, labels })
+    Ok(Command::View { kind, selector })
 }
 
-/// `app=x,tier=y` as pairs.
+/// A label selector in kubectl's syntax (`app=x,tier!=y,env in (a,b)`).
+pub fn label_selector(text: &str) -> Result<LabelSelector, CommandError> {
+    LabelSelector::parse(text)
+        .map_err(|error| CommandError::Selector(text.to_string(), error.to_string()))
+}
+
+/// `app=x,tier=y` as pairs (a demo story's `until.selector`).
 pub fn parse_labels(selector: &str) -> Result<Vec<(String, String)>, CommandError> {
     selector
         .split(',')
@@ -100,7 +112,9 @@ pub fn parse_labels(selector: &str) -> Result<Vec<(String, String)>, CommandErro
                     )
                 })
                 .filter(|(k, _)| !k.is_empty())
-                .ok_or_else(|| CommandError::Selector(selector.to_string()))
+                .ok_or_else(|| {
+                    CommandError::Selector(selector.to_string(), "expected key=value".to_string())
+                })
         })
         .collect()
 }
@@ -213,7 +227,7 @@ mod tests {
             parse("pod app=nginx"),
             Ok(Command::View {
                 kind: Kind::Pod,
-                labels: vec![("app".to_string(), "nginx".to_string())]
+                selector: LabelSelector::from_map(&[("app".into(), "nginx".into())].into())
             })
         );
         assert_eq!(
@@ -224,7 +238,16 @@ mod tests {
         assert!(matches!(parse("frobs"), Err(CommandError::Unknown(_))));
         assert_eq!(parse("pf"), Ok(Command::PortForwards));
         assert_eq!(parse("portforwards"), Ok(Command::PortForwards));
-        assert!(matches!(parse("po app"), Err(CommandError::Selector(_))));
+        // kubectl's whole syntax: set-based and existence requirements too.
+        let Ok(Command::View { selector, .. }) = parse("po env in (a,b),!canary,tier!=db") else {
+            panic!("a set-based selector parses")
+        };
+        assert_eq!(selector.to_string(), "!canary,env in (a,b),tier!=db");
+        let refused = parse("po =x");
+        assert!(
+            matches!(&refused, Err(CommandError::Selector(text, _)) if text == "=x"),
+            "{refused:?}"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::portforward::ForwardTarget;
+use crate::api::selector::LabelSelector;
 use crate::api::{Kind, Object};
 use crate::handle::{ClusterInfo, Connection, Row};
 
@@ -124,8 +125,8 @@ pub struct Flash {
 pub struct Scope {
     /// Shown in the title, e.g. `deployment default/nginx`.
     pub label: String,
-    /// Only objects whose labels match all of these.
-    pub labels: Vec<(String, String)>,
+    /// Only objects whose labels it matches.
+    pub selector: LabelSelector,
 }
 
 /// One aggregated event line of the events pane.

@@ -104,7 +104,7 @@ async fn edit(
 
 /// The JSON merge patch (RFC 7386) that turns `from` into `to`: changed
 /// fields, removed ones as null; lists are replaced whole.
-fn merge_patch(from: &Value, to: &Value) -> Value {
+pub(super) fn merge_patch(from: &Value, to: &Value) -> Value {
     match (from, to) {
         (Value::Object(from), Value::Object(to)) => {
             let mut patch = serde_json::Map::new();

@@ -11,6 +11,7 @@ use regex::RegexBuilder;
 use super::describe::{self, Related};
 use super::model::{EventLine, Model, RolloutLine, Summary, Target};
 use super::rollout::RolloutState;
+use crate::api::selector::LabelSelector;
 use crate::api::{Kind, Object};
 use crate::handle::{ClusterHandle, Row};
 
@@ -64,7 +65,7 @@ fn refresh_table(model: &mut Model, handle: &dyn ClusterHandle) {
             model
                 .scope
                 .as_ref()
-                .is_none_or(|scope| has_labels(object, &scope.labels))
+                .is_none_or(|scope| scope.selector.matches(object.meta().labels.as_ref()))
         })
         .collect();
     let columns = Columns::of(model, handle);
@@ -189,12 +190,14 @@ impl Columns {
 }
 
 /// `/` filters: a regex over the row's cells, `!regex` for the rows that
-/// do not match, `-l app=x` for a label selector. A regex that does not
-/// compile matches as plain text.
+/// do not match, `-l app=x` for a label selector in kubectl's syntax. A
+/// regex that does not compile matches as plain text; a selector that does
+/// not parse matches nothing (the title shows the filter, Enter says why).
 enum RowFilter {
     All,
     Text { regex: regex::Regex, inverse: bool },
-    Labels(Vec<(String, String)>),
+    Labels(LabelSelector),
+    Nothing,
 }
 
 impl RowFilter {
@@ -204,9 +207,9 @@ impl RowFilter {
             return RowFilter::All;
         }
         if let Some(selector) = text.strip_prefix("-l") {
-            return match super::commands::parse_labels(selector.trim()) {
-                Ok(labels) => RowFilter::Labels(labels),
-                Err(_) => RowFilter::All,
+            return match super::commands::label_selector(selector.trim()) {
+                Ok(selector) => RowFilter::Labels(selector),
+                Err(_) => RowFilter::Nothing,
             };
         }
         let (inverse, pattern) = match text.strip_prefix('!') {
@@ -239,17 +242,11 @@ impl RowFilter {
     /// For the filters that need no cells.
     fn matches_object(&self, object: &Object) -> bool {
         match self {
-            RowFilter::Labels(labels) => has_labels(object, labels),
+            RowFilter::Labels(selector) => selector.matches(object.meta().labels.as_ref()),
+            RowFilter::Nothing => false,
             _ => true,
         }
     }
-}
-
-fn has_labels(object: &Object, labels: &[(String, String)]) -> bool {
-    let own = object.meta().labels.as_ref();
-    labels
-        .iter()
-        .all(|(key, value)| own.and_then(|own| own.get(key)) == Some(value))
 }
 
 fn event_lines(
@@ -433,10 +430,11 @@ pub fn pods_of(handle: &dyn ClusterHandle, object: &Object) -> Vec<Arc<Object>> 
     let Some(labels) = super::workloads::selector_labels(object) else {
         return Vec::new();
     };
+    let selector = LabelSelector::from_map(&labels);
     handle
         .list(Kind::Pod, Some(object.namespace()))
         .into_iter()
-        .filter(|pod| has_labels(pod, &labels))
+        .filter(|pod| selector.matches(pod.meta().labels.as_ref()))
         .collect()
 }
 

@@ -2,6 +2,7 @@
 //! image, restart, undo, delete, apply. Each runs as a task and answers
 //! the flash line to show (kubectl's own wording) or the error.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -88,14 +89,14 @@ pub fn first_container_image(object: &Object) -> Option<(String, String)> {
 }
 
 /// The equality labels a workload or Service selects its pods by.
-pub fn selector_labels(object: &Object) -> Option<Vec<(String, String)>> {
+pub fn selector_labels(object: &Object) -> Option<BTreeMap<String, String>> {
     let labels = match object {
         Object::Deployment(d) => d.spec.as_ref()?.selector.match_labels.clone()?,
         Object::ReplicaSet(r) => r.spec.as_ref()?.selector.match_labels.clone()?,
         Object::Service(s) => s.spec.as_ref()?.selector.clone()?,
         _ => return None,
     };
-    (!labels.is_empty()).then(|| labels.into_iter().collect())
+    (!labels.is_empty()).then_some(labels)
 }
 
 pub async fn scale(
@@ -227,29 +228,48 @@ pub fn history(handle: &dyn ClusterHandle, deployment: &Object) -> (i64, Vec<Rev
 }
 
 /// `kubectl rollout undo --to-revision`: the pod template of `revision`
-/// goes back into the Deployment.
+/// goes back into the Deployment, exactly: what the current template has
+/// and the revision's lacks (a restart's annotation, say) is removed, as
+/// upstream's JSON Patch replacing `/spec/template` does.
 pub async fn undo(
     handle: Arc<dyn ClusterHandle>,
     target: Target,
     revision: Revision,
 ) -> Result<String, String> {
+    let deployment = handle
+        .fetch(Kind::Deployment, &target.namespace, &target.name)
+        .await
+        .map_err(explain)?
+        .to_json();
+    let name = target.kind.resource_name(&target.name);
+    if deployment["spec"]["paused"] == json!(true) {
+        return Err(format!(
+            "{name} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume {name}) and try again"
+        ));
+    }
     let mut template = revision.template;
     if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
         labels.remove("pod-template-hash");
+    }
+    let changes = super::panes::merge_patch(&deployment["spec"]["template"], &template);
+    if changes.as_object().is_some_and(serde_json::Map::is_empty) {
+        return Ok(format!(
+            "{name} skipped rollback (current template already matches revision {})",
+            revision.number
+        ));
     }
     handle
         .patch(
             Kind::Deployment,
             &target.namespace,
             &target.name,
-            json!({"spec": {"template": template}}),
+            json!({"spec": {"template": changes}}),
             false,
         )
         .await
         .map_err(explain)?;
     Ok(format!(
-        "{} rolled back (to revision {})",
-        target.kind.resource_name(&target.name),
+        "{name} rolled back (to revision {})",
         revision.number
     ))
 }

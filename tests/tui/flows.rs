@@ -134,6 +134,83 @@ async fn apply_scale_set_image_undo_and_delete_from_the_keys(backend: Backend) {
     assert!(deployment(&console).is_none());
 }
 
+/// `u` after `r`: the revision comes back exactly (upstream replaces the
+/// whole template), so the restart's annotation goes; a paused Deployment
+/// is refused with what to do.
+async fn undo_after_a_restart_restores_the_revision_exactly(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("the apply's answer", |s| {
+            s.contains("deployment.apps/nginx-dep created")
+        })
+        .await;
+    console.command("deploy");
+    console
+        .wait_until("the deployment listed", |s| {
+            rows_starting(s, "nginx-dep") == 1
+        })
+        .await;
+    console.key(KeyCode::Char('r'));
+    console
+        .wait_until("the restart flash", |s| {
+            s.contains("deployment.apps/nginx-dep restarted")
+        })
+        .await;
+    let restarted_at = |console: &Console| {
+        deployment(console)
+            .and_then(|d| d.spec?.template.metadata?.annotations)
+            .is_some_and(|a| a.contains_key("kubectl.kubernetes.io/restartedAt"))
+    };
+    assert!(restarted_at(&console));
+    let store = console.cluster.store.clone();
+    console
+        .wait_until("revision 2", |_| {
+            store
+                .list(Kind::ReplicaSet, Some("default"), &Default::default())
+                .items
+                .len()
+                == 2
+        })
+        .await;
+
+    console.key(KeyCode::Char('u'));
+    console.key(KeyCode::Enter);
+    console
+        .wait_until("the undo flash", |s| {
+            s.contains("deployment.apps/nginx-dep rolled back (to revision 1)")
+        })
+        .await;
+    assert!(!restarted_at(&console), "the restart's annotation is gone");
+
+    // Paused: refused, nothing changes.
+    let mut paused = deployment(&console).expect("deployment");
+    if let Some(spec) = paused.spec.as_mut() {
+        spec.paused = Some(true);
+    }
+    store
+        .update(paused, podium::store::UpdateScope::Main)
+        .expect("pause");
+    console
+        .wait_until("the pause seen", |_| {
+            store
+                .get_as::<Deployment>("default", "nginx-dep")
+                .and_then(|d| d.spec?.paused)
+                .unwrap_or(false)
+        })
+        .await;
+    console.key(KeyCode::Char('u'));
+    console.key(KeyCode::Enter);
+    console
+        .wait_until("the refusal", |s| {
+            s.contains(
+                "deployment.apps/nginx-dep is paused: a paused deployment cannot be rolled back",
+            )
+        })
+        .await;
+}
+
 async fn views_filters_drill_down_and_errors(backend: Backend) {
     let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
@@ -199,6 +276,30 @@ async fn views_filters_drill_down_and_errors(backend: Backend) {
     assert!(console.screen().contains("pods(default)[5] <app=server>"));
     console.command("pod app=nobody");
     assert!(console.screen().contains("pods(default)[0] <app=nobody>"));
+    // kubectl's whole selector syntax, in `:` and in `/-l`; a bad one
+    // shows no rows and says why.
+    console.command("pod app in (server,web),tier!=db");
+    let screen = console.screen();
+    assert!(
+        screen.contains("pods(default)[5] <app in (server,web),tier!=db>"),
+        "{screen}"
+    );
+    console.command("po");
+    console.key(KeyCode::Char('/'));
+    console.typed("-l app!=server");
+    console.key(KeyCode::Enter);
+    assert!(console.screen().contains("pods(default)[0]"));
+    console.key(KeyCode::Esc);
+    console.key(KeyCode::Char('/'));
+    console.typed("-l app in server");
+    console.key(KeyCode::Enter);
+    let screen = console.screen();
+    assert!(screen.contains("pods(default)[0]"), "{screen}");
+    assert!(
+        screen.contains("bad label selector \"app in server\""),
+        "{screen}"
+    );
+    console.key(KeyCode::Esc);
 
     // Shift-n sorts by name, again reverses; the title says so.
     console.command("po");
@@ -543,6 +644,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     apply_scale_set_image_undo_and_delete_from_the_keys,
+    undo_after_a_restart_restores_the_revision_exactly,
     views_filters_drill_down_and_errors,
     logs_of_a_deployment_interleave_its_pods,
     the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix,

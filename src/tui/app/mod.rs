@@ -36,6 +36,7 @@ use super::shell::ShellRequest;
 use super::sort::{Sort, SortKey};
 use super::theme::Theme;
 use super::{views, workloads};
+use crate::api::selector::LabelSelector;
 use crate::api::{Kind, Object};
 use crate::handle::ClusterHandle;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -579,14 +580,10 @@ impl App {
                 self.model.namespace = namespace;
                 self.show(Kind::Pod, None);
             }
-            Ok(Command::View { kind, labels }) => {
-                let scope = (!labels.is_empty()).then(|| Scope {
-                    label: labels
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                    labels,
+            Ok(Command::View { kind, selector }) => {
+                let scope = (!selector.is_empty()).then(|| Scope {
+                    label: selector.to_string(),
+                    selector,
                 });
                 self.show(kind, scope);
             }
@@ -628,7 +625,15 @@ impl App {
                 self.model.mode = Mode::Normal;
                 self.model.filter.clear();
             }
-            KeyCode::Enter => self.model.mode = Mode::Normal,
+            KeyCode::Enter => {
+                self.model.mode = Mode::Normal;
+                // A selector that does not parse shows no rows; say why.
+                if let Some(text) = self.model.filter.trim().strip_prefix("-l")
+                    && let Err(error) = commands::label_selector(text.trim())
+                {
+                    self.model.flash_error(error.to_string());
+                }
+            }
             KeyCode::Backspace => {
                 line.pop();
                 self.model.mode = Mode::Filter(line.clone());
@@ -694,7 +699,7 @@ impl App {
                         kind,
                         Some(Scope {
                             label: target.describe(),
-                            labels,
+                            selector: LabelSelector::from_map(&labels),
                         }),
                     ),
                     None => self
