@@ -156,45 +156,40 @@ pub fn diagnostics(text: &str, error: &HandleError) -> Vec<Diagnostic> {
     }
 }
 
-/// Starts one log stream per pod of `request`; lines come back as actions
-/// tagged with `generation`.
-pub fn stream_logs(
+/// Starts the log stream of `pod` as `request` asks; lines come back as
+/// actions tagged with `generation`.
+pub fn stream_pod_log(
     handle: &Arc<dyn ClusterHandle>,
     request: &LogRequest,
+    pod: &str,
     generation: u64,
     actions: &UnboundedSender<Action>,
-) -> Vec<AbortHandle> {
-    request
-        .pods
-        .iter()
-        .map(|pod| {
-            let query = LogQuery {
-                container: request.container.clone(),
-                previous: request.previous,
-                // A previous container's log is complete; follow the live one.
-                follow: !request.previous,
-                timestamps: true,
-                tail_lines: match request.window {
-                    LogWindow::Tail => Some(i64::from(request.tail_lines)),
-                    LogWindow::Since(_) => None,
-                },
-                since_seconds: match request.window {
-                    LogWindow::Since(window) => Some(window.as_secs() as i64),
-                    LogWindow::Tail => None,
-                },
-            };
-            tokio::spawn(follow(
-                handle.clone(),
-                request.namespace.clone(),
-                pod.clone(),
-                request.container.clone().unwrap_or_default(),
-                query,
-                generation,
-                actions.clone(),
-            ))
-            .abort_handle()
-        })
-        .collect()
+) -> AbortHandle {
+    let query = LogQuery {
+        container: request.container.clone(),
+        previous: request.previous,
+        // A previous container's log is complete; follow the live one.
+        follow: !request.previous,
+        timestamps: true,
+        tail_lines: match request.window {
+            LogWindow::Tail => Some(i64::from(request.tail_lines)),
+            LogWindow::Since(_) => None,
+        },
+        since_seconds: match request.window {
+            LogWindow::Since(window) => Some(window.as_secs() as i64),
+            LogWindow::Tail => None,
+        },
+    };
+    tokio::spawn(follow(
+        handle.clone(),
+        request.namespace.clone(),
+        pod.to_string(),
+        request.container.clone().unwrap_or_default(),
+        query,
+        generation,
+        actions.clone(),
+    ))
+    .abort_handle()
 }
 
 async fn follow(

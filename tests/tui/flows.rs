@@ -362,6 +362,22 @@ async fn logs_of_a_deployment_interleave_its_pods(backend: Backend) {
         .await;
     assert!(screen.contains("logs 5 pods (nginx)"), "{screen}");
     assert!(screen.contains("autoscroll on"), "{screen}");
+    // Scaled up meanwhile (by someone else): the new pods join the view
+    // as their containers start, as k9s shows them.
+    let store = console.cluster.store.clone();
+    let mut scaled = deployment(&console).expect("deployment");
+    if let Some(spec) = scaled.spec.as_mut() {
+        spec.replicas = Some(7);
+    }
+    store
+        .update(scaled, podium::store::UpdateScope::Main)
+        .expect("scale");
+    let screen = console
+        .wait_until("the new pods' streams", |s| {
+            s.contains("logs 7 pods (nginx)") && s.contains("joined")
+        })
+        .await;
+    assert!(screen.contains("listening on 0.0.0.0:80/tcp"), "{screen}");
     console.key(KeyCode::Char('s'));
     assert!(console.screen().contains("autoscroll off"));
     // `/` searches; the hits are highlighted and counted.
@@ -373,6 +389,37 @@ async fn logs_of_a_deployment_interleave_its_pods(backend: Backend) {
     console.key(KeyCode::Esc);
     console.key(KeyCode::Esc);
     assert!(console.screen().contains("deployments(default)[1]"));
+}
+
+/// A container that crashed and was restarted is followed again: its next
+/// run's lines come into the same view.
+async fn the_logs_of_a_pod_follow_its_restarted_container(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
+    let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "crashy",
+            "namespace": "default",
+            "annotations": {"sim.podium.dev/crash-after-seconds": "1"},
+        },
+        "spec": {"containers": [{"name": "app", "image": "library/nginx:1.14-alpine"}]},
+    }))
+    .expect("a pod");
+    console.cluster.store.create(pod).expect("create");
+    console.command("po");
+    console
+        .wait_until("the pod running", |s| {
+            s.contains("crashy") && s.contains("Running")
+        })
+        .await;
+    console.key(KeyCode::Char('l'));
+    let screen = console
+        .wait_until("the restarted container's lines", |s| {
+            s.contains("log stream of crashy ended") && s.matches("started from image").count() >= 2
+        })
+        .await;
+    assert!(screen.contains("logs crashy (app)"), "{screen}");
 }
 
 async fn the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix(backend: Backend) {
@@ -647,6 +694,7 @@ on_both_backends!(
     undo_after_a_restart_restores_the_revision_exactly,
     views_filters_drill_down_and_errors,
     logs_of_a_deployment_interleave_its_pods,
+    the_logs_of_a_pod_follow_its_restarted_container,
     the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix,
     describe_shows_what_kubectl_describe_prints,
     a_secret_opens_with_its_values,

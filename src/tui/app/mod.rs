@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
 mod demo_hooks;
+mod log_feed;
 mod opening;
 mod overlays;
 #[cfg(test)]
@@ -17,6 +18,7 @@ mod tests;
 mod traffic;
 mod writes;
 
+use self::log_feed::{LogFeed, LogSource};
 pub use self::opening::{Fetched, Pane};
 use self::overlays::observe_rollout;
 
@@ -111,8 +113,7 @@ pub struct App {
     /// still act on that Deployment while it shows.
     rollout: Option<RolloutView>,
     /// The streams feeding the logs view, stopped when it closes.
-    log_tasks: Vec<AbortHandle>,
-    log_generation: u64,
+    log_feed: LogFeed,
     /// Lines the logs view keeps.
     log_capacity: usize,
     /// The console's port-forwards; they end with the console.
@@ -174,8 +175,7 @@ impl App {
             fetch_generation: 0,
             logs: None,
             rollout: None,
-            log_tasks: Vec::new(),
-            log_generation: 0,
+            log_feed: LogFeed::default(),
             log_capacity: DEFAULT_LOG_LINES,
             forwards: Forwards::default(),
             forwards_view: None,
@@ -226,6 +226,7 @@ impl App {
         if let Some(rollout) = self.rollout.as_mut() {
             observe_rollout(rollout, self.handle.as_ref());
         }
+        self.follow_new_log_pods();
     }
 
     /// Re-reads what depends on objects of the `changed` kinds.
@@ -233,6 +234,9 @@ impl App {
         refresh::refresh_changed(&mut self.model, self.handle.as_ref(), changed);
         if let Some(rollout) = self.rollout.as_mut() {
             observe_rollout(rollout, self.handle.as_ref());
+        }
+        if changed.contains(&Kind::Pod) {
+            self.follow_new_log_pods();
         }
     }
 
@@ -284,7 +288,7 @@ impl App {
             Action::Changed(kind) => self.refresh_changed(&[kind]),
             Action::Done(Ok(text)) => self.model.flash(text),
             Action::Done(Err(text)) => self.model.flash_error(text),
-            Action::Log { generation, line } if generation == self.log_generation => {
+            Action::Log { generation, line } if generation == self.log_feed.generation() => {
                 if let Some(logs) = self.logs.as_mut() {
                     logs.push(line);
                 }
@@ -293,7 +297,8 @@ impl App {
                 generation,
                 pod,
                 reason,
-            } if generation == self.log_generation => {
+            } if generation == self.log_feed.generation() => {
+                self.log_feed.ended(&pod);
                 if let Some(logs) = self.logs.as_mut() {
                     logs.stream_ended(&pod, reason);
                 }

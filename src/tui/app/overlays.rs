@@ -52,7 +52,7 @@ impl App {
         };
         match logs.handle_key(key) {
             Outcome::Intent(LogsIntent::Close) => self.close_logs(),
-            Outcome::Intent(LogsIntent::Reopen(request)) => self.start_log_streams(request),
+            Outcome::Intent(LogsIntent::Reopen(request)) => self.start_log_streams(request, None),
             Outcome::Intent(LogsIntent::Save { path, contents }) => {
                 self.spawn_write(async move {
                     tokio::fs::write(&path, contents)
@@ -65,25 +65,26 @@ impl App {
         }
     }
 
-    pub(super) fn stop_log_streams(&mut self) {
-        for task in self.log_tasks.drain(..) {
-            task.abort();
-        }
-        self.log_generation += 1;
+    /// (Re)starts the streams of `request`; `source` is what they follow
+    /// (`None`: the same as before, reopened with other options).
+    pub(super) fn start_log_streams(&mut self, request: LogRequest, source: Option<LogSource>) {
+        self.log_feed
+            .start(&self.handle, &request, source, &self.actions);
     }
 
-    pub(super) fn start_log_streams(&mut self, request: LogRequest) {
-        self.stop_log_streams();
-        self.log_tasks = crate::tui::panes::stream_logs(
-            &self.handle,
-            &request,
-            self.log_generation,
-            &self.actions,
-        );
+    /// Streams the pods and containers that started since (see `log_feed`).
+    pub(super) fn follow_new_log_pods(&mut self) {
+        let Some(logs) = self.logs.as_mut() else {
+            return;
+        };
+        let joined = self
+            .log_feed
+            .catch_up(&self.handle, logs.request(), &self.actions);
+        logs.add_pods(joined);
     }
 
     pub(super) fn close_logs(&mut self) {
-        self.stop_log_streams();
+        self.log_feed.close();
         self.logs = None;
     }
 
@@ -141,7 +142,7 @@ impl App {
             containers,
             self.log_capacity,
         ));
-        self.start_log_streams(request);
+        self.start_log_streams(request, Some(LogSource::of(&object)));
     }
 }
 

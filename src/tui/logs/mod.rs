@@ -158,6 +158,18 @@ impl LogsView {
         )));
     }
 
+    /// Pods whose streams joined since the view opened (a workload's new
+    /// pods): their lines carry their names from now on.
+    pub fn add_pods(&mut self, pods: Vec<String>) {
+        for pod in pods {
+            if !self.request.pods.contains(&pod) {
+                self.ring
+                    .push(Entry::Note(format!("log stream of {pod} joined")));
+                self.request.pods.push(pod);
+            }
+        }
+    }
+
     /// A pod's stream ended (container stopped, pod deleted, error).
     pub fn stream_ended(&mut self, pod: &str, reason: Option<String>) {
         let note = match reason {

@@ -1,0 +1,178 @@
+//! The streams feeding the logs view, kept in step with its pods as k9s
+//! keeps them: a workload's new pods join as their container starts (a
+//! rollout or a scale shows up in the view), and a container that
+//! restarted is followed again (a crash loop's next run shows up). A
+//! stream is started for a running container, once per container.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::AbortHandle;
+
+use super::Action;
+use crate::api::{Kind, Object};
+use crate::handle::ClusterHandle;
+use crate::tui::logs::LogRequest;
+use crate::tui::panes::stream_pod_log;
+use crate::tui::refresh;
+
+/// What the logs view reads: one pod, or the pods a workload selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct LogSource {
+    pub kind: Kind,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl LogSource {
+    pub fn of(object: &Object) -> LogSource {
+        LogSource {
+            kind: object.kind(),
+            namespace: object.namespace().to_string(),
+            name: object.name().to_string(),
+        }
+    }
+
+    /// Its pods as the cache has them now.
+    fn pods(&self, handle: &dyn ClusterHandle) -> Vec<Arc<Object>> {
+        let Some(object) = handle.get(self.kind, &self.namespace, &self.name) else {
+            return Vec::new();
+        };
+        match object.kind() {
+            Kind::Pod => vec![object],
+            _ => refresh::pods_of(handle, &object),
+        }
+    }
+}
+
+/// One pod's stream: the container it reads, and whether it still runs.
+#[derive(Debug)]
+struct Followed {
+    container_id: Option<String>,
+    live: bool,
+}
+
+#[derive(Default)]
+pub(super) struct LogFeed {
+    tasks: Vec<AbortHandle>,
+    /// Counts openings, so that lines of stopped streams are dropped.
+    generation: u64,
+    source: Option<LogSource>,
+    followed: HashMap<String, Followed>,
+}
+
+impl LogFeed {
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn stop(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+        self.followed.clear();
+        self.generation += 1;
+    }
+
+    /// Streams every pod of `request`, from `source` (kept when `None`:
+    /// the view reopened with other options).
+    pub fn start(
+        &mut self,
+        handle: &Arc<dyn ClusterHandle>,
+        request: &LogRequest,
+        source: Option<LogSource>,
+        actions: &UnboundedSender<Action>,
+    ) {
+        self.stop();
+        if source.is_some() {
+            self.source = source;
+        }
+        for pod in &request.pods {
+            let container_id = handle
+                .get(Kind::Pod, &request.namespace, pod)
+                .and_then(|object| running_container(&object, request.container.as_deref()));
+            self.follow(handle, request, pod, container_id, actions);
+        }
+    }
+
+    /// Stops every stream and forgets what they followed.
+    pub fn close(&mut self) {
+        self.stop();
+        self.source = None;
+    }
+
+    pub fn ended(&mut self, pod: &str) {
+        if let Some(followed) = self.followed.get_mut(pod) {
+            followed.live = false;
+        }
+    }
+
+    /// Starts streams for the source's running containers that no stream
+    /// reads: a new pod's, or a restarted one's. Answers the pods that had
+    /// none before, for the view to list.
+    pub fn catch_up(
+        &mut self,
+        handle: &Arc<dyn ClusterHandle>,
+        request: &LogRequest,
+        actions: &UnboundedSender<Action>,
+    ) -> Vec<String> {
+        // A previous container's log is complete: nothing to catch up.
+        let Some(source) = self.source.clone().filter(|_| !request.previous) else {
+            return Vec::new();
+        };
+        let mut joined = Vec::new();
+        for pod in source.pods(handle.as_ref()) {
+            let Some(id) = running_container(&pod, request.container.as_deref()) else {
+                continue;
+            };
+            let name = pod.name();
+            match self.followed.get(name) {
+                Some(followed) if followed.live || followed.container_id.as_ref() == Some(&id) => {
+                    continue;
+                }
+                Some(_) => {}
+                None => joined.push(name.to_string()),
+            }
+            self.follow(handle, request, name, Some(id), actions);
+        }
+        joined
+    }
+
+    fn follow(
+        &mut self,
+        handle: &Arc<dyn ClusterHandle>,
+        request: &LogRequest,
+        pod: &str,
+        container_id: Option<String>,
+        actions: &UnboundedSender<Action>,
+    ) {
+        let task = stream_pod_log(handle, request, pod, self.generation, actions);
+        self.tasks.push(task);
+        let followed = Followed {
+            container_id,
+            live: true,
+        };
+        self.followed.insert(pod.to_string(), followed);
+    }
+}
+
+/// The id of `container` (else the pod's first container) while it runs.
+fn running_container(pod: &Object, container: Option<&str>) -> Option<String> {
+    let Object::Pod(pod) = pod else {
+        return None;
+    };
+    let name = match container {
+        Some(name) => name.to_string(),
+        None => pod.spec.as_ref()?.containers.first()?.name.clone(),
+    };
+    let status = pod
+        .status
+        .as_ref()?
+        .container_statuses
+        .iter()
+        .flatten()
+        .find(|status| status.name == name)?;
+    status.state.as_ref()?.running.as_ref()?;
+    status.container_id.clone()
+}
