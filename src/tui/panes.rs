@@ -165,26 +165,33 @@ pub fn stream_pod_log(
     generation: u64,
     actions: &UnboundedSender<Action>,
 ) -> AbortHandle {
+    let head = request.window == LogWindow::Head;
     let query = LogQuery {
         container: request.container.clone(),
         previous: request.previous,
-        // A previous container's log is complete; follow the live one.
-        follow: !request.previous,
+        // A previous container's log is complete, and a head is the
+        // first lines; follow the live one.
+        follow: !request.previous && !head,
         timestamps: true,
         tail_lines: match request.window {
             LogWindow::Tail => Some(i64::from(request.tail_lines)),
-            LogWindow::Since(_) => None,
+            LogWindow::Head | LogWindow::Since(_) => None,
         },
         since_seconds: match request.window {
             LogWindow::Since(window) => Some(window.as_secs() as i64),
-            LogWindow::Tail => None,
+            LogWindow::Tail | LogWindow::Head => None,
         },
+    };
+    let source = LogSource {
+        namespace: request.namespace.clone(),
+        pod: pod.to_string(),
+        container: request.container.clone().unwrap_or_default(),
+        // A head is the first lines: the stream stops after them.
+        limit: head.then_some(request.tail_lines as usize),
     };
     tokio::spawn(follow(
         handle.clone(),
-        request.namespace.clone(),
-        pod.to_string(),
-        request.container.clone().unwrap_or_default(),
+        source,
         query,
         generation,
         actions.clone(),
@@ -192,16 +199,29 @@ pub fn stream_pod_log(
     .abort_handle()
 }
 
-async fn follow(
-    handle: Arc<dyn ClusterHandle>,
+/// Which log one stream reads.
+struct LogSource {
     namespace: String,
     pod: String,
     container: String,
+    /// Lines to read at most.
+    limit: Option<usize>,
+}
+
+async fn follow(
+    handle: Arc<dyn ClusterHandle>,
+    source: LogSource,
     query: LogQuery,
     generation: u64,
     actions: UnboundedSender<Action>,
 ) {
-    let mut lines = match handle.logs(&namespace, &pod, query).await {
+    let LogSource {
+        namespace,
+        pod,
+        container,
+        limit,
+    } = source;
+    let lines = match handle.logs(&namespace, &pod, query).await {
         Ok(lines) => lines,
         Err(error) => {
             let reason = Some(error.to_string());
@@ -213,6 +233,7 @@ async fn follow(
             return;
         }
     };
+    let mut lines = lines.take(limit.unwrap_or(usize::MAX));
     while let Some(raw) = lines.next().await {
         let (timestamp, text) = split_timestamp(&raw);
         let line = LogLine {

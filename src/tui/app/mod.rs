@@ -148,7 +148,7 @@ const LOGS_KEYS: &[(&str, &str)] = &[
     ("p", "previous"),
     ("c", "container"),
     ("/", "search"),
-    ("0-4", "tail/1m/5m/15m/1h"),
+    ("0-6", "tail/head/1m/5m/15m/30m/1h"),
     ("ctrl-s", "save"),
     ("esc", "back"),
 ];

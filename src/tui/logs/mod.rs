@@ -54,6 +54,8 @@ pub enum LogWindow {
     /// The last lines (the view's tail size).
     #[default]
     Tail,
+    /// The first lines (the view's tail size), from the container's start.
+    Head,
     /// Since that long ago.
     Since(std::time::Duration),
 }
@@ -62,6 +64,7 @@ impl LogWindow {
     fn label(self) -> String {
         match self {
             LogWindow::Tail => "tail".to_string(),
+            LogWindow::Head => "head".to_string(),
             LogWindow::Since(d) if d.as_secs() >= 3600 => format!("{}h", d.as_secs() / 3600),
             LogWindow::Since(d) => format!("{}m", d.as_secs() / 60),
         }
@@ -394,12 +397,16 @@ impl LogsView {
             KeyCode::Char('/') => self.input = Some(String::new()),
             KeyCode::Char('n') => return self.jump(true),
             KeyCode::Char('N') => return self.jump(false),
-            KeyCode::Char(c @ '0'..='4') => {
+            // k9s's windows, on the same digits.
+            KeyCode::Char(c @ '0'..='6') => {
+                let minutes = |m: u64| LogWindow::Since(Duration::from_secs(m * 60));
                 let window = match c {
-                    '1' => LogWindow::Since(Duration::from_secs(60)),
-                    '2' => LogWindow::Since(Duration::from_secs(5 * 60)),
-                    '3' => LogWindow::Since(Duration::from_secs(15 * 60)),
-                    '4' => LogWindow::Since(Duration::from_secs(3600)),
+                    '1' => LogWindow::Head,
+                    '2' => minutes(1),
+                    '3' => minutes(5),
+                    '4' => minutes(15),
+                    '5' => minutes(30),
+                    '6' => minutes(60),
                     _ => LogWindow::Tail,
                 };
                 return self.reopen(|r| r.window = window);
@@ -553,7 +560,7 @@ impl LogsView {
             ));
         }
         spans.push(Span::styled(
-            "s autoscroll · w wrap · t time · p previous · c container · / search · 0-4 window · ctrl-s save",
+            "s autoscroll · w wrap · t time · p previous · c container · / search · 0-6 window · ctrl-s save",
             theme.key_hint,
         ));
         Line::from(spans)

@@ -137,7 +137,7 @@ fn keys_produce_reopen_save_and_close_intents() {
     );
     expected.window = LogWindow::Since(Duration::from_secs(300));
     assert_eq!(
-        view.handle_key(key(KeyCode::Char('2'))),
+        view.handle_key(key(KeyCode::Char('3'))),
         Outcome::Intent(LogsIntent::Reopen(expected.clone()))
     );
     assert_eq!(view.handle_key(key(KeyCode::Char('c'))), Outcome::Consumed);
@@ -220,4 +220,28 @@ fn dropped_note_and_wrap_snapshot() {
     insta::assert_snapshot!(terminal.backend());
     assert_eq!(terminal.backend().buffer()[(1, 1)].fg, Color::Yellow);
     assert!(row_text(&terminal, 1).contains("… 7 older lines dropped (buffer 5 lines)"));
+}
+
+#[test]
+fn the_digits_pick_k9s_time_windows() {
+    let mut view = LogsView::new(request(&["web-1"]), vec!["web".into()], 100);
+    let minutes = |m: u64| LogWindow::Since(Duration::from_secs(m * 60));
+    for (digit, window, label) in [
+        ('1', LogWindow::Head, "head"),
+        ('2', minutes(1), "1m"),
+        ('3', minutes(5), "5m"),
+        ('4', minutes(15), "15m"),
+        ('5', minutes(30), "30m"),
+        ('6', minutes(60), "1h"),
+        ('0', LogWindow::Tail, "tail"),
+    ] {
+        let mut expected = request(&["web-1"]);
+        expected.window = window;
+        assert_eq!(
+            view.handle_key(key(KeyCode::Char(digit))),
+            Outcome::Intent(LogsIntent::Reopen(expected)),
+            "{digit}"
+        );
+        assert_eq!(window.label(), label);
+    }
 }
