@@ -17,10 +17,12 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("edit", "e"),
     ("rollout", "o"),
     ("logs", "l"),
+    ("previous-logs", "p"),
     ("scale", "s"),
     ("image", "i"),
     ("restart", "r"),
     ("undo", "u"),
+    ("rollback", "ctrl-l"),
     ("apply", "a"),
     ("delete", "ctrl-d"),
     ("mark", "space"),
@@ -29,6 +31,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("sort-age", "shift-a"),
     ("sort-status", "shift-s"),
     ("port-forward", "shift-f"),
+    ("port-forwards", "f"),
 ];
 
 /// A key as the settings write it: `x`, `ctrl-x`, `shift-x`, `space`,

@@ -186,7 +186,7 @@ pub struct Revision {
     template: Value,
 }
 
-fn revision_of(object: &Object) -> Option<i64> {
+pub fn revision_of(object: &Object) -> Option<i64> {
     object
         .meta()
         .annotations

@@ -211,6 +211,81 @@ async fn undo_after_a_restart_restores_the_revision_exactly(backend: Backend) {
         .await;
 }
 
+/// k9s's table keys: `ctrl-l` on a ReplicaSet rolls its Deployment back to
+/// that revision (asked as `u` asks), `p` opens previous logs, `f` the
+/// port-forwards.
+async fn ctrl_l_rolls_back_to_a_replica_set_and_p_and_f_open_their_views(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
+    console.key(KeyCode::Char('a'));
+    console.answer(&sample("nginx.yaml"));
+    console
+        .wait_until("five running pods", |s| s.matches("Running").count() >= 5)
+        .await;
+    console.command("deploy");
+    console.key(KeyCode::Char('i'));
+    console.answer("library/nginx:1.16-alpine");
+    let store = console.cluster.store.clone();
+    let replica_sets = || {
+        store
+            .list(Kind::ReplicaSet, Some("default"), &Default::default())
+            .items
+    };
+    console
+        .wait_until("two replicasets", |_| replica_sets().len() == 2)
+        .await;
+    let first = replica_sets()
+        .into_iter()
+        .find(|rs| {
+            rs.meta()
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+                .is_some_and(|r| r == "1")
+        })
+        .expect("revision 1's replicaset");
+    let name = first.name().to_string();
+
+    console.command("rs");
+    console.key(KeyCode::Char('/'));
+    console.typed(&name);
+    console.key(KeyCode::Enter);
+    console
+        .wait_until("the first replicaset alone", |s| {
+            s.contains("replicasets(default)[1]")
+        })
+        .await;
+    console.ctrl('l');
+    let screen = console.screen();
+    assert!(
+        screen.contains("roll deployment default/nginx-dep back to revision"),
+        "{screen}"
+    );
+    console.key(KeyCode::Enter);
+    console
+        .wait_until("the rollback flash", |s| {
+            s.contains("deployment.apps/nginx-dep rolled back (to revision 1)")
+        })
+        .await;
+    assert_eq!(
+        image(&deployment(&console).expect("deployment")),
+        "library/nginx:1.14-alpine"
+    );
+    // A Deployment's own pods are no ReplicaSet.
+    console.key(KeyCode::Esc);
+    console.command("po");
+    console.ctrl('l');
+    assert!(console.screen().contains("select one in :rs"));
+
+    console.key(KeyCode::Char('p'));
+    let screen = console
+        .wait_until("the previous logs", |s| s.contains("· previous"))
+        .await;
+    assert!(screen.contains("logs nginx-dep-"), "{screen}");
+    console.key(KeyCode::Esc);
+    console.key(KeyCode::Char('f'));
+    assert!(console.screen().contains("portforwards[0]"));
+}
+
 async fn views_filters_drill_down_and_errors(backend: Backend) {
     let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
@@ -692,6 +767,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     apply_scale_set_image_undo_and_delete_from_the_keys,
     undo_after_a_restart_restores_the_revision_exactly,
+    ctrl_l_rolls_back_to_a_replica_set_and_p_and_f_open_their_views,
     views_filters_drill_down_and_errors,
     logs_of_a_deployment_interleave_its_pods,
     the_logs_of_a_pod_follow_its_restarted_container,

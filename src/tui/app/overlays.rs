@@ -105,8 +105,9 @@ impl App {
     }
 
     /// Logs of the selected pod, or of every pod of the selected workload
-    /// interleaved with a pod prefix.
-    pub(super) fn open_logs(&mut self) {
+    /// interleaved with a pod prefix; `previous`: of the containers before
+    /// their last restart (`p`, `kubectl logs --previous`).
+    pub(super) fn open_logs(&mut self, previous: bool) {
         let Some(object) = self.model.selected_object().cloned() else {
             return;
         };
@@ -133,7 +134,7 @@ impl App {
             namespace: object.namespace().to_string(),
             pods: pods.iter().map(|pod| pod.name().to_string()).collect(),
             container: containers.first().cloned(),
-            previous: false,
+            previous,
             window: LogWindow::Tail,
             tail_lines: LOG_TAIL,
         };

@@ -187,8 +187,57 @@ impl App {
                 .flash_error("undo works on deployments (:deploy)");
             return;
         };
-        let (current, revisions) = workloads::history(self.handle.as_ref(), &deployment);
-        let Some(previous) = revisions.iter().rev().find(|r| r.number < current) else {
+        self.ask_rollback(target, &deployment, None);
+    }
+
+    /// `ctrl-l` on a ReplicaSet (k9s's rollback): its Deployment back to
+    /// the ReplicaSet's revision, asked as `u` asks, that revision offered.
+    pub(super) fn rollback_to_replica_set(&mut self) {
+        let Some(replica_set) = self
+            .model
+            .selected_object()
+            .filter(|object| object.kind() == Kind::ReplicaSet)
+            .cloned()
+        else {
+            self.model
+                .flash_error("ctrl-l rolls back to a ReplicaSet's revision: select one in :rs");
+            return;
+        };
+        let owner = replica_set
+            .meta()
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|owner| owner.kind == "Deployment")
+            .and_then(|owner| {
+                self.handle
+                    .get(Kind::Deployment, replica_set.namespace(), &owner.name)
+            });
+        let Some(deployment) = owner else {
+            self.model.flash_error(format!(
+                "{} belongs to no Deployment: there is nothing to roll back",
+                Target::of(&replica_set).describe()
+            ));
+            return;
+        };
+        let revision = workloads::revision_of(&replica_set);
+        self.ask_rollback(Target::of(&deployment), &deployment, revision);
+    }
+
+    /// Asks which revision of `deployment` to roll back to, offering
+    /// `offered` (else the one before the current, as `kubectl rollout
+    /// undo` picks) and listing the others.
+    fn ask_rollback(&mut self, target: Target, deployment: &Object, offered: Option<i64>) {
+        let (current, revisions) = workloads::history(self.handle.as_ref(), deployment);
+        if offered == Some(current) {
+            self.model.flash_error(format!(
+                "{} is already at revision {current}",
+                target.describe()
+            ));
+            return;
+        }
+        let previous = revisions.iter().rev().find(|r| r.number < current);
+        let Some(offered) = offered.or(previous.map(|r| r.number)) else {
             self.model.flash_error(format!(
                 "{} has no previous revision to roll back to",
                 target.describe()
@@ -206,7 +255,7 @@ impl App {
                 target.describe(),
                 listed.join("; ")
             ),
-            answer: previous.number.to_string(),
+            answer: offered.to_string(),
             purpose: PromptPurpose::Undo { target, revisions },
         });
     }

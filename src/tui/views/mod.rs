@@ -346,26 +346,27 @@ pub fn help() -> Detail {
     let text = "\
 RESOURCES
   :po :deploy :rs :svc :ing :ep :ev :no :ns :cm :sec   switch view (tab completes)
-  :pod app=x        pods with label app=x
+  :pod app=x        pods matching a label selector (app=x,tier!=db, env in (a,b), !canary)
   :ns NAME / :ns all / 0    namespace NAME / all namespaces
   :ctx / :ctx NAME  the kubeconfig's contexts / switch to one (podium --context NAME)
   enter             drill down (deployment → replicasets → pods; service → pods; namespace → its pods)
   esc               back (clears the filter first)
-  /regex  /!regex  /-l app=x   filter rows
+  /regex  /!regex  /-l app=x   filter rows (-l: a label selector)
   N A S             sort by name, age, status (again: reverse)
   space             mark a row (ctrl-d deletes the marked rows)
   j k ↑ ↓ pgup pgdn g G   move
 ACTIONS
-  d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)
+  d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)   p previous logs
   o rollout view of a deployment (s, i, u, r keep working in it)
   s scale      i set image   r restart rollout   u undo rollout (pick the revision)
+  ctrl-l on a replicaset: roll its deployment back to that revision
   s shell (pods: /bin/sh, else /bin/busybox sh; exit returns)
-  shift-f port-forward a pod or service (local:remote)   :pf forwards (ctrl-d stops one)
+  shift-f port-forward a pod or service (local:remote)   f or :pf forwards (ctrl-d stops one)
   ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)
   q or :q quit (workloads keep running)   ctrl-c quit
 LOGS
   s autoscroll  w wrap  t timestamps  p previous  c container  / search (n N)
-  0 tail  1 1m  2 5m  3 15m  4 1h   ctrl-s save   ↑ ↓ pgup pgdn g G scroll   esc back";
+  0 tail  1 head  2 1m  3 5m  4 15m  5 30m  6 1h   ctrl-s save   ↑ ↓ pgup pgdn g G scroll   esc back";
     Detail {
         title: "help".to_string(),
         lines: text.lines().map(str::to_string).collect(),
