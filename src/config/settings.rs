@@ -286,6 +286,32 @@ mod tests {
     }
 
     #[test]
+    fn a_k9s_skin_loads_from_under_its_top_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let themes = dir.path().join("themes");
+        std::fs::create_dir(&themes).expect("mkdir");
+        let skin = "\
+# A k9s skin as k9s ships them: everything under `k9s:`.
+k9s:
+  body:
+    fgColor: \"#f8f8f2\"
+    bgColor: default
+  frame:
+    border:
+      fgColor: \"#44475a\"
+  views:
+    table:
+      cursorBgColor: \"#44475a\"
+";
+        std::fs::write(themes.join("skin.yaml"), skin).expect("write");
+        let (theme, warnings) = load_theme(Some("skin"), Some(dir.path()), false);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(theme.body.fg, Some(Color::Rgb(0xf8, 0xf8, 0xf2)));
+        assert_eq!(theme.border.fg, Some(Color::Rgb(0x44, 0x47, 0x5a)));
+        assert_eq!(theme.selected.bg, Some(Color::Rgb(0x44, 0x47, 0x5a)));
+    }
+
+    #[test]
     fn no_color_has_no_colours_and_selects_by_reverse() {
         let (theme, _) = load_theme(Some("dracula"), None, true);
         assert_eq!(theme.selected.fg, None);

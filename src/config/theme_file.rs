@@ -117,6 +117,11 @@ pub fn parse_theme(name: &str, file: &str, text: &str) -> Result<Theme, ThemeErr
         line: e.location().map_or(1, |l| l.line()),
         message: e.to_string(),
     })?;
+    // A k9s skin holds its sections under a top key `k9s:`.
+    let root = match root.get("k9s") {
+        Some(sections) if sections.is_mapping() => sections.clone(),
+        _ => root,
+    };
     let mut theme = Theme::dark();
     theme.name = name.to_string();
     for (path, role, part) in ENTRIES {
