@@ -19,6 +19,11 @@ pub enum Command {
     PortForwards,
     /// The kubeconfig's contexts (`:ctx`), or a switch to one (`:ctx NAME`).
     Context(Option<String>),
+    /// The editor on a new object of this kind's template (`:new deploy`);
+    /// ctrl-s creates it (`kubectl create`).
+    New(&'static str),
+    /// The editor on a Service for the selected workload (`kubectl expose`).
+    Expose,
     Quit,
     Help,
 }
@@ -29,6 +34,10 @@ pub enum CommandError {
         "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec, :pf, :ctx or :help"
     )]
     Unknown(String),
+    #[error(
+        "no template for {0:?}: :new takes deployment, service, configmap, secret, ingress, pod or namespace"
+    )]
+    New(String),
     #[error(
         "bad label selector {0:?}: {1}; write key=value, key!=value, key in (a,b), key or !key, joined by commas"
     )]
@@ -72,6 +81,13 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         "ctx" | "context" | "contexts" => {
             return Ok(Command::Context(words.next().map(str::to_string)));
         }
+        "new" | "create" => {
+            let kind = words.next().unwrap_or_default();
+            return crate::tui::editor::template_kind(kind)
+                .map(Command::New)
+                .ok_or_else(|| CommandError::New(kind.to_string()));
+        }
+        "expose" => return Ok(Command::Expose),
         _ => {}
     }
     let Some(kind) = kind_named(first) else {

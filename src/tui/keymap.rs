@@ -24,6 +24,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("undo", "u"),
     ("rollback", "ctrl-l"),
     ("apply", "a"),
+    ("expose", "x"),
     ("delete", "ctrl-d"),
     ("mark", "space"),
     ("all-namespaces", "0"),

@@ -286,6 +286,48 @@ async fn ctrl_l_rolls_back_to_a_replica_set_and_p_and_f_open_their_views(backend
     assert!(console.screen().contains("portforwards[0]"));
 }
 
+/// The walkthrough's `create deployment` and `expose` from the keys:
+/// `:new deploy` opens the editor on a template and ctrl-s creates it;
+/// `x` on the deployment opens the Service `kubectl expose` would create.
+async fn new_and_expose_create_a_deployment_and_its_service_from_the_keys(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
+    console.command("new frobs");
+    assert!(console.screen().contains("no template for \"frobs\""));
+    console.command("new deploy");
+    let screen = console.screen();
+    assert!(screen.contains("new deployment"), "{screen}");
+    assert!(screen.contains("kind: Deployment"), "{screen}");
+    console.ctrl('s');
+    console
+        .wait_until("the create flash", |s| {
+            s.contains("deployment.apps/web created")
+        })
+        .await;
+    console.key(KeyCode::Esc);
+    console.command("deploy");
+    console
+        .wait_until("the deployment listed", |s| rows_starting(s, "web") == 1)
+        .await;
+    console.key(KeyCode::Char('x'));
+    let screen = console.screen();
+    assert!(screen.contains("expose deployment default/web"), "{screen}");
+    console.ctrl('s');
+    console
+        .wait_until("the service created", |s| s.contains("service/web created"))
+        .await;
+    let service = console
+        .cluster
+        .store
+        .get_as::<k8s_openapi::api::core::v1::Service>("default", "web")
+        .expect("the service");
+    let spec = service.spec.expect("spec");
+    assert_eq!(spec.type_.as_deref(), Some("NodePort"));
+    assert_eq!(spec.selector.expect("selector")["app"], "web");
+    let port = &spec.ports.expect("ports")[0];
+    assert_eq!(port.port, 8080);
+    assert!(port.node_port.is_some(), "a node port is allocated");
+}
+
 async fn views_filters_drill_down_and_errors(backend: Backend) {
     let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
@@ -768,6 +810,7 @@ on_both_backends!(
     apply_scale_set_image_undo_and_delete_from_the_keys,
     undo_after_a_restart_restores_the_revision_exactly,
     ctrl_l_rolls_back_to_a_replica_set_and_p_and_f_open_their_views,
+    new_and_expose_create_a_deployment_and_its_service_from_the_keys,
     views_filters_drill_down_and_errors,
     logs_of_a_deployment_interleave_its_pods,
     the_logs_of_a_pod_follow_its_restarted_container,

@@ -9,6 +9,7 @@ use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+mod creating;
 mod demo_hooks;
 mod log_feed;
 mod opening;
@@ -446,6 +447,7 @@ impl App {
             KeyCode::Char('l') => self.open_logs(false),
             KeyCode::Char('p') => self.open_logs(true),
             KeyCode::Char('f') => self.open_forwards(),
+            KeyCode::Char('x') => self.open_expose(),
             KeyCode::Char('s') if self.selected_is(Kind::Pod) => self.ask_shell(),
             KeyCode::Char('s') => self.ask_scale(),
             KeyCode::Char('i') => self.ask_image(),
@@ -580,6 +582,8 @@ impl App {
             Ok(Command::Quit) => self.model.quit = true,
             Ok(Command::Help) => self.model.detail = Some(views::help()),
             Ok(Command::PortForwards) => self.open_forwards(),
+            Ok(Command::New(kind)) => self.open_new(kind),
+            Ok(Command::Expose) => self.open_expose(),
             Ok(Command::Context(None)) => {
                 self.model.detail = Some(contexts_detail(&self.handle.contexts()))
             }
@@ -734,6 +738,7 @@ fn changes_the_cluster(key: &KeyEvent, on_pod: bool) -> Option<&'static str> {
         KeyCode::Char('u') => Some("undoing a rollout"),
         KeyCode::Char('l') if ctrl => Some("rolling back"),
         KeyCode::Char('a') => Some("applying a file"),
+        KeyCode::Char('x') => Some("exposing"),
         KeyCode::Char('F') => Some("port-forward"),
         _ => None,
     }

@@ -99,17 +99,32 @@ pub const KINDS: &[&str] = &[
     "Namespace",
 ];
 
+/// The kind (as in [`KINDS`]) a word names: a kind, plural or k9s alias,
+/// any case.
+pub fn kind_of(word: &str) -> Option<&'static str> {
+    let kind = match word.to_ascii_lowercase().as_str() {
+        "deployment" | "deployments" | "deploy" | "dp" => "Deployment",
+        "service" | "services" | "svc" => "Service",
+        "configmap" | "configmaps" | "cm" => "ConfigMap",
+        "secret" | "secrets" | "sec" => "Secret",
+        "ingress" | "ingresses" | "ing" => "Ingress",
+        "pod" | "pods" | "po" => "Pod",
+        "namespace" | "namespaces" | "ns" => "Namespace",
+        _ => return None,
+    };
+    Some(kind)
+}
+
 /// The template for `kind` (a kind, plural or k9s alias, any case).
 pub fn template(kind: &str) -> Option<&'static str> {
-    let text = match kind.to_ascii_lowercase().as_str() {
-        "deployment" | "deployments" | "deploy" | "dp" => DEPLOYMENT,
-        "service" | "services" | "svc" => SERVICE,
-        "configmap" | "configmaps" | "cm" => CONFIG_MAP,
-        "secret" | "secrets" | "sec" => SECRET,
-        "ingress" | "ingresses" | "ing" => INGRESS,
-        "pod" | "pods" | "po" => POD,
-        "namespace" | "namespaces" | "ns" => NAMESPACE,
-        _ => return None,
+    let text = match kind_of(kind)? {
+        "Deployment" => DEPLOYMENT,
+        "Service" => SERVICE,
+        "ConfigMap" => CONFIG_MAP,
+        "Secret" => SECRET,
+        "Ingress" => INGRESS,
+        "Pod" => POD,
+        _ => NAMESPACE,
     };
     Some(text)
 }

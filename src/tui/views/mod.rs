@@ -363,6 +363,8 @@ ACTIONS
   s shell (pods: /bin/sh, else /bin/busybox sh; exit returns)
   shift-f port-forward a pod or service (local:remote)   f or :pf forwards (ctrl-d stops one)
   ctrl-d delete (asks first, naming the object)   a apply a file (samples/ offered)
+  :new KIND  the editor on a new deployment, service, configmap, secret, ingress, pod or namespace
+  x or :expose  the editor on a Service for the selected deployment or pod (ctrl-s creates)
   q or :q quit (workloads keep running)   ctrl-c quit
 LOGS
   s autoscroll  w wrap  t timestamps  p previous  c container  / search (n N)
