@@ -78,14 +78,41 @@ fn template(object: &Object) -> Option<Value> {
     Some(template.clone())
 }
 
-/// The first container's name and image.
-pub fn first_container_image(object: &Object) -> Option<(String, String)> {
-    let template = template(object)?;
-    let first = template["spec"]["containers"].get(0)?;
-    Some((
-        first["name"].as_str()?.to_string(),
-        first["image"].as_str().unwrap_or_default().to_string(),
-    ))
+/// Each container's name and image, in the template's order.
+pub fn container_images(object: &Object) -> Vec<(String, String)> {
+    let Some(template) = template(object) else {
+        return Vec::new();
+    };
+    template["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let name = c["name"].as_str()?.to_string();
+            Some((name, c["image"].as_str().unwrap_or_default().to_string()))
+        })
+        .collect()
+}
+
+/// `kubectl set image`'s arguments: `IMAGE` for `default` container, or
+/// `NAME=IMAGE` pairs separated by spaces (an image never holds `=`).
+pub fn image_changes(answer: &str, default: &str) -> Result<Vec<(String, String)>, String> {
+    let words: Vec<&str> = answer.split_whitespace().collect();
+    match words.as_slice() {
+        [] => Err("an image name is needed, e.g. nginx:1.16.1".to_string()),
+        [image] if !image.contains('=') => Ok(vec![(default.to_string(), image.to_string())]),
+        pairs => pairs
+            .iter()
+            .map(|pair| match pair.split_once('=') {
+                Some((name, image)) if !name.is_empty() && !image.is_empty() => {
+                    Ok((name.to_string(), image.to_string()))
+                }
+                _ => Err(format!(
+                    "{pair:?}: write one IMAGE, or CONTAINER=IMAGE pairs separated by spaces"
+                )),
+            })
+            .collect(),
+    }
 }
 
 /// The equality labels a workload or Service selects its pods by.
@@ -123,8 +150,7 @@ pub async fn scale(
 pub async fn set_image(
     handle: Arc<dyn ClusterHandle>,
     target: Target,
-    container: String,
-    image: String,
+    changes: Vec<(String, String)>,
 ) -> Result<String, String> {
     let object = handle
         .get(target.kind, &target.namespace, &target.name)
@@ -132,16 +158,23 @@ pub async fn set_image(
     let mut containers = template(&object)
         .and_then(|t| t["spec"]["containers"].as_array().cloned())
         .unwrap_or_default();
-    let Some(entry) = containers
-        .iter_mut()
-        .find(|c| c["name"].as_str() == Some(container.as_str()))
-    else {
-        return Err(format!(
-            "{} has no container {container}",
-            target.describe()
-        ));
-    };
-    entry["image"] = Value::String(image);
+    for (container, image) in changes {
+        let Some(entry) = containers
+            .iter_mut()
+            .find(|c| c["name"].as_str() == Some(container.as_str()))
+        else {
+            let names: Vec<&str> = containers
+                .iter()
+                .filter_map(|c| c["name"].as_str())
+                .collect();
+            return Err(format!(
+                "{} has no container {container}; its containers are {}",
+                target.describe(),
+                names.join(", ")
+            ));
+        };
+        entry["image"] = Value::String(image);
+    }
     handle
         .patch(
             target.kind,
@@ -314,6 +347,25 @@ pub async fn apply_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn set_image_takes_an_image_or_kubectls_name_image_pairs() {
+        let pair = |n: &str, i: &str| (n.to_string(), i.to_string());
+        assert_eq!(
+            image_changes(" nginx:1.16 ", "web"),
+            Ok(vec![pair("web", "nginx:1.16")])
+        );
+        assert_eq!(
+            image_changes("web=nginx:1.16 side=busybox:1.36", "web"),
+            Ok(vec![
+                pair("web", "nginx:1.16"),
+                pair("side", "busybox:1.36")
+            ])
+        );
+        assert!(image_changes("", "web").is_err());
+        let refused = image_changes("nginx:1.16 side=busybox", "web").expect_err("mixed");
+        assert!(refused.contains("CONTAINER=IMAGE"), "{refused}");
+    }
 
     fn refused(code: u16, reason: &str, message: &str) -> HandleError {
         HandleError::Refused {

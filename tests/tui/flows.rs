@@ -328,6 +328,64 @@ async fn new_and_expose_create_a_deployment_and_its_service_from_the_keys(backen
     assert!(port.node_port.is_some(), "a node port is allocated");
 }
 
+/// `i` on a workload of several containers names the others and takes
+/// kubectl's `NAME=IMAGE` pairs.
+async fn set_image_reaches_every_container_by_name(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
+    let two: Deployment = serde_json::from_value(serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "pair", "namespace": "default"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "pair"}},
+            "template": {
+                "metadata": {"labels": {"app": "pair"}},
+                "spec": {"containers": [
+                    {"name": "web", "image": "library/nginx:1.14-alpine"},
+                    {"name": "side", "image": "library/busybox:1.35"},
+                ]},
+            },
+        },
+    }))
+    .expect("a deployment");
+    console.cluster.store.create(two).expect("create");
+    console.command("deploy");
+    console
+        .wait_until("the deployment listed", |s| rows_starting(s, "pair") == 1)
+        .await;
+    console.key(KeyCode::Char('i'));
+    let screen = console.screen();
+    assert!(
+        screen.contains("image of container web in deployment default/pair (NAME=IMAGE for side)"),
+        "{screen}"
+    );
+    console.answer("web=library/nginx:1.16-alpine side=library/busybox:1.36");
+    console
+        .wait_until("the image flash", |s| {
+            s.contains("deployment.apps/pair image updated")
+        })
+        .await;
+    let images: Vec<String> = console
+        .cluster
+        .store
+        .get_as::<Deployment>("default", "pair")
+        .and_then(|d| d.spec)
+        .and_then(|s| s.template.spec)
+        .map(|s| s.containers.into_iter().filter_map(|c| c.image).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        images,
+        ["library/nginx:1.16-alpine", "library/busybox:1.36"]
+    );
+    console.key(KeyCode::Char('i'));
+    console.answer("db=postgres:16");
+    console
+        .wait_until("the refusal", |s| {
+            s.contains("has no container db; its containers are web, side")
+        })
+        .await;
+}
+
 async fn views_filters_drill_down_and_errors(backend: Backend) {
     let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
@@ -811,6 +869,7 @@ on_both_backends!(
     undo_after_a_restart_restores_the_revision_exactly,
     ctrl_l_rolls_back_to_a_replica_set_and_p_and_f_open_their_views,
     new_and_expose_create_a_deployment_and_its_service_from_the_keys,
+    set_image_reaches_every_container_by_name,
     views_filters_drill_down_and_errors,
     logs_of_a_deployment_interleave_its_pods,
     the_logs_of_a_pod_follow_its_restarted_container,

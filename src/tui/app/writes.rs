@@ -90,15 +90,29 @@ impl App {
         let Some(target) = self.workload_target("set image") else {
             return;
         };
-        let Some((container, image)) = self
+        let containers = self
             .model
             .selected_object()
-            .and_then(|object| workloads::first_container_image(object))
-        else {
+            .map(|object| workloads::container_images(object))
+            .unwrap_or_default();
+        let Some((container, image)) = containers.first().cloned() else {
             return;
         };
+        let others: Vec<&str> = containers[1..]
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let question = if others.is_empty() {
+            format!("image of container {container} in {}", target.describe())
+        } else {
+            format!(
+                "image of container {container} in {} (NAME=IMAGE for {})",
+                target.describe(),
+                others.join(", ")
+            )
+        };
         self.model.mode = Mode::Prompt(Prompt {
-            question: format!("image of container {container} in {}", target.describe()),
+            question,
             answer: image,
             purpose: PromptPurpose::SetImage { target, container },
         });
@@ -117,13 +131,10 @@ impl App {
                 )),
             },
             PromptPurpose::SetImage { target, container } => {
-                let image = prompt.answer.trim().to_string();
-                if image.is_empty() {
-                    self.model
-                        .flash_error("an image name is needed, e.g. nginx:1.16.1");
-                    return;
+                match workloads::image_changes(&prompt.answer, &container) {
+                    Ok(changes) => self.spawn_write(workloads::set_image(handle, target, changes)),
+                    Err(why) => self.model.flash_error(why),
                 }
-                self.spawn_write(workloads::set_image(handle, target, container, image))
             }
             PromptPurpose::Undo { target, revisions } => {
                 let chosen =
