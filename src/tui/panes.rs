@@ -156,18 +156,19 @@ pub fn diagnostics(text: &str, error: &HandleError) -> Vec<Diagnostic> {
     }
 }
 
-/// Starts the log stream of `pod` as `request` asks; lines come back as
-/// actions tagged with `generation`.
+/// Starts the log stream of `container` (`None`: the default one) of
+/// `pod` as `request` asks; lines come back as actions tagged with
+/// `generation`.
 pub fn stream_pod_log(
     handle: &Arc<dyn ClusterHandle>,
     request: &LogRequest,
-    pod: &str,
+    (pod, container): (&str, Option<&str>),
     generation: u64,
     actions: &UnboundedSender<Action>,
 ) -> AbortHandle {
     let head = request.window == LogWindow::Head;
     let query = LogQuery {
-        container: request.container.clone(),
+        container: container.map(str::to_string),
         previous: request.previous,
         // A previous container's log is complete, and a head is the
         // first lines; follow the live one.
@@ -185,7 +186,7 @@ pub fn stream_pod_log(
     let source = LogSource {
         namespace: request.namespace.clone(),
         pod: pod.to_string(),
-        container: request.container.clone().unwrap_or_default(),
+        container: container.unwrap_or_default().to_string(),
         // A head is the first lines: the stream stops after them.
         limit: head.then_some(request.tail_lines as usize),
     };
@@ -228,6 +229,7 @@ async fn follow(
             let _ = actions.send(Action::LogEnded {
                 generation,
                 pod,
+                container,
                 reason,
             });
             return;
@@ -249,6 +251,7 @@ async fn follow(
     let _ = actions.send(Action::LogEnded {
         generation,
         pod,
+        container,
         reason: None,
     });
 }

@@ -597,6 +597,50 @@ async fn the_logs_of_a_pod_follow_its_restarted_container(backend: Backend) {
     assert!(screen.contains("logs crashy (app)"), "{screen}");
 }
 
+/// `a` in the logs of a pod of several containers shows them all, each
+/// line tagged with its container (k9s's `a`); again: the one chosen.
+async fn a_in_the_logs_view_shows_every_container(backend: Backend) {
+    let mut console = Console::start_with(backend).await;
+    let duo: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "duo", "namespace": "default"},
+        "spec": {"containers": [
+            {"name": "main", "image": "library/nginx:1.14-alpine"},
+            {"name": "side", "image": "library/busybox:1.36"},
+        ]},
+    }))
+    .expect("a pod");
+    console.cluster.store.create(duo).expect("create");
+    console.command("po");
+    console
+        .wait_until("the pod running", |s| {
+            s.contains("duo") && s.contains("Running")
+        })
+        .await;
+    console.key(KeyCode::Char('l'));
+    console
+        .wait_until("the first container's lines", |s| {
+            s.contains("logs duo (main)") && s.contains("container \"main\" started")
+        })
+        .await;
+    console.key(KeyCode::Char('a'));
+    let screen = console
+        .wait_until("both containers' lines, tagged", |s| {
+            s.contains("logs duo (all containers)")
+                && s.contains("main podium-sim: container \"main\" started")
+                && s.contains("side podium-sim: container \"side\" started")
+        })
+        .await;
+    assert!(screen.contains("a all"), "{screen}");
+    console.key(KeyCode::Char('a'));
+    console
+        .wait_until("back to the chosen container", |s| {
+            s.contains("logs duo (main)")
+        })
+        .await;
+}
+
 async fn the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix(backend: Backend) {
     let mut console = Console::start_with(backend).await;
     console.key(KeyCode::Char('a'));
@@ -873,6 +917,7 @@ on_both_backends!(
     views_filters_drill_down_and_errors,
     logs_of_a_deployment_interleave_its_pods,
     the_logs_of_a_pod_follow_its_restarted_container,
+    a_in_the_logs_view_shows_every_container,
     the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix,
     describe_shows_what_kubectl_describe_prints,
     a_secret_opens_with_its_values,

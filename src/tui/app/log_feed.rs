@@ -2,7 +2,8 @@
 //! keeps them: a workload's new pods join as their container starts (a
 //! rollout or a scale shows up in the view), and a container that
 //! restarted is followed again (a crash loop's next run shows up). A
-//! stream is started for a running container, once per container.
+//! stream is started for a running container, once per container; with
+//! all containers shown, each container of a pod has its own.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,7 +47,10 @@ impl LogSource {
     }
 }
 
-/// One pod's stream: the container it reads, and whether it still runs.
+/// A stream's pod and container (`None`: the pod's default container).
+type StreamKey = (String, Option<String>);
+
+/// One stream: the container instance it reads, and whether it still runs.
 #[derive(Debug)]
 struct Followed {
     container_id: Option<String>,
@@ -59,7 +63,7 @@ pub(super) struct LogFeed {
     /// Counts openings, so that lines of stopped streams are dropped.
     generation: u64,
     source: Option<LogSource>,
-    followed: HashMap<String, Followed>,
+    followed: HashMap<StreamKey, Followed>,
 }
 
 impl LogFeed {
@@ -89,10 +93,13 @@ impl LogFeed {
             self.source = source;
         }
         for pod in &request.pods {
-            let container_id = handle
-                .get(Kind::Pod, &request.namespace, pod)
-                .and_then(|object| running_container(&object, request.container.as_deref()));
-            self.follow(handle, request, pod, container_id, actions);
+            let object = handle.get(Kind::Pod, &request.namespace, pod);
+            for container in streamed_containers(object.as_deref(), request) {
+                let container_id = object
+                    .as_deref()
+                    .and_then(|object| running_container(object, container.as_deref()));
+                self.follow(handle, request, (pod, container), container_id, actions);
+            }
         }
     }
 
@@ -102,8 +109,10 @@ impl LogFeed {
         self.source = None;
     }
 
-    pub fn ended(&mut self, pod: &str) {
-        if let Some(followed) = self.followed.get_mut(pod) {
+    /// `container` as the stream's lines carry it (empty: the default).
+    pub fn ended(&mut self, pod: &str, container: &str) {
+        let container = (!container.is_empty()).then(|| container.to_string());
+        if let Some(followed) = self.followed.get_mut(&(pod.to_string(), container)) {
             followed.live = false;
         }
     }
@@ -123,18 +132,24 @@ impl LogFeed {
         };
         let mut joined = Vec::new();
         for pod in source.pods(handle.as_ref()) {
-            let Some(id) = running_container(&pod, request.container.as_deref()) else {
-                continue;
-            };
             let name = pod.name();
-            match self.followed.get(name) {
-                Some(followed) if followed.live || followed.container_id.as_ref() == Some(&id) => {
+            for container in streamed_containers(Some(&pod), request) {
+                let Some(id) = running_container(&pod, container.as_deref()) else {
                     continue;
+                };
+                let key = (name.to_string(), container);
+                match self.followed.get(&key) {
+                    Some(f) if f.live || f.container_id.as_ref() == Some(&id) => continue,
+                    Some(_) => {}
+                    None if !request.pods.iter().any(|p| p == name)
+                        && !joined.iter().any(|p| p == name) =>
+                    {
+                        joined.push(name.to_string());
+                    }
+                    None => {}
                 }
-                Some(_) => {}
-                None => joined.push(name.to_string()),
+                self.follow(handle, request, (name, key.1), Some(id), actions);
             }
-            self.follow(handle, request, name, Some(id), actions);
         }
         joined
     }
@@ -143,17 +158,31 @@ impl LogFeed {
         &mut self,
         handle: &Arc<dyn ClusterHandle>,
         request: &LogRequest,
-        pod: &str,
+        (pod, container): (&str, Option<String>),
         container_id: Option<String>,
         actions: &UnboundedSender<Action>,
     ) {
-        let task = stream_pod_log(handle, request, pod, self.generation, actions);
+        let stream = (pod, container.as_deref());
+        let task = stream_pod_log(handle, request, stream, self.generation, actions);
         self.tasks.push(task);
         let followed = Followed {
             container_id,
             live: true,
         };
-        self.followed.insert(pod.to_string(), followed);
+        self.followed.insert((pod.to_string(), container), followed);
+    }
+}
+
+/// The containers of `pod` that `request` streams: each one when all are
+/// shown, else the chosen one (`None`: the default container).
+fn streamed_containers(pod: Option<&Object>, request: &LogRequest) -> Vec<Option<String>> {
+    match pod {
+        Some(Object::Pod(pod)) if request.all_containers => pod
+            .spec
+            .iter()
+            .flat_map(|spec| spec.containers.iter().map(|c| Some(c.name.clone())))
+            .collect(),
+        _ => vec![request.container.clone()],
     }
 }
 

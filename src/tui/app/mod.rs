@@ -58,6 +58,7 @@ pub enum Action {
     LogEnded {
         generation: u64,
         pod: String,
+        container: String,
         reason: Option<String>,
     },
     /// The server checked (dry run) or applied the editor's buffer.
@@ -297,11 +298,12 @@ impl App {
             Action::LogEnded {
                 generation,
                 pod,
+                container,
                 reason,
             } if generation == self.log_feed.generation() => {
-                self.log_feed.ended(&pod);
+                self.log_feed.ended(&pod, &container);
                 if let Some(logs) = self.logs.as_mut() {
-                    logs.stream_ended(&pod, reason);
+                    logs.stream_ended(&pod, &container, reason);
                 }
             }
             Action::Log { .. } | Action::LogEnded { .. } => {}

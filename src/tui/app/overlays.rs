@@ -134,6 +134,7 @@ impl App {
             namespace: object.namespace().to_string(),
             pods: pods.iter().map(|pod| pod.name().to_string()).collect(),
             container: containers.first().cloned(),
+            all_containers: false,
             previous,
             window: LogWindow::Tail,
             tail_lines: LOG_TAIL,

@@ -79,6 +79,9 @@ pub struct LogRequest {
     pub pods: Vec<String>,
     /// `None`: the pod's first (default) container.
     pub container: Option<String>,
+    /// Every container of each pod, each line tagged with its container
+    /// (k9s's `a`); `container` is then not used.
+    pub all_containers: bool,
     pub previous: bool,
     pub window: LogWindow,
     /// Lines to ask for with [`LogWindow::Tail`].
@@ -173,8 +176,13 @@ impl LogsView {
         }
     }
 
-    /// A pod's stream ended (container stopped, pod deleted, error).
-    pub fn stream_ended(&mut self, pod: &str, reason: Option<String>) {
+    /// A container's stream ended (it stopped, the pod went, an error).
+    pub fn stream_ended(&mut self, pod: &str, container: &str, reason: Option<String>) {
+        let pod = if self.request.all_containers {
+            format!("{pod} ({container})")
+        } else {
+            pod.to_string()
+        };
         let note = match reason {
             Some(reason) => format!("log stream of {pod} ended: {reason}"),
             None => format!("log stream of {pod} ended"),
@@ -222,6 +230,7 @@ impl LogsView {
         Shape {
             timestamps: self.timestamps,
             prefixes: self.request.pods.len() > 1,
+            containers: self.request.all_containers,
             query: self.query.as_ref(),
             current_hit: false,
         }
@@ -387,6 +396,9 @@ impl LogsView {
             KeyCode::Char('w') => self.wrap = !self.wrap,
             KeyCode::Char('t') => self.timestamps = !self.timestamps,
             KeyCode::Char('p') => return self.reopen(|r| r.previous = !r.previous),
+            KeyCode::Char('a') if self.containers.len() > 1 => {
+                return self.reopen(|r| r.all_containers = !r.all_containers);
+            }
             KeyCode::Char('c') if self.containers.len() > 1 => {
                 let current = self.request.container.as_ref();
                 let at = current
@@ -430,11 +442,11 @@ impl LogsView {
             [one] => one.clone(),
             many => format!("{} pods", many.len()),
         };
-        let container = self
-            .request
-            .container
-            .as_deref()
-            .unwrap_or("default container");
+        let container = match &self.request.container {
+            _ if self.request.all_containers => "all containers",
+            Some(container) => container.as_str(),
+            None => "default container",
+        };
         let previous = if self.request.previous {
             " · previous"
         } else {
@@ -559,8 +571,16 @@ impl LogsView {
                 theme.accent,
             ));
         }
+        // `a` only means something for a pod of several containers.
+        let all = if self.containers.len() > 1 {
+            "a all · "
+        } else {
+            ""
+        };
         spans.push(Span::styled(
-            "s autoscroll · w wrap · t time · p previous · c container · / search · 0-6 window · ctrl-s save",
+            format!(
+                "s autoscroll · w wrap · t time · p previous · c container · {all}/ search · 0-6 window · ctrl-s save"
+            ),
             theme.key_hint,
         ));
         Line::from(spans)

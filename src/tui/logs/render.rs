@@ -12,6 +12,8 @@ use crate::tui::theme::Theme;
 pub struct Shape<'a> {
     pub timestamps: bool,
     pub prefixes: bool,
+    /// Lines carry their container's name (all containers shown).
+    pub containers: bool,
     pub query: Option<&'a Query>,
     pub current_hit: bool,
 }
@@ -38,8 +40,13 @@ fn pieces(entry: &Entry, shape: &Shape, theme: &Theme) -> Vec<(String, Style)> {
                 );
                 out.push((format!("{ts} "), theme.muted));
             }
-            if shape.prefixes {
-                out.push((format!("{} ", line.pod), Style::new()));
+            match (shape.prefixes, shape.containers) {
+                (true, true) => {
+                    out.push((format!("{} {} ", line.pod, line.container), Style::new()))
+                }
+                (true, false) => out.push((format!("{} ", line.pod), Style::new())),
+                (false, true) => out.push((format!("{} ", line.container), Style::new())),
+                (false, false) => {}
             }
             let hits = shape
                 .query
@@ -88,7 +95,7 @@ pub fn lines(
     wrap: bool,
 ) -> Vec<Line<'static>> {
     let mut pieces = pieces(entry, shape, theme);
-    if shape.prefixes && matches!(entry, Entry::Line(_)) {
+    if (shape.prefixes || shape.containers) && matches!(entry, Entry::Line(_)) {
         let index = usize::from(shape.timestamps);
         if let Some(piece) = pieces.get_mut(index) {
             piece.1 = prefix;

@@ -14,6 +14,7 @@ fn request(pods: &[&str]) -> LogRequest {
         namespace: "default".into(),
         pods: pods.iter().map(|p| p.to_string()).collect(),
         container: None,
+        all_containers: false,
         previous: false,
         window: LogWindow::Tail,
         tail_lines: 100,
@@ -184,7 +185,7 @@ fn two_pods_interleaved_with_search_highlights() {
     view.push(line("web-7d4-abc", "GET /missing 404"));
     view.skipped(1234);
     view.push(line("web-7d4-xyz", "GET / 200"));
-    view.stream_ended("web-7d4-abc", Some("container exited".into()));
+    view.stream_ended("web-7d4-abc", "", Some("container exited".into()));
     view.handle_key(key(KeyCode::Char('/')));
     view.handle_key(key(KeyCode::Char('2')));
     view.handle_key(key(KeyCode::Char('0')));
