@@ -127,7 +127,31 @@ impl Keymap {
                 .labels
                 .insert(default.to_string(), key.trim().to_string());
         }
+        // A user key that is another action's default shadows it.
+        for (action, key) in keys {
+            let user = Press::parse(key);
+            let shadowed = ACTIONS.iter().find(|(other, default)| {
+                other != action && !keys.contains_key(*other) && Press::parse(default) == user
+            });
+            if let (Some(_), Some((other, _))) = (user, shadowed) {
+                warnings.push(format!(
+                    "keys.{action}: {} is {other}'s key, so {other} has none now; give it another (keys.{other}: …)",
+                    key.trim()
+                ));
+            }
+        }
         (keymap, warnings)
+    }
+
+    /// The rebound actions as help lines: `action  key (default: d)`.
+    pub fn rebound(&self) -> Vec<String> {
+        ACTIONS
+            .iter()
+            .filter_map(|(action, default)| {
+                let key = self.labels.get(*default)?;
+                Some(format!("  {action:<16}{key}   (default {default})"))
+            })
+            .collect()
     }
 
     /// The key the table should act on for `key`: the default key of the
@@ -168,21 +192,40 @@ mod tests {
     #[test]
     fn an_action_moves_to_the_users_key() {
         let (keymap, warnings) =
-            Keymap::from_settings(&keys(&[("delete", "ctrl-k"), ("describe", "x")]));
+            Keymap::from_settings(&keys(&[("delete", "ctrl-k"), ("describe", "v")]));
         assert!(warnings.is_empty(), "{warnings:?}");
         let ctrl_k = press(KeyCode::Char('k'), KeyModifiers::CONTROL);
         assert_eq!(
             keymap.translate(ctrl_k),
             Some(press(KeyCode::Char('d'), KeyModifiers::CONTROL))
         );
-        let x = press(KeyCode::Char('x'), KeyModifiers::NONE);
+        let v = press(KeyCode::Char('v'), KeyModifiers::NONE);
         let d = press(KeyCode::Char('d'), KeyModifiers::NONE);
-        assert_eq!(keymap.translate(x), Some(d));
+        assert_eq!(keymap.translate(v), Some(d));
         assert_eq!(keymap.translate(d), None, "d no longer describes");
         let y = press(KeyCode::Char('y'), KeyModifiers::NONE);
         assert_eq!(keymap.translate(y), Some(y));
         assert_eq!(keymap.label("ctrl-d"), "ctrl-k");
         assert_eq!(keymap.label("y"), "y");
+    }
+
+    #[test]
+    fn a_key_taken_from_another_action_warns_that_it_has_none_now() {
+        let (keymap, warnings) = Keymap::from_settings(&keys(&[("describe", "x")]));
+        assert_eq!(
+            warnings,
+            [
+                "keys.describe: x is expose's key, so expose has none now; give it another (keys.expose: …)"
+            ]
+        );
+        let x = press(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(
+            keymap.translate(x),
+            Some(press(KeyCode::Char('d'), KeyModifiers::NONE))
+        );
+        // Moving both is fine.
+        let (_, warnings) = Keymap::from_settings(&keys(&[("describe", "x"), ("expose", "v")]));
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

@@ -856,7 +856,7 @@ async fn the_rollout_view_follows_a_set_image_live(backend: Backend) {
 async fn keys_from_the_settings_file_replace_the_defaults() {
     let (settings, warnings) = podium::config::settings::parse_settings(
         "podium.yaml",
-        "keys:\n  delete: ctrl-k\n  describe: x\n",
+        "keys:\n  delete: ctrl-k\n  describe: v\n",
     );
     assert!(warnings.is_empty(), "{warnings:?}");
     let (keymap, warnings) = podium::tui::keymap::Keymap::from_settings(&settings.keys);
@@ -870,10 +870,10 @@ async fn keys_from_the_settings_file_replace_the_defaults() {
         })
         .await;
     assert!(console.screen().contains("<ctrl-k> delete"));
-    // d no longer describes; x does.
+    // d no longer describes; v does.
     console.key(KeyCode::Char('d'));
     assert!(!console.screen().contains("describe namespace"));
-    console.key(KeyCode::Char('x'));
+    console.key(KeyCode::Char('v'));
     let screen = console.screen();
     assert!(screen.contains("describe namespace default"), "{screen}");
     console.key(KeyCode::Esc);
@@ -883,6 +883,18 @@ async fn keys_from_the_settings_file_replace_the_defaults() {
     console.ctrl('k');
     assert!(console.screen().contains("Delete namespace default?"));
     console.key(KeyCode::Char('n'));
+    // The help says which keys the user moved.
+    console.key(KeyCode::Char('?'));
+    let screen = console.screen();
+    assert!(screen.contains("YOUR KEYS"), "{screen}");
+    assert!(
+        screen.contains("delete          ctrl-k   (default ctrl-d)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("describe        v   (default d)"),
+        "{screen}"
+    );
 }
 
 /// The console's flows run on both handles: the embedded one, and kube-rs

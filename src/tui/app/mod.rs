@@ -433,7 +433,7 @@ impl App {
             KeyCode::Char('q') => self.model.quit = true,
             KeyCode::Char(':') => self.model.mode = Mode::Command(String::new()),
             KeyCode::Char('/') => self.model.mode = Mode::Filter(String::new()),
-            KeyCode::Char('?') => self.model.detail = Some(views::help()),
+            KeyCode::Char('?') => self.model.detail = Some(views::help(&self.model.keymap)),
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
             KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
             KeyCode::PageDown => self.move_selection(PAGE as isize),
@@ -582,7 +582,7 @@ impl App {
     fn run_command(&mut self, line: &str) {
         match commands::parse(line) {
             Ok(Command::Quit) => self.model.quit = true,
-            Ok(Command::Help) => self.model.detail = Some(views::help()),
+            Ok(Command::Help) => self.model.detail = Some(views::help(&self.model.keymap)),
             Ok(Command::PortForwards) => self.open_forwards(),
             Ok(Command::New(kind)) => self.open_new(kind),
             Ok(Command::Expose) => self.open_expose(),

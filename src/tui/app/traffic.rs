@@ -192,7 +192,7 @@ impl App {
             KeyCode::Up | KeyCode::Char('k') => view.move_by(-1, rows),
             KeyCode::Esc => self.forwards_view = None,
             KeyCode::Char(':') => self.model.mode = Mode::Command(String::new()),
-            KeyCode::Char('?') => self.model.detail = Some(views::help()),
+            KeyCode::Char('?') => self.model.detail = Some(views::help(&self.model.keymap)),
             KeyCode::Char('q') => self.model.quit = true,
             _ => {}
         }

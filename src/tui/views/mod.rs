@@ -342,7 +342,7 @@ fn draw_confirm(frame: &mut Frame, question: &str, theme: &Theme) {
 }
 
 /// The `?` pane: every key the console knows.
-pub fn help() -> Detail {
+pub fn help(keymap: &crate::tui::keymap::Keymap) -> Detail {
     let text = "\
 RESOURCES
   :po :deploy :rs :svc :ing :ep :ev :no :ns :cm :sec   switch view (tab completes)
@@ -369,9 +369,15 @@ ACTIONS
 LOGS
   s autoscroll  w wrap  t timestamps  p previous  c container  a all containers  / search (n N)
   0 tail  1 head  2 1m  3 5m  4 15m  5 30m  6 1h   ctrl-s save   ↑ ↓ pgup pgdn g G scroll   esc back";
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let rebound = keymap.rebound();
+    if !rebound.is_empty() {
+        lines.push("YOUR KEYS (podium.yaml keys:, over the defaults above)".to_string());
+        lines.extend(rebound);
+    }
     Detail {
         title: "help".to_string(),
-        lines: text.lines().map(str::to_string).collect(),
+        lines,
         scroll: 0,
         kind: DetailKind::Help,
     }
