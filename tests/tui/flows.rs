@@ -639,6 +639,15 @@ async fn a_in_the_logs_view_shows_every_container(backend: Backend) {
             s.contains("logs duo (main)")
         })
         .await;
+    // `f`: the logs over the whole terminal, no header; again: back.
+    assert!(console.screen().contains("podium cluster"));
+    console.key(KeyCode::Char('f'));
+    let screen = console.screen();
+    assert!(!screen.contains("podium cluster"), "{screen}");
+    let first = screen.lines().next().unwrap_or_default();
+    assert!(first.contains("logs duo (main)"), "{screen}");
+    console.key(KeyCode::Char('f'));
+    assert!(console.screen().contains("podium cluster"));
 }
 
 async fn the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix(backend: Backend) {

@@ -261,6 +261,12 @@ impl App {
             editor.draw(frame, body, &self.theme);
             EDITOR_KEYS
         } else if let Some(logs) = &self.logs {
+            if logs.is_fullscreen() {
+                // k9s's `f`: the whole terminal, no header or key line.
+                frame.render_widget(ratatui::widgets::Clear, frame.area());
+                logs.draw(frame, frame.area(), &self.theme);
+                return;
+            }
             logs.draw(frame, body, &self.theme);
             LOGS_KEYS
         } else if let Some(view) = &self.forwards_view

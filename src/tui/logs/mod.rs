@@ -108,6 +108,8 @@ pub struct LogsView {
     follow: bool,
     wrap: bool,
     timestamps: bool,
+    /// Over the whole terminal (`f`).
+    fullscreen: bool,
     /// Sequence number of the top entry when not following.
     top: u64,
     /// Lines the source said it skipped.
@@ -134,6 +136,7 @@ impl LogsView {
             follow: true,
             wrap: false,
             timestamps: false,
+            fullscreen: false,
             top: 0,
             skipped: 0,
             query: None,
@@ -210,6 +213,10 @@ impl LogsView {
             Entry::Line(line) => line.timestamp,
             Entry::Note(_) => None,
         })
+    }
+
+    pub fn is_fullscreen(&self) -> bool {
+        self.fullscreen
     }
 
     pub fn is_following(&self) -> bool {
@@ -394,6 +401,7 @@ impl LogsView {
                 }
             }
             KeyCode::Char('w') => self.wrap = !self.wrap,
+            KeyCode::Char('f') => self.fullscreen = !self.fullscreen,
             KeyCode::Char('t') => self.timestamps = !self.timestamps,
             KeyCode::Char('p') => return self.reopen(|r| r.previous = !r.previous),
             KeyCode::Char('a') if self.containers.len() > 1 => {
@@ -579,7 +587,7 @@ impl LogsView {
         };
         spans.push(Span::styled(
             format!(
-                "s autoscroll · w wrap · t time · p previous · c container · {all}/ search · 0-6 window · ctrl-s save"
+                "s autoscroll · w wrap · t time · f full · p previous · c container · {all}/ search · 0-6 window · ctrl-s save"
             ),
             theme.key_hint,
         ));

@@ -367,7 +367,7 @@ ACTIONS
   x or :expose  the editor on a Service for the selected deployment or pod (ctrl-s creates)
   q or :q quit (workloads keep running)   ctrl-c quit
 LOGS
-  s autoscroll  w wrap  t timestamps  p previous  c container  a all containers  / search (n N)
+  s autoscroll  w wrap  t timestamps  f fullscreen  p previous  c container  a all containers  / search (n N)
   0 tail  1 head  2 1m  3 5m  4 15m  5 30m  6 1h   ctrl-s save   ↑ ↓ pgup pgdn g G scroll   esc back";
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let rebound = keymap.rebound();
