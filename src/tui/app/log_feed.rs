@@ -15,35 +15,19 @@ use super::Action;
 use crate::api::{Kind, Object};
 use crate::handle::ClusterHandle;
 use crate::tui::logs::LogRequest;
+use crate::tui::model::Target;
 use crate::tui::panes::stream_pod_log;
 use crate::tui::refresh;
 
-/// What the logs view reads: one pod, or the pods a workload selects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct LogSource {
-    pub kind: Kind,
-    pub namespace: String,
-    pub name: String,
-}
-
-impl LogSource {
-    pub fn of(object: &Object) -> LogSource {
-        LogSource {
-            kind: object.kind(),
-            namespace: object.namespace().to_string(),
-            name: object.name().to_string(),
-        }
-    }
-
-    /// Its pods as the cache has them now.
-    fn pods(&self, handle: &dyn ClusterHandle) -> Vec<Arc<Object>> {
-        let Some(object) = handle.get(self.kind, &self.namespace, &self.name) else {
-            return Vec::new();
-        };
-        match object.kind() {
-            Kind::Pod => vec![object],
-            _ => refresh::pods_of(handle, &object),
-        }
+/// The pods the logs view reads: the pod itself, or those the workload
+/// selects, as the cache has them now.
+fn pods_of(handle: &dyn ClusterHandle, source: &Target) -> Vec<Arc<Object>> {
+    let Some(object) = handle.get(source.kind, &source.namespace, &source.name) else {
+        return Vec::new();
+    };
+    match object.kind() {
+        Kind::Pod => vec![object],
+        _ => refresh::pods_of(handle, &object),
     }
 }
 
@@ -62,7 +46,8 @@ pub(super) struct LogFeed {
     tasks: Vec<AbortHandle>,
     /// Counts openings, so that lines of stopped streams are dropped.
     generation: u64,
-    source: Option<LogSource>,
+    /// What the view reads: a pod, or a workload.
+    source: Option<Target>,
     followed: HashMap<StreamKey, Followed>,
 }
 
@@ -85,7 +70,7 @@ impl LogFeed {
         &mut self,
         handle: &Arc<dyn ClusterHandle>,
         request: &LogRequest,
-        source: Option<LogSource>,
+        source: Option<Target>,
         actions: &UnboundedSender<Action>,
     ) {
         self.stop();
@@ -131,7 +116,7 @@ impl LogFeed {
             return Vec::new();
         };
         let mut joined = Vec::new();
-        for pod in source.pods(handle.as_ref()) {
+        for pod in pods_of(handle.as_ref(), &source) {
             let name = pod.name();
             for container in streamed_containers(Some(&pod), request) {
                 let Some(id) = running_container(&pod, container.as_deref()) else {

@@ -19,7 +19,7 @@ mod tests;
 mod traffic;
 mod writes;
 
-use self::log_feed::{LogFeed, LogSource};
+use self::log_feed::LogFeed;
 pub use self::opening::{Fetched, Pane};
 use self::overlays::observe_rollout;
 

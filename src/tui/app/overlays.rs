@@ -67,7 +67,7 @@ impl App {
 
     /// (Re)starts the streams of `request`; `source` is what they follow
     /// (`None`: the same as before, reopened with other options).
-    pub(super) fn start_log_streams(&mut self, request: LogRequest, source: Option<LogSource>) {
+    pub(super) fn start_log_streams(&mut self, request: LogRequest, source: Option<Target>) {
         self.log_feed
             .start(&self.handle, &request, source, &self.actions);
     }
@@ -144,7 +144,7 @@ impl App {
             containers,
             self.log_capacity,
         ));
-        self.start_log_streams(request, Some(LogSource::of(&object)));
+        self.start_log_streams(request, Some(Target::of(&object)));
     }
 }
 
