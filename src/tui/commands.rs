@@ -21,7 +21,7 @@ pub enum Command {
     Context(Option<String>),
     /// The editor on a new object of this kind's template (`:new deploy`);
     /// ctrl-s creates it (`kubectl create`).
-    New(&'static str),
+    New(Kind),
     /// The editor on a Service for the selected workload (`kubectl expose`).
     Expose,
     Quit,
@@ -82,10 +82,11 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
             return Ok(Command::Context(words.next().map(str::to_string)));
         }
         "new" | "create" => {
-            let kind = words.next().unwrap_or_default();
-            return crate::tui::editor::template_kind(kind)
+            let word = words.next().unwrap_or_default();
+            return kind_named(word)
+                .filter(|&kind| crate::tui::editor::template(kind).is_some())
                 .map(Command::New)
-                .ok_or_else(|| CommandError::New(kind.to_string()));
+                .ok_or_else(|| CommandError::New(word.to_string()));
         }
         "expose" => return Ok(Command::Expose),
         _ => {}

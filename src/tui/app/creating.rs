@@ -9,19 +9,20 @@ use crate::tui::editor::template;
 
 impl App {
     /// The editor on `kind`'s template, in the console's namespace.
-    pub(super) fn open_new(&mut self, kind: &'static str) {
+    pub(super) fn open_new(&mut self, kind: Kind) {
         let Some(text) = template(kind) else {
             return;
         };
         let text = match self.model.namespace.as_deref() {
-            Some(namespace) if kind != "Namespace" => text.replacen(
+            // The templates' first `metadata:` is the object's own.
+            Some(namespace) if kind.info().namespaced => text.replacen(
                 "metadata:\n",
                 &format!("metadata:\n  namespace: {namespace}\n"),
                 1,
             ),
             _ => text.to_string(),
         };
-        let title = format!("new {}", kind.to_ascii_lowercase());
+        let title = format!("new {}", kind.info().singular);
         self.editor = Some((YamlEditor::new(title, &text), EditTarget::New));
     }
 

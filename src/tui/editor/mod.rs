@@ -30,7 +30,7 @@ use super::component::Outcome;
 use super::theme::Theme;
 
 pub use diagnostics::parse_error;
-pub use templates::{KINDS as TEMPLATE_KINDS, kind_of as template_kind, template};
+pub use templates::{KINDS as TEMPLATE_KINDS, template};
 
 /// One problem, shown at its line.
 #[derive(Debug, Clone, PartialEq, Eq)]

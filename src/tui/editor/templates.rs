@@ -1,5 +1,7 @@
 //! Starting points for new objects (`:new deployment` …), valid as they are.
 
+use crate::api::Kind;
+
 const DEPLOYMENT: &str = "apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -89,42 +91,27 @@ metadata:
 ";
 
 /// The kinds that have a template, as the console offers them.
-pub const KINDS: &[&str] = &[
-    "Deployment",
-    "Service",
-    "ConfigMap",
-    "Secret",
-    "Ingress",
-    "Pod",
-    "Namespace",
+pub const KINDS: &[Kind] = &[
+    Kind::Deployment,
+    Kind::Service,
+    Kind::ConfigMap,
+    Kind::Secret,
+    Kind::Ingress,
+    Kind::Pod,
+    Kind::Namespace,
 ];
 
-/// The kind (as in [`KINDS`]) a word names: a kind, plural or k9s alias,
-/// any case.
-pub fn kind_of(word: &str) -> Option<&'static str> {
-    let kind = match word.to_ascii_lowercase().as_str() {
-        "deployment" | "deployments" | "deploy" | "dp" => "Deployment",
-        "service" | "services" | "svc" => "Service",
-        "configmap" | "configmaps" | "cm" => "ConfigMap",
-        "secret" | "secrets" | "sec" => "Secret",
-        "ingress" | "ingresses" | "ing" => "Ingress",
-        "pod" | "pods" | "po" => "Pod",
-        "namespace" | "namespaces" | "ns" => "Namespace",
+/// The template for `kind`, if it has one.
+pub fn template(kind: Kind) -> Option<&'static str> {
+    let text = match kind {
+        Kind::Deployment => DEPLOYMENT,
+        Kind::Service => SERVICE,
+        Kind::ConfigMap => CONFIG_MAP,
+        Kind::Secret => SECRET,
+        Kind::Ingress => INGRESS,
+        Kind::Pod => POD,
+        Kind::Namespace => NAMESPACE,
         _ => return None,
-    };
-    Some(kind)
-}
-
-/// The template for `kind` (a kind, plural or k9s alias, any case).
-pub fn template(kind: &str) -> Option<&'static str> {
-    let text = match kind_of(kind)? {
-        "Deployment" => DEPLOYMENT,
-        "Service" => SERVICE,
-        "ConfigMap" => CONFIG_MAP,
-        "Secret" => SECRET,
-        "Ingress" => INGRESS,
-        "Pod" => POD,
-        _ => NAMESPACE,
     };
     Some(text)
 }
