@@ -24,8 +24,8 @@ pub trait Transport: Send + Sync {
         body: Vec<u8>,
     ) -> Result<Value, HandleError>;
 
-    /// Whether the object exists: a GET unless the backend knows better.
-    /// The object as the server has it, or `None` where there is none.
+    /// The object as the server has it, or `None` where there is none: a
+    /// GET unless the backend knows better.
     async fn current(
         &self,
         kind: Kind,
