@@ -10,6 +10,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use podium::controllers::deployment::deployment_complete;
 use podium::controllers::util::is_pod_ready;
 use serde_json::json;
 
@@ -90,20 +91,12 @@ impl Client {
     }
 }
 
-/// `kubectl rollout status`'s test: the controller saw the change, every
-/// replica is updated and available, and no old one is left.
+/// `kubectl rollout status`'s test, which is upstream's DeploymentComplete:
+/// the controller saw the change, every replica is updated and available,
+/// and no old one is left.
 fn rolled_out(deployment: &Deployment) -> bool {
-    let generation = deployment.metadata.generation.unwrap_or_default();
-    let wanted = deployment
-        .spec
+    deployment
+        .status
         .as_ref()
-        .and_then(|s| s.replicas)
-        .unwrap_or(1);
-    let Some(status) = &deployment.status else {
-        return false;
-    };
-    status.observed_generation.unwrap_or_default() >= generation
-        && status.updated_replicas.unwrap_or_default() == wanted
-        && status.replicas.unwrap_or_default() == wanted
-        && status.available_replicas.unwrap_or_default() == wanted
+        .is_some_and(|status| deployment_complete(deployment, status))
 }

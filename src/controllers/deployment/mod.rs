@@ -10,6 +10,9 @@ mod rolling;
 mod sync;
 pub mod util;
 
+/// Upstream's DeploymentComplete, which `kubectl rollout status` also waits for.
+pub use progress::deployment_complete;
+
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
