@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use podium::api::{Kind, Object};
 use podium::cluster::{Cluster, ClusterConfig, RuntimeChoice};
 use podium::handle::kube::{KubeHandle, KubeTarget};
 use podium::tui::app::{Action, App};
@@ -115,6 +116,20 @@ impl Console {
         self.key(KeyCode::Char(':'));
         self.typed(command);
         self.key(KeyCode::Enter);
+    }
+
+    /// `/` with `text`, then Enter: the table's filter, or the logs' search.
+    pub fn search(&mut self, text: &str) {
+        self.key(KeyCode::Char('/'));
+        self.typed(text);
+        self.key(KeyCode::Enter);
+    }
+
+    /// Puts an object straight into the cluster's store, as another client
+    /// would create it.
+    pub fn create(&mut self, kind: Kind, object: serde_json::Value) {
+        let object = Object::from_json(kind, object).expect("a valid object");
+        self.cluster.store.create(object).expect("created");
     }
 
     /// Replaces a prompt's prefilled answer with `answer` and confirms.

@@ -2,6 +2,7 @@
 //! every container, fullscreen.
 
 use crossterm::event::KeyCode;
+use podium::api::Kind;
 
 use super::deployment;
 use crate::harness::{Backend, Console, sample};
@@ -46,9 +47,7 @@ pub(super) async fn logs_of_a_deployment_interleave_its_pods(backend: Backend) {
     console.key(KeyCode::Char('s'));
     assert!(console.screen().contains("autoscroll off"));
     // `/` searches; the hits are highlighted and counted.
-    console.key(KeyCode::Char('/'));
-    console.typed("listening");
-    console.key(KeyCode::Enter);
+    console.search("listening");
     let screen = console.screen();
     assert!(screen.contains("listening on 0.0.0.0:80/tcp"), "{screen}");
     console.key(KeyCode::Esc);
@@ -60,18 +59,19 @@ pub(super) async fn logs_of_a_deployment_interleave_its_pods(backend: Backend) {
 /// run's lines come into the same view.
 pub(super) async fn the_logs_of_a_pod_follow_its_restarted_container(backend: Backend) {
     let mut console = Console::start_with(backend).await;
-    let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "crashy",
-            "namespace": "default",
-            "annotations": {"sim.podium.dev/crash-after-seconds": "1"},
-        },
-        "spec": {"containers": [{"name": "app", "image": "library/nginx:1.14-alpine"}]},
-    }))
-    .expect("a pod");
-    console.cluster.store.create(pod).expect("create");
+    console.create(
+        Kind::Pod,
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": "crashy",
+                "namespace": "default",
+                "annotations": {"sim.podium.dev/crash-after-seconds": "1"},
+            },
+            "spec": {"containers": [{"name": "app", "image": "library/nginx:1.14-alpine"}]},
+        }),
+    );
     console.command("po");
     console
         .wait_until("the pod running", |s| {
@@ -91,17 +91,18 @@ pub(super) async fn the_logs_of_a_pod_follow_its_restarted_container(backend: Ba
 /// line tagged with its container (k9s's `a`); again: the one chosen.
 pub(super) async fn a_in_the_logs_view_shows_every_container(backend: Backend) {
     let mut console = Console::start_with(backend).await;
-    let duo: k8s_openapi::api::core::v1::Pod = serde_json::from_value(serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "duo", "namespace": "default"},
-        "spec": {"containers": [
-            {"name": "main", "image": "library/nginx:1.14-alpine"},
-            {"name": "side", "image": "library/busybox:1.36"},
-        ]},
-    }))
-    .expect("a pod");
-    console.cluster.store.create(duo).expect("create");
+    console.create(
+        Kind::Pod,
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "duo", "namespace": "default"},
+            "spec": {"containers": [
+                {"name": "main", "image": "library/nginx:1.14-alpine"},
+                {"name": "side", "image": "library/busybox:1.36"},
+            ]},
+        }),
+    );
     console.command("po");
     console
         .wait_until("the pod running", |s| {

@@ -54,14 +54,10 @@ pub(super) async fn views_filters_drill_down_and_errors(backend: Backend) {
 
     // `/` filters rows by regex; `/-l` by labels; `!` inverts.
     console.command("svc");
-    console.key(KeyCode::Char('/'));
-    console.typed("nginx");
-    console.key(KeyCode::Enter);
+    console.search("nginx");
     assert!(console.screen().contains("services(default)[1] </nginx>"));
     console.key(KeyCode::Esc);
-    console.key(KeyCode::Char('/'));
-    console.typed("!nginx");
-    console.key(KeyCode::Enter);
+    console.search("!nginx");
     let screen = console.screen();
     assert!(
         screen.contains("services(default)[0] </!nginx>"),
@@ -81,14 +77,10 @@ pub(super) async fn views_filters_drill_down_and_errors(backend: Backend) {
         "{screen}"
     );
     console.command("po");
-    console.key(KeyCode::Char('/'));
-    console.typed("-l app!=server");
-    console.key(KeyCode::Enter);
+    console.search("-l app!=server");
     assert!(console.screen().contains("pods(default)[0]"));
     console.key(KeyCode::Esc);
-    console.key(KeyCode::Char('/'));
-    console.typed("-l app in server");
-    console.key(KeyCode::Enter);
+    console.search("-l app in server");
     let screen = console.screen();
     assert!(screen.contains("pods(default)[0]"), "{screen}");
     assert!(

@@ -232,9 +232,7 @@ pub(super) async fn ctrl_l_rolls_back_to_a_replica_set_and_p_and_f_open_their_vi
     let name = first.name().to_string();
 
     console.command("rs");
-    console.key(KeyCode::Char('/'));
-    console.typed(&name);
-    console.key(KeyCode::Enter);
+    console.search(&name);
     console
         .wait_until("the first replicaset alone", |s| {
             s.contains("replicasets(default)[1]")
@@ -320,23 +318,24 @@ pub(super) async fn new_and_expose_create_a_deployment_and_its_service_from_the_
 /// kubectl's `NAME=IMAGE` pairs.
 pub(super) async fn set_image_reaches_every_container_by_name(backend: Backend) {
     let mut console = Console::start_with(backend).await;
-    let two: Deployment = serde_json::from_value(serde_json::json!({
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "pair", "namespace": "default"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "pair"}},
-            "template": {
-                "metadata": {"labels": {"app": "pair"}},
-                "spec": {"containers": [
-                    {"name": "web", "image": "library/nginx:1.14-alpine"},
-                    {"name": "side", "image": "library/busybox:1.35"},
-                ]},
+    console.create(
+        Kind::Deployment,
+        serde_json::json!({
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "pair", "namespace": "default"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "pair"}},
+                "template": {
+                    "metadata": {"labels": {"app": "pair"}},
+                    "spec": {"containers": [
+                        {"name": "web", "image": "library/nginx:1.14-alpine"},
+                        {"name": "side", "image": "library/busybox:1.35"},
+                    ]},
+                },
             },
-        },
-    }))
-    .expect("a deployment");
-    console.cluster.store.create(two).expect("create");
+        }),
+    );
     console.command("deploy");
     console
         .wait_until("the deployment listed", |s| rows_starting(s, "pair") == 1)
