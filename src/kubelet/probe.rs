@@ -171,7 +171,25 @@ pub struct ProbeTracker {
     /// restarts, so a probe that fails right after the container started
     /// is retried at the pod's next tick, not a full period later.
     ticks_from: Instant,
+    /// The wait before the next quick retry of a refused readiness probe
+    /// that has not passed since the container started (see
+    /// [`EARLY_RETRY_FIRST`]); `None` once it passed, failed otherwise, or
+    /// the waits reached the next tick.
+    early_retry: Option<Duration>,
+    /// Whether the probe now due is such a quick retry.
+    pub retrying_early: bool,
 }
+
+/// The first wait before probing again a started container whose
+/// readiness probe was refused and has never passed; it doubles up to the
+/// next tick. Upstream's prober manager triggers a readiness probe at once
+/// whenever the kubelet syncs a running container whose readiness is not
+/// yet Success, and the kubelet syncs a pod on each of its container
+/// events, so a probe that came before the process listened is soon
+/// tried again there; podium's worker has no such stream of syncs, and
+/// probes the moment the start returns, when most processes have not
+/// bound their port yet.
+const EARLY_RETRY_FIRST: Duration = Duration::from_millis(10);
 
 /// What a recorded result changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +216,8 @@ impl ProbeTracker {
             failures: 0,
             next_at: None,
             ticks_from,
+            early_retry: None,
+            retrying_early: false,
         }
     }
 
@@ -207,6 +227,8 @@ impl ProbeTracker {
     pub fn arm(&mut self, started: Instant) {
         let first = started + self.timing.initial_delay;
         self.next_at = Some(first.max(Instant::now()));
+        self.retrying_early = false;
+        self.early_retry = (self.kind == ProbeKind::Readiness).then_some(EARLY_RETRY_FIRST);
     }
 
     /// The first tick of this probe's ticker after `now`.
@@ -218,9 +240,29 @@ impl ProbeTracker {
         self.ticks_from + Duration::from_nanos(offset)
     }
 
+    /// Records one result as [`record`](Self::record) does, except that a
+    /// readiness probe refused (nothing listens on the port yet) that has
+    /// not passed since the container started is tried again soon, not at
+    /// the next tick. Any other failure is the application's answer and
+    /// waits for the tick, as upstream.
+    pub fn record_outcome(&mut self, outcome: &ProbeOutcome) -> Verdict {
+        let verdict = self.record(*outcome == ProbeOutcome::Success);
+        let now = Instant::now();
+        match (self.early_retry, self.next_at) {
+            (Some(wait), Some(tick)) if outcome.is_refused() && now + wait < tick => {
+                self.next_at = Some(now + wait);
+                self.retrying_early = true;
+                self.early_retry = Some(wait * 2);
+            }
+            _ => self.early_retry = None,
+        }
+        verdict
+    }
+
     /// Records one result and schedules the next probe at the next tick.
     pub fn record(&mut self, success: bool) -> Verdict {
         self.next_at = Some(self.next_tick(Instant::now()));
+        self.retrying_early = false;
         if success {
             self.failures = 0;
             self.successes = self.successes.saturating_add(1);
@@ -318,12 +360,19 @@ fn path_tail(path: &str) -> &str {
     path.strip_prefix('/').unwrap_or(path)
 }
 
+/// Go's wording for a port nothing listens on.
+const REFUSED: &str = "connect: connection refused";
+
 /// Go's "connection refused" wording.
 pub fn refused(prefix: &str, host: &str, port: u16) -> ProbeOutcome {
-    ProbeOutcome::Failure(format!(
-        "{prefix} {}: connect: connection refused",
-        join_host(host, port)
-    ))
+    ProbeOutcome::Failure(format!("{prefix} {}: {REFUSED}", join_host(host, port)))
+}
+
+impl ProbeOutcome {
+    /// Whether nothing listened on the probed port (made by [`refused`]).
+    pub fn is_refused(&self) -> bool {
+        matches!(self, ProbeOutcome::Failure(message) if message.ends_with(REFUSED))
+    }
 }
 
 /// A minimal HTTP/1.1 GET; returns the status code.
@@ -395,20 +444,83 @@ mod tests {
             failure_threshold: 3,
         };
         let admitted = Instant::now();
-        let mut readiness = ProbeTracker::new(ProbeKind::Readiness, None, timing, admitted);
+        let mut liveness = ProbeTracker::new(ProbeKind::Liveness, None, timing, admitted);
         // The container started 400 ms after admission: probed at once.
         tokio::time::advance(Duration::from_millis(400)).await;
-        readiness.arm(Instant::now());
+        liveness.arm(Instant::now());
         assert_eq!(
-            readiness.next_at,
+            liveness.next_at,
             Some(admitted + Duration::from_millis(400))
         );
         // It failed: the next probe is the pod's tick at 1 s, not 1.4 s.
-        assert_eq!(readiness.record(false), Verdict::Unchanged);
-        assert_eq!(readiness.next_at, Some(admitted + Duration::from_secs(1)));
+        assert_eq!(liveness.record(false), Verdict::Unchanged);
+        assert_eq!(liveness.next_at, Some(admitted + Duration::from_secs(1)));
         // From then on, once a period.
         tokio::time::advance(Duration::from_millis(600)).await;
-        readiness.record(true);
+        liveness.record(true);
+        assert_eq!(liveness.next_at, Some(admitted + Duration::from_secs(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refused_readiness_is_retried_quickly_until_the_tick() {
+        let timing = ProbeTiming {
+            initial_delay: Duration::ZERO,
+            timeout: Duration::from_secs(1),
+            period: Duration::from_secs(1),
+            success_threshold: 1,
+            failure_threshold: 3,
+        };
+        let refused = refused("dial tcp", "10.244.0.5", 8080);
+        assert!(refused.is_refused());
+        let admitted = Instant::now();
+        let mut readiness = ProbeTracker::new(ProbeKind::Readiness, None, timing, admitted);
+        tokio::time::advance(Duration::from_millis(400)).await;
+        readiness.arm(Instant::now());
+        // Refused after 10, 20, 40, 80, 160 ms waits; the next wait (320 ms)
+        // would pass the tick at 1 s, which comes instead.
+        let mut due = Vec::new();
+        loop {
+            let at = readiness.next_at.expect("scheduled");
+            tokio::time::advance(at.saturating_duration_since(Instant::now())).await;
+            due.push(at.duration_since(admitted).as_millis());
+            if !readiness.retrying_early && due.len() > 1 {
+                break;
+            }
+            readiness.record_outcome(&refused);
+        }
+        assert_eq!(due, vec![400, 410, 430, 470, 550, 710, 1000]);
+        // Passing ends the quick retries for good: a later refusal waits
+        // for the tick.
+        assert_eq!(
+            readiness.record_outcome(&ProbeOutcome::Success),
+            Verdict::NowPassing
+        );
+        assert_eq!(readiness.next_at, Some(admitted + Duration::from_secs(2)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        readiness.record_outcome(&refused);
+        assert_eq!(readiness.next_at, Some(admitted + Duration::from_secs(3)));
+        assert!(!readiness.retrying_early);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_applications_failing_answer_waits_for_the_tick() {
+        let timing = ProbeTiming {
+            initial_delay: Duration::ZERO,
+            timeout: Duration::from_secs(1),
+            period: Duration::from_secs(1),
+            success_threshold: 1,
+            failure_threshold: 3,
+        };
+        let admitted = Instant::now();
+        let mut readiness = ProbeTracker::new(ProbeKind::Readiness, None, timing, admitted);
+        readiness.arm(Instant::now());
+        let unavailable = ProbeOutcome::Failure("HTTP probe failed with statuscode: 503".into());
+        assert!(!unavailable.is_refused());
+        readiness.record_outcome(&unavailable);
+        assert_eq!(readiness.next_at, Some(admitted + Duration::from_secs(1)));
+        // Nor does a refusal after it bring the quick retries back.
+        tokio::time::advance(Duration::from_secs(1)).await;
+        readiness.record_outcome(&refused("dial tcp", "10.244.0.5", 8080));
         assert_eq!(readiness.next_at, Some(admitted + Duration::from_secs(2)));
     }
 }

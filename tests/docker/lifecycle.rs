@@ -170,6 +170,64 @@ fn a_rolling_update_keeps_its_budget_on_real_containers() {
     eprintln!("rollout of 5 real containers took {took:?}");
 }
 
+/// The server listens a second after its container starts, and the
+/// readiness probe's period is 30 s.
+const LATE_LISTENER: &str = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: late}
+spec:
+  containers:
+  - name: echo
+    image: podium/echo:1.0
+    command: ["/bin/sh", "-c", "sleep 1; exec /echo"]
+    ports: [{containerPort: 8080}]
+    readinessProbe:
+      httpGet: {path: /, port: 8080}
+      periodSeconds: 30
+"#;
+
+#[test]
+fn a_server_that_listens_late_is_ready_soon_not_a_period_later() {
+    let podium = DockerPodium::start();
+    podium.kubectl_stdin(&["apply", "-f", "-"], LATE_LISTENER);
+    podium.wait_for(
+        &["get", "pod", "late", "--no-headers"],
+        Duration::from_secs(60),
+        |out| out.contains("Running"),
+    );
+    // The probe at the start finds nothing listening; it is tried again
+    // soon, as upstream's pod syncs would, rather than 30 s later.
+    let began = Instant::now();
+    podium.wait_for(
+        &[
+            "get",
+            "pod",
+            "late",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].ready}",
+        ],
+        Duration::from_secs(15),
+        |out| out == "true",
+    );
+    eprintln!("ready {:?} after Running was seen", began.elapsed());
+    // The refusals before the server listened are one event, not a flood.
+    let unhealthy = podium.ok(&[
+        "get",
+        "events",
+        "--field-selector",
+        "involvedObject.name=late,reason=Unhealthy",
+        "-o",
+        "jsonpath={range .items[*]}{.count} {.message}{\"\\n\"}{end}",
+    ]);
+    let lines: Vec<&str> = unhealthy.lines().collect();
+    assert!(lines.len() <= 1, "{unhealthy}");
+    if let Some(line) = lines.first() {
+        assert!(line.starts_with("1 Readiness probe failed: "), "{line}");
+        assert!(line.ends_with("connect: connection refused"), "{line}");
+    }
+}
+
 #[test]
 fn delete_runs_the_pre_stop_hook_then_stops_gracefully() {
     let podium = DockerPodium::start();

@@ -136,6 +136,7 @@ impl DockerRuntime {
             .inspect_container(id, None::<InspectContainerOptions>)
             .await
             .map_err(runtime_error("inspect", id))?;
+        self.learn_ports(id, &response);
         let image_id = self
             .image_reference(response.image.as_deref().unwrap_or_default())
             .await;

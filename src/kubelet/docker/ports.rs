@@ -114,13 +114,7 @@ impl DockerRuntime {
             .inspect_container(id, options)
             .await
             .ok()?;
-        let joined = container
-            .host_config
-            .as_ref()
-            .and_then(|host| host.network_mode.as_deref())
-            .and_then(|mode| mode.strip_prefix("container:"))
-            .map(str::to_string);
-        let holder = match &joined {
+        let holder = match joined_sandbox(&container) {
             Some(sandbox) => {
                 let options = None::<InspectContainerOptions>;
                 self.inner
@@ -131,22 +125,50 @@ impl DockerRuntime {
             }
             None => container,
         };
-        // Ports are assigned when the holder starts; learn them only then.
-        if !is_running(&holder) {
-            return None;
-        }
-        let pod_address = super::inspect::address_on(&holder, &self.inner.network_id)
-            .and_then(|ip| ip.parse::<IpAddr>().ok());
-        let ports = holder.network_settings.as_ref()?.ports.as_ref();
-        let published = Published {
-            holder: holder.id.clone().unwrap_or_default(),
-            addresses: ports.map(tcp_addresses).unwrap_or_default(),
-            pod_address,
-        };
+        let published = published_by(&holder, &self.inner.network_id)?;
         let address = published.address(port);
         self.inner.ports.keep(id, published);
         address
     }
+
+    /// Keeps what an inspection of a running container shows of its ports
+    /// when it holds them itself (no sandbox): the kubelet inspects each
+    /// container it starts, so the first probe then needs no inspection of
+    /// its own on an engine busy with the rest of a rollout's wave.
+    pub(super) fn learn_ports(&self, id: &str, inspected: &ContainerInspectResponse) {
+        if joined_sandbox(inspected).is_some() {
+            return;
+        }
+        if let Some(published) = published_by(inspected, &self.inner.network_id) {
+            self.inner.ports.keep(id, published);
+        }
+    }
+}
+
+/// The sandbox whose network namespace `container` joined, if any.
+fn joined_sandbox(container: &ContainerInspectResponse) -> Option<&str> {
+    container
+        .host_config
+        .as_ref()?
+        .network_mode
+        .as_deref()?
+        .strip_prefix("container:")
+}
+
+/// The ports and pod address of `holder`, once it runs: Docker assigns
+/// ports when the holder starts.
+fn published_by(holder: &ContainerInspectResponse, network_id: &str) -> Option<Published> {
+    if !is_running(holder) {
+        return None;
+    }
+    let pod_address =
+        super::inspect::address_on(holder, network_id).and_then(|ip| ip.parse::<IpAddr>().ok());
+    let ports = holder.network_settings.as_ref()?.ports.as_ref();
+    Some(Published {
+        holder: holder.id.clone().unwrap_or_default(),
+        addresses: ports.map(tcp_addresses).unwrap_or_default(),
+        pod_address,
+    })
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ impl PodWorker {
                     continue;
                 }
                 let kind = probe.kind;
+                let quick_retry = probe.retrying_early;
                 let timeout = probe.timing.timeout;
                 let action = probe.action.clone();
                 let Some(id) = self.slots[index].current.clone() else {
@@ -35,8 +36,11 @@ impl PodWorker {
                 {
                     break;
                 }
-                let success = outcome == ProbeOutcome::Success;
-                if let ProbeOutcome::Failure(message) = &outcome {
+                // A quick retry stands in for upstream's probes triggered by
+                // pod syncs; the failure it retries was reported already.
+                if let ProbeOutcome::Failure(message) = &outcome
+                    && !quick_retry
+                {
                     self.event(
                         Some(index),
                         EventType::Warning,
@@ -44,7 +48,7 @@ impl PodWorker {
                         &format!("{} probe failed: {message}", kind.title()),
                     );
                 }
-                let verdict = self.slots[index].probes[probe_index].record(success);
+                let verdict = self.slots[index].probes[probe_index].record_outcome(&outcome);
                 self.apply_verdict(index, kind, verdict).await;
             }
         }
