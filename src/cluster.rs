@@ -168,7 +168,19 @@ impl Cluster {
             (runtime.name() == "docker").then(|| config.data_dir.join(config::PODS_DIR));
 
         let cancel = CancellationToken::new();
-        controllers::start(store.clone(), cancel.child_token());
+        // The CA the API server's certificate chains to, for each
+        // namespace's kube-root-ca.crt (the server loads the same files).
+        let credentials = apiserver::tls::load_or_create(&config.data_dir.join(config::PKI_DIR))
+            .map_err(apiserver::ApiServerError::from)?;
+        let settings = controllers::Settings {
+            root_ca: Some(credentials.ca_pem),
+            persistent_volumes_dir: Some(config.data_dir.join(config::VOLUMES_DIR)),
+        };
+        controllers::start_with(store.clone(), settings, cancel.child_token());
+        // The kubelets sign the tokens of pods' projected volumes with the
+        // API server's key.
+        let tokens = crate::tokens::Tokens::load_or_create(&config.data_dir.join(config::PKI_DIR))
+            .map_err(apiserver::ApiServerError::from)?;
         scheduler::start(store.clone(), cancel.child_token());
         // One runtime serves every node, as one Docker engine does; each
         // kubelet only touches containers labelled with its node.
@@ -177,6 +189,7 @@ impl Cluster {
             let mut node = kubelet::NodeConfig::new(&node_name(index), index as u8);
             node.pods = config.max_pods;
             node.volumes_dir = volumes_dir.clone();
+            node.tokens = Some(tokens.clone());
             logs.add_node(&node.name, runtime.clone());
             kubelet::Kubelet::start(store.clone(), runtime.clone(), node, cancel.child_token());
         }
@@ -214,6 +227,12 @@ impl Cluster {
             cancel,
             _lock: lock,
         })
+    }
+
+    /// The API server's shared state, for in-process requests
+    /// ([`apiserver::serve_local`]) from benchmarks and tools.
+    pub fn api_state(&self) -> Arc<apiserver::ServerState> {
+        self.api_state.clone()
     }
 
     /// The console's way in: reads from the store, writes through the API

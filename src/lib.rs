@@ -19,4 +19,5 @@ pub mod net;
 pub mod reset;
 pub mod scheduler;
 pub mod store;
+pub mod tokens;
 pub mod tui;

@@ -285,11 +285,19 @@ fn wrong_methods_and_namespaces_are_refused_with_statuses() {
         "application/apply-patch+yaml",
         b"{}".to_vec(),
     );
-    assert_eq!(code, 415, "{body}");
+    assert_eq!(code, 400, "{body}");
     assert!(
-        body.contains("server-side apply is not supported"),
+        body.contains("fieldManager is required for apply requests"),
         "{body}"
     );
+    let (code, body) = server.raw(
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/x",
+        "application/xml",
+        b"<x/>".to_vec(),
+    );
+    assert_eq!(code, 415, "{body}");
+    assert!(body.contains("UnsupportedMediaType"), "{body}");
 }
 
 #[test]

@@ -4,6 +4,15 @@
 #[path = "apiserver_common/mod.rs"]
 mod common;
 
+#[path = "apiserver_kubectl/kinds.rs"]
+mod kinds;
+
+#[path = "apiserver_kubectl/rbac.rs"]
+mod rbac;
+
+#[path = "apiserver_kubectl/server_side_apply.rs"]
+mod server_side_apply;
+
 use common::*;
 
 /// The walkthrough's manifest, unchanged.

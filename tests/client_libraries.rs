@@ -4,30 +4,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::Podium;
 
 #[test]
-fn official_python_client_creates_watches_scales_and_deletes() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-venv/bin/python");
-    assert!(
-        python.exists(),
-        "the Python Kubernetes client is not installed; run ./scripts/test (it creates {})",
-        python.display()
-    );
+fn official_python_client_creates_watches_resumes_scales_and_deletes() {
     let podium = Podium::start();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_client.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(&podium.kubeconfig)
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stdout}\n{stderr}");
-    let lines: Vec<&str> = stdout.lines().collect();
+    let lines = podium.python("python_client.py", &[]);
     assert_eq!(
         lines,
         [
@@ -36,9 +18,11 @@ fn official_python_client_creates_watches_scales_and_deletes() {
             "pods 2 Running",
             "scaled 3",
             "duplicate 409 AlreadyExists",
+            "status bytes upstream",
+            "watched ADDED py-a, ADDED py-b",
+            "resumed DELETED py-a, DELETED py-b",
             "missing 404 pods \"no-such-pod\" not found",
             "deleted",
-        ],
-        "{stderr}"
+        ]
     );
 }

@@ -368,3 +368,83 @@ fn every_sample_applies() {
         "{again}"
     );
 }
+
+const CRONTAB_CRD_AND_OBJECT: &str = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: crontabs.stable.example.com
+spec:
+  group: stable.example.com
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              cronSpec: {type: string}
+              replicas: {type: integer}
+    additionalPrinterColumns:
+    - {name: Spec, type: string, jsonPath: .spec.cronSpec}
+  scope: Namespaced
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+"#;
+
+#[test]
+fn custom_resources_and_namespace_defaults_survive_kill_9() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut podium = Podium::start_in(tmp.path(), &[]);
+    podium.apply(CRONTAB_CRD_AND_OBJECT);
+    podium.ok(&[
+        "wait",
+        "--for=condition=established",
+        "crd/crontabs.stable.example.com",
+    ]);
+    let object = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata:\n  name: nightly\nspec:\n  cronSpec: \"0 3 * * *\"\n  replicas: 1\n";
+    podium.apply(object);
+    podium.ok(&["create", "namespace", "team"]);
+    // Each namespace gets its ServiceAccount and the cluster's CA, as upstream's controllers make them.
+    podium.wait_for(
+        &["get", "sa,cm", "-n", "team", "-o", "name"],
+        MINUTE,
+        |out| out.contains("serviceaccount/default") && out.contains("configmap/kube-root-ca.crt"),
+    );
+    let ca = podium.ok(&[
+        "get",
+        "cm",
+        "kube-root-ca.crt",
+        "-n",
+        "team",
+        "-o",
+        "jsonpath={.data.ca\\.crt}",
+    ]);
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+    podium.kill_9();
+
+    let podium = Podium::start_in(tmp.path(), &[]);
+    let out = podium.ok(&["get", "ct", "nightly", "--no-headers"]);
+    assert!(
+        out.contains("nightly") && out.contains("0 3 * * *"),
+        "{out}"
+    );
+    // The deleted default account comes back.
+    podium.ok(&["delete", "sa", "default", "-n", "team"]);
+    podium.wait_for(&["get", "sa", "-n", "team", "-o", "name"], MINUTE, |out| {
+        out.contains("serviceaccount/default")
+    });
+    // Pods run as the default account unless they name one.
+    podium.ok(&["run", "solo", "--image=library/nginx:1.14-alpine"]);
+    let account = podium.ok(&[
+        "get",
+        "pod",
+        "solo",
+        "-o",
+        "jsonpath={.spec.serviceAccountName}",
+    ]);
+    assert_eq!(account, "default");
+}

@@ -17,6 +17,8 @@ use super::object::Object;
 
 /// Seconds a pod stays bound to an unready or unreachable node.
 const DEFAULT_TOLERATION_SECONDS: i64 = 300;
+mod generic;
+
 /// Mode of files projected from ConfigMaps and Secrets (0644).
 const DEFAULT_VOLUME_MODE: i32 = 0o644;
 
@@ -38,6 +40,7 @@ pub fn apply_defaults(object: &mut Object) {
                 }
             }
         }
+        Object::Dynamic(object) => generic::apply_defaults(object),
         Object::Node(_) | Object::Ingress(_) | Object::ConfigMap(_) | Object::Event(_) => {}
     }
 }
@@ -51,6 +54,47 @@ fn set_if_none<T>(slot: &mut Option<T>, value: T) {
 fn set_if_empty(slot: &mut Option<String>, value: &str) {
     if slot.as_deref().is_none_or(str::is_empty) {
         *slot = Some(value.to_string());
+    }
+}
+
+/// A new Job's uid, and the selector and template labels upstream
+/// generates from it unless `spec.manualSelector` (registry/batch/job's
+/// `generateSelector`): pods carry `batch.kubernetes.io/job-name`,
+/// `batch.kubernetes.io/controller-uid` and their legacy twins, and the
+/// selector picks the controller-uid. Called by the Job's create strategy.
+pub fn generate_job_selector(job: &mut serde_json::Value, uid: &str) {
+    use serde_json::{Value, json};
+    if !job.is_object() {
+        return;
+    }
+    let name = job["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    job["metadata"]["uid"] = json!(uid);
+    if job["spec"]["manualSelector"] == Value::Bool(true) || !job["spec"].is_object() {
+        return;
+    }
+    let labels = &mut job["spec"]["template"]["metadata"]["labels"];
+    if !labels.is_object() {
+        *labels = json!({});
+    }
+    for (key, value) in [
+        ("job-name", name.as_str()),
+        ("batch.kubernetes.io/job-name", name.as_str()),
+        ("controller-uid", uid),
+        ("batch.kubernetes.io/controller-uid", uid),
+    ] {
+        if labels.get(key).is_none() {
+            labels[key] = json!(value);
+        }
+    }
+    let selector = &mut job["spec"]["selector"]["matchLabels"];
+    if !selector.is_object() {
+        *selector = json!({});
+    }
+    if selector.get("batch.kubernetes.io/controller-uid").is_none() {
+        selector["batch.kubernetes.io/controller-uid"] = json!(uid);
     }
 }
 

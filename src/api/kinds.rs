@@ -1,27 +1,56 @@
 //! The kinds podium serves: group, version, kind, plural and the names
-//! kubectl resolves (short names, categories). One table drives discovery,
-//! routing and the store's key space.
+//! kubectl resolves (short names, categories). The built-in table
+//! (`kinds/builtin.rs`) drives discovery, routing and the store's key
+//! space; CustomResourceDefinitions add kinds at run time (`kinds/custom.rs`).
+//!
+//! A `Kind` is a small handle into that registry. The kinds podium's own
+//! code reads the fields of are stored typed; every other kind is stored
+//! as JSON through one generic path (see [`Storage`]).
+
+mod builtin;
+mod custom;
 
 use std::fmt;
 
+use serde_json::Value;
+
+pub use custom::CustomNames;
+
 /// A kind of object the control plane stores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    Namespace,
-    Node,
-    Pod,
-    ReplicaSet,
-    Deployment,
-    Service,
-    Endpoints,
-    Ingress,
-    ConfigMap,
-    Secret,
-    Event,
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Kind(u32);
+
+/// Checks that a JSON body has the shape of a built-in kind (as its
+/// k8s-openapi type reads it) and returns it as that type writes it back:
+/// fields the type does not know are gone, as upstream's decoder drops them.
+pub type RoundTrip = fn(Value) -> Result<Value, super::object::ParseError>;
+
+/// How objects of a kind are held in memory.
+#[derive(Clone, Copy)]
+pub enum Storage {
+    /// As their k8s-openapi type: podium's controllers read the fields.
+    Typed,
+    /// As JSON, checked against the k8s-openapi type when there is one.
+    Generic(Option<RoundTrip>),
+    /// As JSON, checked against the CustomResourceDefinition's schema.
+    Custom,
 }
 
+/// The verbs a kind's collection and objects answer, as discovery lists them.
+pub const ALL_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+/// Reviews and requests that are answered, never stored.
+pub const CREATE_ONLY: &[&str] = &["create"];
+
 /// Static facts about one kind, as discovery presents them.
-#[derive(Debug)]
 pub struct KindInfo {
     pub kind: Kind,
     /// API group; "" for the core group.
@@ -38,16 +67,24 @@ pub struct KindInfo {
     pub categories: &'static [&'static str],
     /// Subresources served besides the object itself ("status", "scale", "log" ...).
     pub subresources: &'static [&'static str],
+    pub verbs: &'static [&'static str],
+    pub storage: Storage,
+}
+
+impl fmt::Debug for KindInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KindInfo")
+            .field("group", &self.group)
+            .field("version", &self.version)
+            .field("kind", &self.kind_name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KindInfo {
     /// `apps/v1`, or `v1` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.to_string()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        api_version(self.group, self.version)
     }
 
     /// `deployments.apps`, or `pods` for the core group: how Kubernetes names
@@ -63,174 +100,57 @@ impl KindInfo {
     pub fn serves_version(&self, version: &str) -> bool {
         self.version == version || self.extra_versions.contains(&version)
     }
+
+    /// Whether objects of this kind are stored at all (reviews are not).
+    pub fn stored(&self) -> bool {
+        self.verbs.contains(&"get")
+    }
+
+    pub fn has_subresource(&self, name: &str) -> bool {
+        self.subresources.contains(&name)
+    }
 }
 
-const ALL_CATEGORY: &[&str] = &["all"];
+/// `group/version`, or `version` for the core group.
+pub fn api_version(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    }
+}
 
-pub static KINDS: &[KindInfo] = &[
-    KindInfo {
-        kind: Kind::Namespace,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Namespace",
-        plural: "namespaces",
-        singular: "namespace",
-        short_names: &["ns"],
-        namespaced: false,
-        categories: &[],
-        subresources: &["status"],
-    },
-    KindInfo {
-        kind: Kind::Node,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Node",
-        plural: "nodes",
-        singular: "node",
-        short_names: &["no"],
-        namespaced: false,
-        categories: &[],
-        subresources: &["status"],
-    },
-    KindInfo {
-        kind: Kind::Pod,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Pod",
-        plural: "pods",
-        singular: "pod",
-        short_names: &["po"],
-        namespaced: true,
-        categories: ALL_CATEGORY,
-        subresources: &["status", "log", "exec", "portforward"],
-    },
-    KindInfo {
-        kind: Kind::ReplicaSet,
-        group: "apps",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "ReplicaSet",
-        plural: "replicasets",
-        singular: "replicaset",
-        short_names: &["rs"],
-        namespaced: true,
-        categories: ALL_CATEGORY,
-        subresources: &["status", "scale"],
-    },
-    KindInfo {
-        kind: Kind::Deployment,
-        group: "apps",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Deployment",
-        plural: "deployments",
-        singular: "deployment",
-        short_names: &["deploy"],
-        namespaced: true,
-        categories: ALL_CATEGORY,
-        subresources: &["status", "scale"],
-    },
-    KindInfo {
-        kind: Kind::Service,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Service",
-        plural: "services",
-        singular: "service",
-        short_names: &["svc"],
-        namespaced: true,
-        categories: ALL_CATEGORY,
-        subresources: &["status"],
-    },
-    KindInfo {
-        kind: Kind::Endpoints,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Endpoints",
-        plural: "endpoints",
-        singular: "endpoints",
-        short_names: &["ep"],
-        namespaced: true,
-        categories: &[],
-        subresources: &[],
-    },
-    KindInfo {
-        kind: Kind::Ingress,
-        group: "networking.k8s.io",
-        version: "v1",
-        extra_versions: &["v1beta1"],
-        kind_name: "Ingress",
-        plural: "ingresses",
-        singular: "ingress",
-        short_names: &["ing"],
-        namespaced: true,
-        categories: &[],
-        subresources: &["status"],
-    },
-    KindInfo {
-        kind: Kind::ConfigMap,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "ConfigMap",
-        plural: "configmaps",
-        singular: "configmap",
-        short_names: &["cm"],
-        namespaced: true,
-        categories: &[],
-        subresources: &[],
-    },
-    KindInfo {
-        kind: Kind::Secret,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Secret",
-        plural: "secrets",
-        singular: "secret",
-        short_names: &[],
-        namespaced: true,
-        categories: &[],
-        subresources: &[],
-    },
-    KindInfo {
-        kind: Kind::Event,
-        group: "",
-        version: "v1",
-        extra_versions: &[],
-        kind_name: "Event",
-        plural: "events",
-        singular: "event",
-        short_names: &["ev"],
-        namespaced: true,
-        categories: &[],
-        subresources: &[],
-    },
-];
+/// `("apps", "v1")` from `apps/v1`, `("", "v1")` from `v1`.
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.split_once('/').unwrap_or(("", api_version))
+}
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
-        Kind::Namespace,
-        Kind::Node,
-        Kind::Pod,
-        Kind::ReplicaSet,
-        Kind::Deployment,
-        Kind::Service,
-        Kind::Endpoints,
-        Kind::Ingress,
-        Kind::ConfigMap,
-        Kind::Secret,
-        Kind::Event,
-    ];
-
     pub fn info(self) -> &'static KindInfo {
-        // KINDS is declared in the same order as the enum.
-        &KINDS[self as usize]
+        builtin::BUILTIN
+            .get(self.0 as usize)
+            .unwrap_or_else(|| custom::info(self))
+    }
+
+    /// Every built-in kind, typed and generic, in the table's order.
+    pub fn builtin() -> impl Iterator<Item = Kind> {
+        (0..builtin::BUILTIN.len() as u32).map(Kind)
+    }
+
+    /// Every kind known to this process: the built-in ones and those that
+    /// CustomResourceDefinitions registered.
+    pub fn all() -> Vec<Kind> {
+        Kind::builtin().chain(custom::kinds()).collect()
+    }
+
+    /// Whether this kind comes from a CustomResourceDefinition.
+    pub fn is_custom(self) -> bool {
+        self.0 as usize >= builtin::BUILTIN.len()
+    }
+
+    /// Registers (or updates) the kind a CustomResourceDefinition defines.
+    pub fn register_custom(names: CustomNames) -> Kind {
+        custom::register(names)
     }
 
     /// How kubectl names an object of this kind in its messages:
@@ -250,23 +170,29 @@ impl Kind {
 
     /// Finds a kind by API group and plural resource name, as in a URL.
     pub fn from_plural(group: &str, plural: &str) -> Option<Kind> {
-        KINDS
+        builtin::BUILTIN
             .iter()
             .find(|k| k.group == group && k.plural == plural)
             .map(|k| k.kind)
+            .or_else(|| custom::by_plural(group, plural))
     }
 
     /// Finds a kind by `apiVersion` and `kind`, as in a manifest. Accepts
-    /// the extra versions served by conversion.
+    /// the extra versions served by conversion; a custom kind matches in
+    /// any version (which versions its CRD serves is the server's check).
     pub fn from_type_meta(api_version: &str, kind: &str) -> Option<Kind> {
-        let (group, version) = match api_version.split_once('/') {
-            Some((g, v)) => (g, v),
-            None => ("", api_version),
-        };
-        KINDS
+        let (group, version) = split_api_version(api_version);
+        builtin::BUILTIN
             .iter()
             .find(|k| k.group == group && k.kind_name == kind && k.serves_version(version))
             .map(|k| k.kind)
+            .or_else(|| custom::by_kind_name(group, kind))
+    }
+}
+
+impl fmt::Debug for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.info().kind_name)
     }
 }
 
@@ -281,9 +207,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_order_matches_enum() {
-        for kind in Kind::ALL {
+    fn table_entries_know_their_kind() {
+        for kind in Kind::builtin() {
             assert_eq!(kind.info().kind, kind);
+        }
+        for kind in Kind::TYPED {
+            assert!(matches!(kind.info().storage, Storage::Typed), "{kind}");
+        }
+    }
+
+    #[test]
+    fn plurals_are_unique_per_group() {
+        let mut seen = std::collections::BTreeSet::new();
+        for kind in Kind::builtin() {
+            let info = kind.info();
+            assert!(seen.insert((info.group, info.plural)), "{}", info.plural);
+            assert_eq!(info.singular, info.kind_name.to_lowercase());
         }
     }
 
@@ -300,8 +239,13 @@ mod tests {
         );
         assert_eq!(Kind::from_type_meta("v1", "Pod"), Some(Kind::Pod));
         assert_eq!(
+            Kind::from_type_meta("batch/v1", "CronJob"),
+            Some(Kind::CronJob)
+        );
+        assert_eq!(
             Kind::Deployment.info().qualified_plural(),
             "deployments.apps"
         );
+        assert_eq!(Kind::ServiceAccount.info().short_names, ["sa"]);
     }
 }

@@ -10,7 +10,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::kinds::Kind;
+use super::dynamic::DynamicObject;
+use super::kinds::{Kind, Storage};
 
 /// A JSON body that does not fit the kind, with the path of the field.
 pub type ParseError = serde_path_to_error::Error<serde_json::Error>;
@@ -30,6 +31,8 @@ pub enum Object {
     ConfigMap(Box<ConfigMap>),
     Secret(Box<Secret>),
     Event(Box<Event>),
+    /// Any other kind, built-in or custom, stored as JSON.
+    Dynamic(Box<DynamicObject>),
 }
 
 /// A k8s-openapi type that podium stores.
@@ -49,9 +52,10 @@ pub trait KubeObject:
     fn from_object_owned(object: Object) -> Option<Self>;
 }
 
-/// Expands `$body` once per variant with `$v` bound to the inner value.
+/// Expands `$body` once per typed variant with `$v` bound to the inner
+/// value, and `$dynamic` for a dynamic object.
 macro_rules! each_variant {
-    ($object:expr, $v:ident => $body:expr) => {
+    ($object:expr, $v:ident => $body:expr, $d:ident => $dynamic:expr) => {
         match $object {
             Object::Namespace($v) => $body,
             Object::Node($v) => $body,
@@ -64,6 +68,7 @@ macro_rules! each_variant {
             Object::ConfigMap($v) => $body,
             Object::Secret($v) => $body,
             Object::Event($v) => $body,
+            Object::Dynamic($d) => $dynamic,
         }
     };
 }
@@ -101,9 +106,10 @@ kube_object!(
     Event
 );
 
-/// Calls `$parse::<T>($arg)` with the k8s-openapi type `T` of `$kind`.
+/// Calls `$parse::<T>($arg)` with the k8s-openapi type `T` of a typed
+/// `$kind`, `$generic($arg)` for any other.
 macro_rules! by_type {
-    ($kind:expr, $parse:ident, $arg:expr) => {
+    ($kind:expr, $parse:ident, $generic:expr, $arg:expr) => {
         match $kind {
             Kind::Namespace => $parse::<Namespace>($arg),
             Kind::Node => $parse::<Node>($arg),
@@ -116,6 +122,7 @@ macro_rules! by_type {
             Kind::ConfigMap => $parse::<ConfigMap>($arg),
             Kind::Secret => $parse::<Secret>($arg),
             Kind::Event => $parse::<Event>($arg),
+            _ => $generic($arg),
         }
     };
 }
@@ -134,15 +141,16 @@ impl Object {
             Object::ConfigMap(_) => Kind::ConfigMap,
             Object::Secret(_) => Kind::Secret,
             Object::Event(_) => Kind::Event,
+            Object::Dynamic(d) => d.kind,
         }
     }
 
     pub fn meta(&self) -> &ObjectMeta {
-        each_variant!(self, v => k8s_openapi::Metadata::metadata(&**v))
+        each_variant!(self, v => k8s_openapi::Metadata::metadata(&**v), d => &d.metadata)
     }
 
     pub fn meta_mut(&mut self) -> &mut ObjectMeta {
-        each_variant!(self, v => k8s_openapi::Metadata::metadata_mut(&mut **v))
+        each_variant!(self, v => k8s_openapi::Metadata::metadata_mut(&mut **v), d => &mut d.metadata)
     }
 
     pub fn name(&self) -> &str {
@@ -167,7 +175,11 @@ impl Object {
     pub fn to_json(&self) -> serde_json::Value {
         // Serialising a k8s-openapi type to a Value cannot fail: all maps
         // have string keys.
-        each_variant!(self, v => serde_json::to_value(v).unwrap_or(serde_json::Value::Null))
+        each_variant!(
+            self,
+            v => serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+            d => d.to_json()
+        )
     }
 
     /// Parses JSON of the given kind. `apiVersion`/`kind` in the value are
@@ -177,7 +189,7 @@ impl Object {
         fn parse<T: KubeObject>(value: serde_json::Value) -> Result<Object, ParseError> {
             serde_path_to_error::deserialize::<_, T>(value).map(T::into_object)
         }
-        by_type!(kind, parse, value)
+        by_type!(kind, parse, |value| dynamic(kind, value), value)
     }
 
     /// One object typed straight from its bytes (a GET's answer).
@@ -186,7 +198,12 @@ impl Object {
             let mut json = serde_json::Deserializer::from_slice(bytes);
             serde_path_to_error::deserialize::<_, T>(&mut json).map(T::into_object)
         }
-        by_type!(kind, parse, bytes)
+        let generic = |bytes: &[u8]| {
+            let mut json = serde_json::Deserializer::from_slice(bytes);
+            let value: serde_json::Value = serde_path_to_error::deserialize(&mut json)?;
+            dynamic(kind, value)
+        };
+        by_type!(kind, parse, generic, bytes)
     }
 
     /// One page of a list (`{"metadata": {...}, "items": [...]}`), typed
@@ -206,7 +223,24 @@ impl Object {
             let objects = page.items.into_iter().map(T::into_object).collect();
             Ok((objects, page.metadata))
         }
-        by_type!(kind, parse, bytes)
+        let generic = |bytes: &[u8]| {
+            let mut json = serde_json::Deserializer::from_slice(bytes);
+            let page: Page<serde_json::Value> = serde_path_to_error::deserialize(&mut json)?;
+            let objects = page
+                .items
+                .into_iter()
+                .map(|item| dynamic(kind, with_type_meta(kind, item)))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((objects, page.metadata))
+        };
+        by_type!(kind, parse, generic, bytes)
+    }
+
+    pub fn as_dynamic(&self) -> Option<&DynamicObject> {
+        match self {
+            Object::Dynamic(d) => Some(d),
+            _ => None,
+        }
     }
 
     pub fn as_typed<T: KubeObject>(&self) -> Option<&T> {
@@ -235,9 +269,32 @@ impl Object {
     }
 }
 
+/// An object of a kind stored as JSON: checked against its k8s-openapi
+/// type first when it has one.
+fn dynamic(kind: Kind, value: serde_json::Value) -> Result<Object, ParseError> {
+    let value = match kind.info().storage {
+        Storage::Generic(Some(round_trip)) => round_trip(value)?,
+        _ => value,
+    };
+    DynamicObject::from_value(kind, value).map(|d| Object::Dynamic(Box::new(d)))
+}
+
+/// List items carry no apiVersion/kind on the wire; the typed readers of
+/// generic kinds insist on them.
+fn with_type_meta(kind: Kind, mut item: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = item.as_object_mut() {
+        let info = kind.info();
+        map.entry("apiVersion")
+            .or_insert_with(|| serde_json::Value::String(info.api_version()));
+        map.entry("kind")
+            .or_insert_with(|| serde_json::Value::String(info.kind_name.to_string()));
+    }
+    item
+}
+
 impl Serialize for Object {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        each_variant!(self, v => v.serialize(serializer))
+        each_variant!(self, v => v.serialize(serializer), d => d.serialize(serializer))
     }
 }
 

@@ -7,7 +7,14 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{LoadBalancerStatus, PodSpec, PodStatus, Secret, ServiceStatus};
 use k8s_openapi::api::networking::v1::{IngressLoadBalancerStatus, IngressStatus};
 
+use super::dynamic::DynamicObject;
+use super::kinds::Kind;
 use super::object::Object;
+
+/// The finalizer that keeps a claim while a pod uses it.
+pub const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
+/// The finalizer that keeps a volume while a claim is bound to it.
+pub const PV_PROTECTION: &str = "kubernetes.io/pv-protection";
 
 /// Resets the status of a new object as upstream's strategies do.
 pub fn prepare_for_create(object: &mut Object) {
@@ -39,8 +46,89 @@ pub fn prepare_for_create(object: &mut Object) {
             spec.finalizers = Some(vec!["kubernetes".to_string()]);
         }
         Object::Secret(secret) => fold_string_data(secret),
+        Object::Dynamic(object) => prepare_generic_for_create(object),
         Object::Node(_) | Object::Endpoints(_) | Object::ConfigMap(_) | Object::Event(_) => {}
     }
+}
+
+/// A client cannot set the status of a new object of a kind with a status
+/// subresource; volumes and claims start Pending, as upstream's strategies
+/// leave them for the binder.
+fn prepare_generic_for_create(object: &mut DynamicObject) {
+    let kind = object.kind;
+    if kind == Kind::Job {
+        generate_job_identity(object);
+    }
+    // Upstream's StorageObjectInUseProtection admission: a claim in use by
+    // a pod, or a bound volume, waits for the volume controller to let it go.
+    let protection = match kind {
+        Kind::PersistentVolumeClaim => Some(PVC_PROTECTION),
+        Kind::PersistentVolume => Some(PV_PROTECTION),
+        _ => None,
+    };
+    if let Some(finalizer) = protection {
+        let finalizers = object.metadata.finalizers.get_or_insert_with(Vec::new);
+        if !finalizers.iter().any(|f| f == finalizer) {
+            finalizers.push(finalizer.to_string());
+        }
+    }
+    if !kind.info().has_subresource("status") {
+        return;
+    }
+    object.fields.remove("status");
+    if kind == Kind::PersistentVolume || kind == Kind::PersistentVolumeClaim {
+        object
+            .fields
+            .insert("status".into(), serde_json::json!({"phase": "Pending"}));
+    }
+    if kind == Kind::CustomResourceDefinition {
+        let status = definition_status(object);
+        object.fields.insert("status".into(), status);
+    }
+}
+
+/// A new Job gets its uid here, and the selector and pod labels upstream's
+/// job strategy generates from it (PrepareForCreate's generateSelector):
+/// every creator, the API server and the CronJob controller alike.
+fn generate_job_identity(object: &mut DynamicObject) {
+    let mut value = object.to_json();
+    super::defaults::generate_job_selector(&mut value, &uuid::Uuid::new_v4().to_string());
+    if let Ok(generated) = DynamicObject::from_value(object.kind, value) {
+        *object = generated;
+    }
+}
+
+/// A new definition's names are accepted and it is established at once:
+/// podium has no other server to wait for (upstream's naming and
+/// establishing controllers do this a moment after the create).
+fn definition_status(definition: &DynamicObject) -> serde_json::Value {
+    let spec = definition.fields.get("spec");
+    let names = spec
+        .and_then(|s| s.get("names"))
+        .cloned()
+        .unwrap_or_default();
+    let storage: Vec<serde_json::Value> = spec
+        .and_then(|s| s["versions"].as_array())
+        .into_iter()
+        .flatten()
+        .filter(|v| v["storage"] == true)
+        .map(|v| v["name"].clone())
+        .collect();
+    let now = serde_json::to_value(crate::clock::now_time()).unwrap_or_default();
+    let condition = |kind: &str, reason: &str, message: &str| {
+        serde_json::json!({
+            "type": kind, "status": "True", "lastTransitionTime": now,
+            "reason": reason, "message": message,
+        })
+    };
+    serde_json::json!({
+        "conditions": [
+            condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+            condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+        ],
+        "acceptedNames": names,
+        "storedVersions": storage,
+    })
 }
 
 /// A Secret's `stringData` is write-only: upstream folds it into `data`

@@ -5,6 +5,7 @@
 
 mod config;
 mod format;
+mod generic;
 mod ingress;
 mod meta;
 mod pod;
@@ -56,6 +57,26 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// A schema error of a custom resource or definition, with the
+    /// reason its text names.
+    pub fn from_schema(error: &super::crd_schema::FieldError) -> FieldError {
+        let body = error.message.as_str();
+        let reason = if body.starts_with("Required value") {
+            FieldErrorReason::Required
+        } else if body.starts_with("Unsupported value") {
+            FieldErrorReason::NotSupported
+        } else if body.starts_with("Forbidden") {
+            FieldErrorReason::Forbidden
+        } else if body.starts_with("Duplicate value") {
+            FieldErrorReason::Duplicate
+        } else if body.starts_with("Too long") {
+            FieldErrorReason::TooLong
+        } else {
+            FieldErrorReason::Invalid
+        };
+        Self::with_body(&error.path, reason, body.to_string())
+    }
+
     fn with_body(field: &str, reason: FieldErrorReason, body: String) -> FieldError {
         FieldError {
             field: field.to_string(),
@@ -179,6 +200,7 @@ pub fn validate(object: &Object, old: Option<&Object>) -> Vec<FieldError> {
             config::validate_config_map(cm, old.and_then(|o| o.as_typed()))
         }
         (Object::Secret(s), old) => config::validate_secret(s, old.and_then(|o| o.as_typed())),
+        (Object::Dynamic(object), _) => generic::validate(object),
         (Object::Namespace(_) | Object::Node(_) | Object::Endpoints(_) | Object::Event(_), _) => {
             Vec::new()
         }

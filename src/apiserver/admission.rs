@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::routes::ResourcePath;
-use super::status::ApiError;
+use super::status::{ApiError, StatusCause, StatusDetails};
 use crate::api::validation::FieldError;
 use crate::api::{Kind, Object, convert, defaults, strategy, strict, validation};
 
@@ -82,7 +82,7 @@ pub fn admit(
         Some(k) if !k.is_empty() => k.to_string(),
         _ => info.kind_name.to_string(),
     };
-    if Kind::from_type_meta(&api_version, &kind_name) != Some(path.kind) {
+    if kind_name != info.kind_name || !path.serves_api_version(&api_version) {
         return Err(ApiError::bad_request(format!(
             "the API version in the data ({api_version}) does not match the expected API version ({expected_api_version})"
         ))
@@ -93,12 +93,14 @@ pub fn admit(
     // Unknown fields are named as the client sent them, before conversion.
     let unknown = match field_validation {
         FieldValidation::Ignore => Vec::new(),
+        _ if path.definition.is_some() => Vec::new(),
         _ => strict::unknown_field_messages_in_version(path.kind, &api_version, &value),
     };
     let mut value = convert::to_storage_version(path.kind, &api_version, value)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     // From here on the body is in the storage version, whatever the URL said.
-    value["apiVersion"] = json!(info.api_version());
+    let storage_api_version = path.storage_api_version();
+    value["apiVersion"] = json!(storage_api_version);
     let version = api_version.rsplit('/').next().unwrap_or("v1").to_string();
     let cannot_handle = |detail: String| {
         ApiError::bad_request(format!(
@@ -107,6 +109,36 @@ pub fn admit(
         ))
     };
 
+    // A custom resource is checked against its definition's schema:
+    // unknown fields pruned (and named), defaults, then validation.
+    let mut unknown = unknown;
+    let mut schema_errors = Vec::new();
+    let mut cel_warning = None;
+    if let Some(definition) = &path.definition
+        && let Some(schema) =
+            crate::api::crd::version(&definition.0, &version).and_then(|v| v.schema.cloned())
+    {
+        let pruned = crate::api::crd_schema::prune(&schema, &mut value);
+        if field_validation != FieldValidation::Ignore {
+            unknown.extend(pruned.iter().map(|p| format!("unknown field \"{p}\"")));
+        }
+        crate::api::crd_schema::apply_defaults(&schema, &mut value);
+        schema_errors = crate::api::crd_schema::validate(&schema, &value);
+        let rules = crate::api::crd_schema::cel_rules(&schema);
+        if !rules.is_empty() {
+            let listed: Vec<String> = rules
+                .iter()
+                .map(|(at, rule)| {
+                    let at = if at.is_empty() { "<root>" } else { at.as_str() };
+                    format!("{at}: {rule}")
+                })
+                .collect();
+            cel_warning = Some(format!(
+                "podium does not evaluate x-kubernetes-validations rules; not enforced: {}",
+                listed.join("; ")
+            ));
+        }
+    }
     if field_validation == FieldValidation::Strict && !unknown.is_empty() {
         return Err(ApiError::bad_request(strict::strict_decoding_message(
             path.kind,
@@ -115,13 +147,25 @@ pub fn admit(
         )));
     }
     let mut warnings = unknown;
+    warnings.extend(cel_warning);
 
-    if version != info.version {
-        warnings.push(format!(
+    match &path.definition {
+        Some(definition) => {
+            if let Some(served) = crate::api::crd::version(&definition.0, &version)
+                && served.deprecated
+            {
+                warnings.push(served.deprecation_warning.map_or_else(
+                    || format!("{api_version} {} is deprecated", info.kind_name),
+                    str::to_string,
+                ));
+            }
+        }
+        None if version != info.version => warnings.push(format!(
             "{api_version} {kind} is deprecated; use {preferred} {kind}",
             kind = info.kind_name,
-            preferred = info.api_version()
-        ));
+            preferred = storage_api_version
+        )),
+        None => {}
     }
     let mut object =
         Object::from_json(path.kind, value).map_err(|e| cannot_handle(e.to_string()))?;
@@ -132,7 +176,8 @@ pub fn admit(
         None => strategy::prepare_for_create(&mut object),
         Some(old) => strategy::prepare_for_update(&mut object, old),
     }
-    let errors = validation::validate(&object, old);
+    let mut errors: Vec<FieldError> = schema_errors.iter().map(FieldError::from_schema).collect();
+    errors.extend(validation::validate(&object, old));
     if !errors.is_empty() {
         return Err(invalid(path.kind, object.name(), &errors));
     }
@@ -195,19 +240,23 @@ fn reconcile_name(path: &ResourcePath, object: &mut Object) -> Result<(), ApiErr
 /// `Deployment.apps "x" is invalid: spec.replicas: Invalid value: ...`.
 pub fn invalid(kind: Kind, name: &str, errors: &[FieldError]) -> ApiError {
     let info = kind.info();
-    let causes: Vec<Value> = errors
+    let causes = errors
         .iter()
-        .map(|e| json!({"reason": e.reason.cause_type(), "message": e.body(), "field": e.field}))
+        .map(|e| StatusCause {
+            reason: e.reason.cause_type().to_string(),
+            message: e.body().to_string(),
+            field: e.field.clone(),
+        })
         .collect();
-    let mut details = json!({"name": name, "kind": info.kind_name, "causes": causes});
-    if !info.group.is_empty() {
-        details["group"] = json!(info.group);
-    }
+    let details = StatusDetails {
+        causes,
+        ..StatusDetails::naming(name, info.group, info.kind_name)
+    };
     ApiError {
         code: 422,
         reason: "Invalid",
         message: validation::invalid_message(kind, name, errors),
-        details: Some(details),
+        details: Some(Box::new(details)),
     }
 }
 
@@ -224,6 +273,7 @@ mod tests {
             name: name.map(str::to_string),
             subresource: None,
             watch_prefix: false,
+            definition: None,
         }
     }
 

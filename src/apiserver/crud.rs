@@ -21,6 +21,8 @@ use crate::store::{DeleteOptions, ListFilter, ListResult, Propagation, UpdateSco
 /// What one request carries besides its path.
 pub struct Call<'a> {
     pub state: &'a ServerState,
+    /// Who asks (after impersonation).
+    pub user: &'a crate::api::rbac::UserInfo,
     pub path: &'a ResourcePath,
     pub query: &'a Query,
     pub content_type: Option<&'a str>,
@@ -42,7 +44,7 @@ impl Call<'_> {
         self.query.get("dryRun") == Some("All")
     }
 
-    fn field_validation(&self) -> Result<FieldValidation, ApiError> {
+    pub fn field_validation(&self) -> Result<FieldValidation, ApiError> {
         FieldValidation::from_query(self.query.get("fieldValidation"))
     }
 
@@ -67,10 +69,11 @@ impl Call<'_> {
     ) -> Response<Body> {
         let bytes = if self.table {
             let rv = object.resource_version();
-            encode::value_bytes(&super::table::table(
-                object.kind(),
+            encode::value_bytes(&super::table::table_for(
+                self.path,
                 &[Arc::new(object.clone())],
                 rv,
+                super::table::IncludeObject::Metadata,
             ))
         } else {
             encode::object_bytes(object, self.path)
@@ -114,10 +117,11 @@ pub fn list(call: &Call) -> Result<Response<Body>, ApiError> {
         return Ok(streamed_list(result, call.path.clone()));
     }
     let bytes = if call.table {
-        encode::value_bytes(&super::table::table(
-            call.path.kind,
+        encode::value_bytes(&super::table::table_for(
+            call.path,
             &result.items,
             result.resource_version,
+            super::table::IncludeObject::Metadata,
         ))
     } else {
         encode::list_bytes(&result.items, result.resource_version, call.path)
@@ -159,8 +163,26 @@ fn allocate(call: &Call, object: &mut Object, old: Option<&Object>) -> Result<()
 
 pub fn create(call: &Call) -> Result<Response<Body>, ApiError> {
     let value = admission::decode_body(call.content_type, &call.body)?;
+    create_value(call, value)
+}
+
+/// Admits and stores a new object given as JSON (a create's body, or what
+/// a server-side apply makes of an absent object).
+pub fn create_value(call: &Call, mut value: Value) -> Result<Response<Body>, ApiError> {
+    // The server names every object; a client's uid is ignored, as upstream.
+    if let Some(meta) = value["metadata"].as_object_mut() {
+        meta.remove("uid");
+    }
     let admitted = admission::admit(call.path, value, None, call.field_validation()?)?;
     let mut object = admitted.object;
+    if let Object::Pod(pod) = &mut object {
+        let store = &call.state.store;
+        crate::api::service_account::mount_token(pod, |namespace, name| {
+            store
+                .get(Kind::ServiceAccount, namespace, name)
+                .map(|a| (*a).clone())
+        });
+    }
     let _allocating = call.state.allocation.lock();
     allocate(call, &mut object, None)?;
     if call.dry_run() {
@@ -177,7 +199,7 @@ pub fn update(call: &Call, scope: UpdateScope) -> Result<Response<Body>, ApiErro
     store_update(call, admitted.object, &old, scope, &admitted.warnings)
 }
 
-fn store_update(
+pub fn store_update(
     call: &Call,
     mut object: Object,
     old: &Object,
@@ -198,13 +220,6 @@ fn store_update(
 /// The patch type of a PATCH request, or why it is refused.
 pub fn patch_type(content_type: Option<&str>) -> Result<PatchType, ApiError> {
     let content_type = content_type.unwrap_or("");
-    if content_type.starts_with("application/apply-patch") {
-        return Err(ApiError::new(
-            415,
-            "UnsupportedMediaType",
-            "server-side apply is not supported by podium; use client-side apply (kubectl apply without --server-side)",
-        ));
-    }
     PatchType::from_content_type(content_type)
         .ok_or_else(|| ApiError::unsupported_media_type(content_type))
 }
@@ -213,7 +228,21 @@ pub fn patch_type(content_type: Option<&str>) -> Result<PatchType, ApiError> {
 /// the write pipeline. Retries on conflict unless the patch pins a
 /// resourceVersion.
 pub fn patch(call: &Call, scope: UpdateScope) -> Result<Response<Body>, ApiError> {
+    if call
+        .content_type
+        .is_some_and(|c| c.starts_with("application/apply-patch"))
+    {
+        return super::server_side_apply::apply(call, scope);
+    }
     let patch_type = patch_type(call.content_type)?;
+    if patch_type == PatchType::StrategicMerge && call.path.definition.is_some() {
+        // Custom resources have no patch strategies to merge by (upstream's answer).
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+        ));
+    }
     let patch_value: Value = serde_json::from_slice(&call.body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     let pinned = patch_value
@@ -224,11 +253,7 @@ pub fn patch(call: &Call, scope: UpdateScope) -> Result<Response<Body>, ApiError
     loop {
         attempts += 1;
         let old = call.existing()?;
-        let mut original = old.to_json();
-        if call.path.version != call.path.kind.info().version {
-            original =
-                convert::from_storage_version(call.path.kind, &call.path.api_version(), original);
-        }
+        let original = in_requested_version(call, &old);
         let patched = patch::apply_patch(call.path.kind, patch_type, &original, &patch_value)
             .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
         let admitted = admission::admit(call.path, patched, Some(&old), field_validation)?;
@@ -237,6 +262,19 @@ pub fn patch(call: &Call, scope: UpdateScope) -> Result<Response<Body>, ApiError
             other => return other,
         }
     }
+}
+
+/// The stored object as JSON in the version the request addresses: what
+/// a patch applies to.
+pub fn in_requested_version(call: &Call, old: &Object) -> Value {
+    let mut original = old.to_json();
+    if call.path.definition.is_some() {
+        original["apiVersion"] = Value::String(call.path.api_version());
+    } else if call.path.version != call.path.kind.info().version {
+        original =
+            convert::from_storage_version(call.path.kind, &call.path.api_version(), original);
+    }
+    original
 }
 
 fn delete_options(call: &Call) -> Result<DeleteOptions, ApiError> {
@@ -251,9 +289,11 @@ fn delete_options(call: &Call) -> Result<DeleteOptions, ApiError> {
         .get("propagationPolicy")
         .map(str::to_string)
         .or_else(|| body["propagationPolicy"].as_str().map(str::to_string));
-    let orphan = body["orphanDependents"]
-        .as_bool()
-        .or_else(|| call.query.get("orphanDependents").map(|v| v == "true"));
+    let orphan = body["orphanDependents"].as_bool().or_else(|| {
+        call.query
+            .get("orphanDependents")
+            .map(|_| call.query.flag("orphanDependents"))
+    });
     let propagation = match (policy.as_deref(), orphan) {
         (Some("Background"), _) => Some(Propagation::Background),
         (Some("Foreground"), _) => Some(Propagation::Foreground),
@@ -289,11 +329,31 @@ pub fn delete(call: &Call) -> Result<Response<Body>, ApiError> {
         let object = call.existing()?;
         return Ok(call.object_response(200, &object, &[]));
     }
+    if call.path.kind == Kind::CustomResourceDefinition {
+        delete_custom_resources(call, &options)?;
+    }
     let deletion =
         call.state
             .store
             .delete(call.path.kind, call.namespace(), call.name(), &options)?;
     Ok(call.object_response(200, deletion.object(), &[]))
+}
+
+/// Deleting a definition deletes its objects first, as upstream's
+/// `customresourcecleanup` finalizer does before the definition goes.
+fn delete_custom_resources(call: &Call, options: &DeleteOptions) -> Result<(), ApiError> {
+    let definition = call.existing()?;
+    let Some(kind) = crate::api::crd::register(&definition) else {
+        return Ok(());
+    };
+    let store = &call.state.store;
+    for object in store.list(kind, None, &ListFilter::default()).items {
+        match store.delete(kind, object.namespace(), object.name(), options) {
+            Ok(_) | Err(crate::store::StoreError::NotFound { .. }) => {}
+            Err(error) => return Err(ApiError::from_store(error)),
+        }
+    }
+    Ok(())
 }
 
 pub fn delete_collection(call: &Call) -> Result<Response<Body>, ApiError> {

@@ -5,20 +5,10 @@ use std::net::SocketAddr;
 
 use serde_json::{Value, json};
 
-use crate::api::{KINDS, KindInfo};
+use super::catalog::{Catalog, Resource};
+use crate::api::kinds::api_version;
 
 pub const GIT_VERSION: &str = "v1.33.0-podium";
-
-const VERBS: &[&str] = &[
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
 
 pub fn version() -> Value {
     json!({
@@ -50,28 +40,7 @@ pub fn core_versions(addr: SocketAddr) -> Value {
     })
 }
 
-/// Named groups with their versions, the storage version first (preferred).
-fn named_groups() -> Vec<(&'static str, Vec<&'static str>)> {
-    let mut groups: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
-    for info in KINDS.iter().filter(|k| !k.group.is_empty()) {
-        let index = match groups.iter().position(|(g, _)| *g == info.group) {
-            Some(i) => i,
-            None => {
-                groups.push((info.group, Vec::new()));
-                groups.len() - 1
-            }
-        };
-        let versions = &mut groups[index].1;
-        for v in std::iter::once(&info.version).chain(info.extra_versions) {
-            if !versions.contains(v) {
-                versions.push(v);
-            }
-        }
-    }
-    groups
-}
-
-fn group_json(group: &str, versions: &[&str]) -> Value {
+fn group_json(group: &str, versions: &[String]) -> Value {
     let versions: Vec<Value> = versions
         .iter()
         .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
@@ -83,18 +52,21 @@ fn group_json(group: &str, versions: &[&str]) -> Value {
     })
 }
 
-pub fn groups() -> Value {
-    let groups: Vec<Value> = named_groups()
+pub fn groups(catalog: &Catalog) -> Value {
+    let groups: Vec<Value> = catalog
+        .groups()
         .iter()
+        .filter(|(g, _)| !g.is_empty())
         .map(|(g, versions)| group_json(g, versions))
         .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
-pub fn group(name: &str) -> Option<Value> {
-    named_groups()
+pub fn group(catalog: &Catalog, name: &str) -> Option<Value> {
+    catalog
+        .groups()
         .iter()
-        .find(|(g, _)| *g == name)
+        .find(|(g, _)| !g.is_empty() && g == name)
         .map(|(g, versions)| {
             let mut doc = group_json(g, versions);
             doc["kind"] = json!("APIGroup");
@@ -103,51 +75,36 @@ pub fn group(name: &str) -> Option<Value> {
         })
 }
 
-/// Kinds served at `group/version`.
-pub fn kinds_at<'a>(
-    group: &'a str,
-    version: &'a str,
-) -> impl Iterator<Item = &'static KindInfo> + 'a {
-    KINDS
-        .iter()
-        .filter(move |k| k.group == group && k.serves_version(version))
-}
-
-pub fn resources(group: &str, version: &str) -> Value {
+pub fn resources(catalog: &Catalog, group: &str, version: &str) -> Value {
     let mut resources = Vec::new();
-    for info in kinds_at(group, version) {
+    for resource in catalog.resources_at(group, version) {
         let mut entry = json!({
-            "name": info.plural,
-            "singularName": info.singular,
-            "namespaced": info.namespaced,
-            "kind": info.kind_name,
-            "verbs": VERBS,
+            "name": resource.plural,
+            "singularName": resource.singular,
+            "namespaced": resource.namespaced,
+            "kind": resource.kind_name,
+            "verbs": resource.verbs,
         });
-        if !info.short_names.is_empty() {
-            entry["shortNames"] = json!(info.short_names);
+        if !resource.short_names.is_empty() {
+            entry["shortNames"] = json!(resource.short_names);
         }
-        if !info.categories.is_empty() {
-            entry["categories"] = json!(info.categories);
+        if !resource.categories.is_empty() {
+            entry["categories"] = json!(resource.categories);
         }
         resources.push(entry);
-        for sub in info.subresources {
-            resources.push(subresource(info, sub));
+        for sub in &resource.subresources {
+            resources.push(subresource(&resource, sub));
         }
     }
-    let group_version = if group.is_empty() {
-        version.to_string()
-    } else {
-        format!("{group}/{version}")
-    };
     json!({
         "kind": "APIResourceList",
         "apiVersion": "v1",
-        "groupVersion": group_version,
+        "groupVersion": api_version(group, version),
         "resources": resources,
     })
 }
 
-fn subresource(info: &KindInfo, sub: &str) -> Value {
+fn subresource(info: &Resource, sub: &str) -> Value {
     let name = format!("{}/{sub}", info.plural);
     match sub {
         "scale" => json!({
@@ -171,6 +128,28 @@ fn subresource(info: &KindInfo, sub: &str) -> Value {
             "name": name, "singularName": "", "namespaced": info.namespaced,
             "kind": "PodAttachOptions", "verbs": ["create", "get"],
         }),
+        "token" => json!({
+            "name": name, "singularName": "", "namespaced": info.namespaced,
+            "group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest",
+            "verbs": ["create"],
+        }),
+        "eviction" => json!({
+            "name": name, "singularName": "", "namespaced": info.namespaced,
+            "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"],
+        }),
+        "binding" => json!({
+            "name": name, "singularName": "", "namespaced": info.namespaced,
+            "kind": "Binding", "verbs": ["create"],
+        }),
+        "proxy" => json!({
+            "name": name, "singularName": "", "namespaced": info.namespaced,
+            "kind": format!("{}ProxyOptions", info.kind_name),
+            "verbs": ["create", "delete", "get", "patch", "update"],
+        }),
+        "finalize" | "approval" => json!({
+            "name": name, "singularName": "", "namespaced": info.namespaced,
+            "kind": info.kind_name, "verbs": ["update"],
+        }),
         _ => json!({
             "name": name, "singularName": "", "namespaced": info.namespaced,
             "kind": info.kind_name, "verbs": ["get", "patch", "update"],
@@ -184,14 +163,16 @@ mod tests {
 
     #[test]
     fn networking_prefers_v1_and_serves_v1beta1() {
-        let g = group("networking.k8s.io").expect("group");
+        let catalog = Catalog::of(&crate::store::Store::in_memory());
+        let g = group(&catalog, "networking.k8s.io").expect("group");
         assert_eq!(g["preferredVersion"]["version"], "v1");
         assert_eq!(g["versions"][1]["version"], "v1beta1");
     }
 
     #[test]
     fn deployments_have_scale() {
-        let list = resources("apps", "v1");
+        let catalog = Catalog::of(&crate::store::Store::in_memory());
+        let list = resources(&catalog, "apps", "v1");
         let names: Vec<&str> = list["resources"]
             .as_array()
             .into_iter()

@@ -11,6 +11,21 @@ use crate::api::{Object, convert};
 
 /// Appends `object` as JSON in `path`'s version.
 pub fn write_object(buf: &mut Vec<u8>, object: &Object, path: &ResourcePath) {
+    if path.definition.is_some() {
+        // Custom resources convert with strategy None: only apiVersion changes.
+        let asked = path.api_version();
+        match object {
+            Object::Dynamic(d) if d.api_version != asked => {
+                let mut value = object.to_json();
+                value["apiVersion"] = Value::String(asked);
+                let _ = serde_json::to_writer(&mut *buf, &value);
+            }
+            _ => {
+                let _ = serde_json::to_writer(&mut *buf, object);
+            }
+        }
+        return;
+    }
     let info = object.kind().info();
     if path.version == info.version {
         // Serialising a k8s-openapi object cannot fail.
@@ -58,7 +73,7 @@ fn list_item(buf: &mut Vec<u8>, index: usize, object: &Object, path: &ResourcePa
 }
 
 fn list_tail(buf: &mut Vec<u8>) {
-    buf.extend_from_slice(b"]}");
+    buf.extend_from_slice(b"]}\n");
 }
 
 /// Objects per piece of a streamed list.
@@ -142,6 +157,7 @@ mod tests {
             name: None,
             subresource: None,
             watch_prefix: false,
+            definition: None,
         };
         for count in [0, 1, LIST_PIECE, LIST_PIECE + 1, 3 * LIST_PIECE + 7] {
             let objects: Vec<Arc<Object>> = (0..count)

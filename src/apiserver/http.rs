@@ -36,7 +36,12 @@ pub fn json_response(code: u16, value: &serde_json::Value) -> Response<Body> {
     json_bytes(code, serde_json::to_vec(value).unwrap_or_default())
 }
 
-pub fn json_bytes(code: u16, bytes: Vec<u8>) -> Response<Body> {
+/// A JSON body ends with a newline, as upstream's encoder (Go's
+/// `json.Encoder`) writes it.
+pub fn json_bytes(code: u16, mut bytes: Vec<u8>) -> Response<Body> {
+    if bytes.last() != Some(&b'\n') {
+        bytes.push(b'\n');
+    }
     bytes_response(code, "application/json", bytes)
 }
 
@@ -63,26 +68,36 @@ pub fn streaming_response(
     (tx, response)
 }
 
-/// Decoded query parameters (the last value wins).
+/// Decoded query parameters, every value of a repeated key kept in order.
+/// Single values read the first, as apimachinery's query conversion does.
 #[derive(Debug, Default, Clone)]
-pub struct Query(HashMap<String, String>);
+pub struct Query(HashMap<String, Vec<String>>);
 
 impl Query {
     pub fn parse(query: Option<&str>) -> Query {
-        let mut map = HashMap::new();
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            map.insert(decode(key), decode(value));
+            map.entry(decode(key)).or_default().push(decode(value));
         }
         Query(map)
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.0.get(key).and_then(|v| v.first()).map(String::as_str)
     }
 
+    /// Every value of `key`, in the order sent (exec's `command`).
+    pub fn all(&self, key: &str) -> &[String] {
+        self.0.get(key).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// A boolean parameter as upstream reads one
+    /// (`Convert_Slice_string_To_bool`): absent is false, `0` and `false`
+    /// in any case are false, anything else — `True`, `yes`, empty — true.
     pub fn flag(&self, key: &str) -> bool {
-        matches!(self.get(key), Some("true" | "1" | ""))
+        self.get(key)
+            .is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
     }
 
     pub fn int(&self, key: &str) -> Result<Option<i64>, ApiError> {
@@ -95,7 +110,7 @@ impl Query {
     }
 
     pub fn insert(&mut self, key: &str, value: &str) {
-        self.0.insert(key.to_string(), value.to_string());
+        self.0.insert(key.to_string(), vec![value.to_string()]);
     }
 }
 
@@ -144,4 +159,43 @@ async fn drain(mut body: Incoming, mut seen: usize) {
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Query;
+
+    #[test]
+    fn flags_read_as_upstreams_conversion_does() {
+        for (query, expected) in [
+            ("watch=true", true),
+            ("watch=True", true),
+            ("watch=TRUE", true),
+            ("watch=1", true),
+            ("watch=yes", true),
+            ("watch=", true),
+            ("watch", true),
+            ("watch=0", false),
+            ("watch=false", false),
+            ("watch=False", false),
+            ("watch=FALSE", false),
+            ("", false),
+            ("other=true", false),
+            // Repeated: the first value decides.
+            ("watch=false&watch=true", false),
+            ("watch=True&watch=0", true),
+        ] {
+            assert_eq!(Query::parse(Some(query)).flag("watch"), expected, "{query}");
+        }
+    }
+
+    #[test]
+    fn repeated_values_are_kept_in_order_and_single_reads_take_the_first() {
+        let query = Query::parse(Some(
+            "command=sh&command=-c&command=echo+hi%3B+exit+3&c=a&c=b",
+        ));
+        assert_eq!(query.all("command"), ["sh", "-c", "echo hi; exit 3"]);
+        assert_eq!(query.get("c"), Some("a"));
+        assert!(query.all("missing").is_empty());
+    }
 }

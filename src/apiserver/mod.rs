@@ -4,19 +4,26 @@
 
 pub mod access;
 pub mod admission;
+pub mod auth;
+pub mod bootstrap;
+pub mod catalog;
 pub mod crud;
 pub mod discovery;
 pub mod encode;
 pub mod http;
 pub mod openapi;
+pub mod openapi_v2;
 pub mod protobuf;
+pub mod reviews;
 pub mod routes;
+pub mod server_side_apply;
 pub mod service_alloc;
 pub mod status;
 pub mod stream;
 pub mod subresources;
 pub mod table;
 pub mod tls;
+pub mod token_request;
 pub mod watch;
 
 use std::convert::Infallible;
@@ -32,10 +39,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use self::catalog::Catalog;
 use self::crud::Call;
 use self::http::{Body, Query, error_response, json_response, read_body, text_response};
 use self::routes::{ResourcePath, Route};
 use self::status::ApiError;
+use crate::api::rbac::UserInfo;
 use crate::kubelet::PodLogs;
 use crate::store::{Store, UpdateScope};
 
@@ -58,6 +67,8 @@ pub struct ApiServer {
 pub enum ApiServerError {
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    #[error(transparent)]
+    Tokens(#[from] crate::tokens::TokenError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -71,6 +82,8 @@ pub struct ServerState {
     pub store: Store,
     pub logs: Arc<dyn PodLogs>,
     pub token: String,
+    /// Signs and verifies ServiceAccount tokens.
+    pub tokens: crate::tokens::Tokens,
     pub addr: SocketAddr,
     /// Held from Service IP/port allocation until the Service is stored.
     pub allocation: parking_lot::Mutex<()>,
@@ -84,7 +97,10 @@ pub async fn start(
     config: ApiServerConfig,
     cancel: CancellationToken,
 ) -> Result<ApiServer, ApiServerError> {
-    let credentials = tls::load_or_create(&config.data_dir.join(crate::config::PKI_DIR))?;
+    let pki = config.data_dir.join(crate::config::PKI_DIR);
+    let credentials = tls::load_or_create(&pki)?;
+    let tokens = crate::tokens::Tokens::load_or_create(&pki)?;
+    bootstrap::ensure_defaults(&store);
     let listener =
         TcpListener::bind(config.listen)
             .await
@@ -112,6 +128,7 @@ pub async fn start(
         store,
         logs,
         token: credentials.token.clone(),
+        tokens,
         addr,
         allocation: parking_lot::Mutex::new(()),
         cancel: cancel.clone(),
@@ -196,16 +213,6 @@ async fn accept_loop(
 #[derive(Debug, Clone, Copy)]
 struct ClientCertificate;
 
-fn authorized(state: &ServerState, request: &Request<Incoming>) -> bool {
-    request.extensions().get::<ClientCertificate>().is_some()
-        || request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|token| token.trim() == state.token)
-}
-
 /// One request to one response, logged to the access log.
 pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
     let entry = access::Entry::of(request.method(), request.uri(), request.headers());
@@ -216,12 +223,27 @@ pub async fn handle(state: &ServerState, request: Request<Incoming>) -> Response
 
 /// Every failure becomes a Status.
 async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Body> {
-    let route = routes::parse(request.uri().path());
+    let catalog = Catalog::of(&state.store);
+    let route = routes::parse(request.uri().path(), &catalog);
     let public = matches!(route, Route::Health | Route::Version);
-    if !public && !authorized(state, &request) {
-        return error_response(&ApiError::new(401, "Unauthorized", "Unauthorized"));
+    let by_certificate = request.extensions().get::<ClientCertificate>().is_some();
+    let user = match auth::authenticate(state, request.headers(), by_certificate) {
+        Some(user) => user,
+        None if public => auth::admin(),
+        None => return error_response(&ApiError::new(401, "Unauthorized", "Unauthorized")),
+    };
+    let user = match auth::impersonate(&state.store, user, request.headers()) {
+        Ok(user) => user,
+        Err(error) => return error_response(&error),
+    };
+    if !public {
+        let query = Query::parse(request.uri().query());
+        let wanted = auth::attributes(&route, request.method(), request.uri().path(), &query);
+        if !auth::authorize(&state.store, &user, &wanted) {
+            return error_response(&auth::forbidden(&user, &wanted));
+        }
     }
-    match dispatch(state, route, request).await {
+    match dispatch(state, &catalog, route, request, &user).await {
         Ok(response) => response,
         Err(error) => error_response(&error),
     }
@@ -229,8 +251,10 @@ async fn respond(state: &ServerState, request: Request<Incoming>) -> Response<Bo
 
 async fn dispatch(
     state: &ServerState,
+    catalog: &Catalog,
     route: Route,
     request: Request<Incoming>,
+    user: &UserInfo,
 ) -> Result<Response<Body>, ApiError> {
     let method = request.method().clone();
     let read_only = |response: Response<Body>| {
@@ -244,20 +268,29 @@ async fn dispatch(
         Route::Health => read_only(text_response(200, "ok")),
         Route::Version => read_only(json_response(200, &discovery::version())),
         Route::CoreVersions => read_only(json_response(200, &discovery::core_versions(state.addr))),
-        Route::Groups => read_only(json_response(200, &discovery::groups())),
-        Route::Group(name) => match discovery::group(&name) {
+        Route::Groups => read_only(json_response(200, &discovery::groups(catalog))),
+        Route::Group(name) => match discovery::group(catalog, &name) {
             Some(doc) => read_only(json_response(200, &doc)),
             None => Err(ApiError::not_found_path()),
         },
-        Route::Resources { group, version } => {
-            read_only(json_response(200, &discovery::resources(&group, &version)))
+        Route::Resources { group, version } => read_only(json_response(
+            200,
+            &discovery::resources(catalog, &group, &version),
+        )),
+        Route::OpenApiIndex => read_only(json_response(200, &openapi::index(catalog))),
+        Route::OpenApiV2 => read_only(openapi_v2::document(
+            request
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok()),
+        )),
+        Route::OpenApiDocument { group, version } => {
+            match openapi::document(catalog, &group, &version) {
+                Some(doc) => read_only(json_response(200, &doc)),
+                None => Err(ApiError::not_found_path()),
+            }
         }
-        Route::OpenApiIndex => read_only(json_response(200, &openapi::index())),
-        Route::OpenApiDocument { group, version } => match openapi::document(&group, &version) {
-            Some(doc) => read_only(json_response(200, &doc)),
-            None => Err(ApiError::not_found_path()),
-        },
-        Route::Resource(path) => resource(state, path, request).await,
+        Route::Resource(path) => resource(state, path, request, user).await,
         Route::NotFound => Err(ApiError::not_found_path()),
     }
 }
@@ -266,6 +299,7 @@ async fn resource(
     state: &ServerState,
     path: ResourcePath,
     request: Request<Incoming>,
+    user: &UserInfo,
 ) -> Result<Response<Body>, ApiError> {
     let (parts, body) = request.into_parts();
     if stream::handles(&path) {
@@ -275,7 +309,7 @@ async fn resource(
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE => read_body(body).await?,
         _ => Bytes::new(),
     };
-    resource_call(state, path, parts, body).await
+    resource_call(state, path, parts, body, user).await
 }
 
 /// Serves one request without TCP, TLS or a token, for the console inside
@@ -299,8 +333,8 @@ pub async fn serve_local(
     let (parts, ()) = request.into_parts();
     // Logged like a client's request, so the console's writes show too.
     let entry = access::Entry::in_process(&parts.method, &parts.uri);
-    let result = match routes::parse(parts.uri.path()) {
-        Route::Resource(path) => resource_call(state, path, parts, body).await,
+    let result = match routes::parse(parts.uri.path(), &Catalog::of(&state.store)) {
+        Route::Resource(path) => resource_call(state, path, parts, body, &auth::admin()).await,
         _ => Err(ApiError::not_found_path()),
     };
     let response = result.unwrap_or_else(|error| error_response(&error));
@@ -313,6 +347,7 @@ async fn resource_call(
     path: ResourcePath,
     parts: ::http::request::Parts,
     body: Bytes,
+    user: &UserInfo,
 ) -> Result<Response<Body>, ApiError> {
     let mut query = Query::parse(parts.uri.query());
     if path.watch_prefix {
@@ -330,20 +365,26 @@ async fn resource_call(
     let method = parts.method;
     let call = Call {
         state,
+        user,
         path: &path,
         query: &query,
         content_type: content_type.as_deref(),
         table,
         body,
     };
+    if !path.kind.info().stored() {
+        // Reviews: a create is answered, nothing else is served.
+        return match (method.as_str(), &path.name, &path.subresource) {
+            ("POST", None, None) => reviews::create(&call),
+            (other, _, _) => Err(ApiError::method_not_allowed(other)),
+        };
+    }
     if let Some(sub) = &path.subresource {
         return subresources::serve(&call, &method, sub).await;
     }
     let is_item = path.name.is_some();
     match (method.as_str(), is_item) {
-        ("GET", false) if query.flag("watch") && query.get("watch").is_some() => {
-            watch::serve(&call)
-        }
+        ("GET", false) if query.flag("watch") => watch::serve(&call),
         ("GET", false) => crud::list(&call),
         ("POST", false) => {
             if path.kind.namespaced() && path.namespace.is_none() {
@@ -353,7 +394,7 @@ async fn resource_call(
         }
         ("DELETE", false) => crud::delete_collection(&call),
         // The deprecated single-object watch: a watch filtered by name.
-        ("GET", true) if query.flag("watch") && query.get("watch").is_some() => watch::serve(&call),
+        ("GET", true) if query.flag("watch") => watch::serve(&call),
         ("GET", true) => crud::get(&call),
         ("PUT", true) => crud::update(&call, UpdateScope::Main),
         ("PATCH", true) => crud::patch(&call, UpdateScope::Main),

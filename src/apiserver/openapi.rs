@@ -5,21 +5,15 @@
 
 use serde_json::{Map, Value, json};
 
-use super::discovery::kinds_at;
-use crate::api::KINDS;
+use super::catalog::Catalog;
 
 /// Group-versions as OpenAPI paths: `api/v1`, `apis/apps/v1` ...
-fn group_versions() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for info in KINDS {
-        for v in std::iter::once(&info.version).chain(info.extra_versions) {
-            let pair = (info.group.to_string(), v.to_string());
-            if !out.contains(&pair) {
-                out.push(pair);
-            }
-        }
-    }
-    out
+fn group_versions(catalog: &Catalog) -> Vec<(String, String)> {
+    catalog
+        .groups()
+        .into_iter()
+        .flat_map(|(group, versions)| versions.into_iter().map(move |v| (group.clone(), v)))
+        .collect()
 }
 
 fn doc_path(group: &str, version: &str) -> String {
@@ -30,13 +24,18 @@ fn doc_path(group: &str, version: &str) -> String {
     }
 }
 
-pub fn index() -> Value {
+pub fn index(catalog: &Catalog) -> Value {
     let mut paths = Map::new();
-    for (group, version) in group_versions() {
+    for (group, version) in group_versions(catalog) {
         let path = doc_path(&group, &version);
+        // The tag follows the document, so a client's cache sees a changed
+        // definition.
+        let content = document(catalog, &group, &version)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         paths.insert(
             path.clone(),
-            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={}", hash(&path))}),
+            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={}", hash(&(path.clone() + &content)))}),
         );
     }
     json!({ "paths": paths })
@@ -51,9 +50,12 @@ fn hash(text: &str) -> String {
     format!("{h:016X}")
 }
 
-pub fn document(group: &str, version: &str) -> Option<Value> {
+pub fn document(catalog: &Catalog, group: &str, version: &str) -> Option<Value> {
     let mut paths = Map::new();
-    for info in kinds_at(group, version) {
+    for info in catalog.resources_at(group, version) {
+        if !info.verbs.contains(&"update") {
+            continue;
+        }
         let prefix = format!("/{}", doc_path(group, version));
         let item = if info.namespaced {
             format!("{prefix}/namespaces/{{namespace}}/{}/{{name}}", info.plural)
@@ -96,14 +98,15 @@ mod tests {
 
     #[test]
     fn index_lists_group_versions() {
-        let idx = index();
+        let idx = index(&Catalog::of(&crate::store::Store::in_memory()));
         assert!(idx["paths"]["api/v1"]["serverRelativeURL"].is_string());
         assert!(idx["paths"]["apis/networking.k8s.io/v1beta1"].is_object());
     }
 
     #[test]
     fn documents_carry_gvk_and_field_validation() {
-        let doc = document("apps", "v1").expect("doc");
+        let catalog = Catalog::of(&crate::store::Store::in_memory());
+        let doc = document(&catalog, "apps", "v1").expect("doc");
         let op = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
         assert_eq!(op["x-kubernetes-group-version-kind"]["kind"], "Deployment");
         assert_eq!(op["parameters"][2]["name"], "fieldValidation");

@@ -2,8 +2,10 @@
 //! the 4-byte `k8s\0` magic, a `runtime.Unknown` envelope, and the object,
 //! mapped to the JSON form k8s-openapi reads.
 //!
-//! kubectl's typed generators (`create deployment|service|secret|...`)
-//! send these and give up on a 415, so the server must read them. The
+//! kubectl's typed generators (`create deployment|service|secret|job|
+//! role|token|...`, `auth can-i`, `auth whoami`) send these and give up on
+//! a 415, so the server must read them. Every kind podium serves is in the
+//! layout; `root_message` maps API groups to k8s-pb packages. The
 //! object is decoded by a schema-driven reader (`protobuf/wire.rs`) over a
 //! layout generated from k8s-pb and k8s-openapi (`protobuf/schema.txt`).
 
@@ -79,13 +81,26 @@ pub fn decode(body: &[u8]) -> Result<serde_json::Value, ProtobufError> {
 fn root_message(api_version: &str, kind: &str) -> Option<usize> {
     let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
     let package = match group {
-        "" => "core",
-        "apps" => "apps",
-        "networking.k8s.io" => "networking",
+        "" => "api.core",
+        "apps" => "api.apps",
+        "batch" => "api.batch",
+        "autoscaling" => "api.autoscaling",
+        "policy" => "api.policy",
+        "networking.k8s.io" => "api.networking",
+        "discovery.k8s.io" => "api.discovery",
+        "coordination.k8s.io" => "api.coordination",
+        "rbac.authorization.k8s.io" => "api.rbac",
+        "storage.k8s.io" => "api.storage",
+        "scheduling.k8s.io" => "api.scheduling",
+        "authorization.k8s.io" => "api.authorization",
+        "authentication.k8s.io" => "api.authentication",
+        "events.k8s.io" => "api.events",
+        "admissionregistration.k8s.io" => "api.admissionregistration",
+        "apiextensions.k8s.io" => "apiextensions_apiserver.pkg.apis.apiextensions",
         _ => return None,
     };
-    let name = format!("api.{package}.{version}.{kind}");
-    schema::schema().kind(&name)
+    // Only the kinds listed in schema.txt resolve; the rest are refused.
+    schema::schema().kind(&format!("{package}.{version}.{kind}"))
 }
 
 #[cfg(test)]

@@ -1,6 +1,21 @@
 //! Kubernetes REST paths parsed into what they address.
 
-use crate::api::{KINDS, Kind};
+use std::sync::Arc;
+
+use super::catalog::Catalog;
+use crate::api::{Kind, Object};
+
+/// The CustomResourceDefinition serving a custom kind's request.
+#[derive(Debug, Clone)]
+pub struct Definition(pub Arc<Object>);
+
+impl PartialEq for Definition {
+    fn eq(&self, other: &Definition) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Definition {}
 
 /// What a request path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +32,8 @@ pub enum Route {
         version: String,
     },
     OpenApiIndex,
+    /// `/openapi/v2`: the Swagger 2.0 document.
+    OpenApiV2,
     /// `/openapi/v3/api/v1`, `/openapi/v3/apis/{group}/{version}`.
     OpenApiDocument {
         group: String,
@@ -39,9 +56,40 @@ pub struct ResourcePath {
     pub subresource: Option<String>,
     /// The deprecated `/watch/` path prefix was used.
     pub watch_prefix: bool,
+    /// For a custom kind, the definition that serves it.
+    pub definition: Option<Definition>,
 }
 
 impl ResourcePath {
+    /// The version objects of this kind are stored in: a custom kind's
+    /// storage version comes from its definition.
+    pub fn storage_api_version(&self) -> String {
+        match &self.definition {
+            Some(definition) => {
+                let versions = crate::api::crd::versions(&definition.0);
+                let storage = versions
+                    .iter()
+                    .find(|v| v.storage)
+                    .map_or(self.version.as_str(), |v| v.name);
+                crate::api::kinds::api_version(self.kind.info().group, storage)
+            }
+            None => self.kind.info().api_version(),
+        }
+    }
+
+    /// Whether `api_version` (from a body) is one this path's kind is served in.
+    pub fn serves_api_version(&self, api_version: &str) -> bool {
+        let (group, version) = crate::api::kinds::split_api_version(api_version);
+        let info = self.kind.info();
+        if group != info.group {
+            return false;
+        }
+        match &self.definition {
+            Some(definition) => crate::api::crd::version(&definition.0, version).is_some(),
+            None => info.serves_version(version),
+        }
+    }
+
     /// `apps/v1` or `v1`, as the URL asked.
     pub fn api_version(&self) -> String {
         let group = self.kind.info().group;
@@ -53,7 +101,7 @@ impl ResourcePath {
     }
 }
 
-pub fn parse(path: &str) -> Route {
+pub fn parse(path: &str, catalog: &Catalog) -> Route {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segments.as_slice() {
         ["version"] => Route::Version,
@@ -61,6 +109,7 @@ pub fn parse(path: &str) -> Route {
         ["api"] => Route::CoreVersions,
         ["apis"] => Route::Groups,
         ["openapi", "v3"] => Route::OpenApiIndex,
+        ["openapi", "v2"] => Route::OpenApiV2,
         ["openapi", "v3", "api", version] => Route::OpenApiDocument {
             group: String::new(),
             version: version.to_string(),
@@ -69,21 +118,15 @@ pub fn parse(path: &str) -> Route {
             group: group.to_string(),
             version: version.to_string(),
         },
-        ["api", version, rest @ ..] => under_group_version("", version, rest),
+        ["api", version, rest @ ..] => under_group_version(catalog, "", version, rest),
         ["apis", group] => Route::Group(group.to_string()),
-        ["apis", group, version, rest @ ..] => under_group_version(group, version, rest),
+        ["apis", group, version, rest @ ..] => under_group_version(catalog, group, version, rest),
         _ => Route::NotFound,
     }
 }
 
-fn served(group: &str, version: &str) -> bool {
-    KINDS
-        .iter()
-        .any(|k| k.group == group && k.serves_version(version))
-}
-
-fn under_group_version(group: &str, version: &str, rest: &[&str]) -> Route {
-    if !served(group, version) {
+fn under_group_version(catalog: &Catalog, group: &str, version: &str, rest: &[&str]) -> Route {
+    if !catalog.serves(group, version) {
         return Route::NotFound;
     }
     if rest.is_empty() {
@@ -96,14 +139,17 @@ fn under_group_version(group: &str, version: &str, rest: &[&str]) -> Route {
         ["watch", rest @ ..] => (true, rest),
         _ => (false, rest),
     };
+    type Served = (Kind, Option<Arc<Object>>);
     let namespaced_kind = |plural: &str| {
-        Kind::from_plural(group, plural)
-            .filter(|k| k.namespaced() && k.info().serves_version(version))
+        catalog
+            .resolve(group, version, plural)
+            .filter(|(k, _)| k.namespaced())
     };
-    let cluster_kind = |plural: &str| {
-        Kind::from_plural(group, plural).filter(|k| k.info().serves_version(version))
-    };
-    let make = |kind: Kind, namespace: Option<&str>, name: Option<&str>, sub: Option<&str>| {
+    let cluster_kind = |plural: &str| catalog.resolve(group, version, plural);
+    let make = |(kind, definition): Served,
+                namespace: Option<&str>,
+                name: Option<&str>,
+                sub: Option<&str>| {
         Route::Resource(ResourcePath {
             kind,
             version: version.to_string(),
@@ -111,6 +157,7 @@ fn under_group_version(group: &str, version: &str, rest: &[&str]) -> Route {
             name: name.map(str::to_string),
             subresource: sub.map(str::to_string),
             watch_prefix,
+            definition: definition.map(Definition),
         })
     };
     // `namespaces/{ns}/{plural}...` addresses namespaced kinds; anything
@@ -130,7 +177,7 @@ fn under_group_version(group: &str, version: &str, rest: &[&str]) -> Route {
             Some(kind) => make(kind, None, None, None),
             None => Route::NotFound,
         },
-        [plural, name, tail @ ..] => match cluster_kind(plural).filter(|k| !k.namespaced()) {
+        [plural, name, tail @ ..] => match cluster_kind(plural).filter(|(k, _)| !k.namespaced()) {
             Some(kind) => match tail {
                 [] => make(kind, None, Some(name), None),
                 [sub] => make(kind, None, Some(name), Some(sub)),
@@ -147,7 +194,7 @@ mod tests {
     use super::*;
 
     fn resource(path: &str) -> ResourcePath {
-        match parse(path) {
+        match parse(path, &Catalog::of(&crate::store::Store::in_memory())) {
             Route::Resource(r) => r,
             other => panic!("{path}: {other:?}"),
         }
@@ -175,8 +222,14 @@ mod tests {
         let r = resource("/apis/networking.k8s.io/v1beta1/namespaces/d/ingresses");
         assert_eq!(r.api_version(), "networking.k8s.io/v1beta1");
 
-        assert_eq!(parse("/apis/apps/v2/deployments"), Route::NotFound);
-        assert_eq!(parse("/api/v1/pods/x"), Route::NotFound);
-        assert_eq!(parse("/nonsense"), Route::NotFound);
+        let catalog = Catalog::of(&crate::store::Store::in_memory());
+        assert_eq!(
+            parse("/apis/apps/v2/deployments", &catalog),
+            Route::NotFound
+        );
+        assert_eq!(parse("/api/v1/pods/x", &catalog), Route::NotFound);
+        assert_eq!(parse("/nonsense", &catalog), Route::NotFound);
+        let r = resource("/apis/batch/v1/namespaces/default/jobs/pi/status");
+        assert_eq!(r.kind, Kind::Job);
     }
 }

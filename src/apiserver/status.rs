@@ -1,6 +1,7 @@
 //! Errors as Kubernetes `Status` objects: the reason, code and details
 //! kubectl prints ("Error from server (NotFound): ...").
 
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::api::Kind;
@@ -13,7 +14,44 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    pub details: Option<Value>,
+    pub details: Option<Box<StatusDetails>>,
+}
+
+/// metav1.StatusDetails, its fields in upstream's order, empty ones left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StatusDetails {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// The resource (plural) or, for validation, the kind, as upstream.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StatusCause>,
+}
+
+/// metav1.StatusCause, in upstream's order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusCause {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub field: String,
+}
+
+impl StatusDetails {
+    /// Naming an object by its group and `kind` (a plural, or a kind).
+    pub fn naming(name: &str, group: &str, kind: &str) -> StatusDetails {
+        StatusDetails {
+            name: name.to_string(),
+            group: group.to_string(),
+            kind: kind.to_string(),
+            causes: Vec::new(),
+        }
+    }
 }
 
 impl ApiError {
@@ -63,11 +101,11 @@ impl ApiError {
     /// `details` naming the object: `{name, group, kind}` with kind the plural, as upstream.
     pub fn with_object(mut self, kind: Kind, name: &str) -> ApiError {
         let info = kind.info();
-        let mut details = json!({"name": name, "kind": info.plural});
-        if !info.group.is_empty() {
-            details["group"] = json!(info.group);
-        }
-        self.details = Some(details);
+        self.details = Some(Box::new(StatusDetails::naming(
+            name,
+            info.group,
+            info.plural,
+        )));
         self
     }
 
@@ -99,20 +137,25 @@ impl ApiError {
         }
     }
 
-    /// The `Status` object.
+    /// The `Status` object, its fields in metav1.Status's order (the
+    /// order upstream's encoder writes them).
     pub fn to_status(&self) -> Value {
         let mut status = json!({
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
         });
-        if let Some(details) = &self.details {
-            status["details"] = details.clone();
+        if !self.message.is_empty() {
+            status["message"] = json!(self.message);
         }
+        if !self.reason.is_empty() {
+            status["reason"] = json!(self.reason);
+        }
+        if let Some(details) = &self.details {
+            status["details"] = json!(details);
+        }
+        status["code"] = json!(self.code);
         status
     }
 }
@@ -139,5 +182,71 @@ mod tests {
         assert_eq!(status["code"], 404);
         assert_eq!(status["details"]["group"], "apps");
         assert_eq!(status["details"]["kind"], "deployments");
+    }
+
+    /// The bytes a client reads, as `error_response` writes them.
+    fn body(error: &ApiError) -> String {
+        use http_body_util::BodyExt;
+        let response = crate::apiserver::http::error_response(error);
+        let bytes = futures::executor::block_on(response.into_body().collect())
+            .expect("a full body")
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("utf-8")
+    }
+
+    /// Upstream's bytes (kube-apiserver 1.32, `curl` of each case), field
+    /// for field and with the encoder's trailing newline.
+    #[test]
+    fn status_bodies_are_upstreams_bytes() {
+        let cases = [
+            (
+                ApiError::from_store(StoreError::AlreadyExists {
+                    kind: Kind::ConfigMap,
+                    name: "x".into(),
+                }),
+                r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \"x\" already exists","reason":"AlreadyExists","details":{"name":"x","kind":"configmaps"},"code":409}"#,
+            ),
+            (
+                ApiError::from_store(StoreError::NotFound {
+                    kind: Kind::Deployment,
+                    name: "web".into(),
+                }),
+                r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"deployments.apps \"web\" not found","reason":"NotFound","details":{"name":"web","group":"apps","kind":"deployments"},"code":404}"#,
+            ),
+            (
+                ApiError::from_store(StoreError::Conflict {
+                    kind: Kind::ConfigMap,
+                    name: "x".into(),
+                    reason: "the object has been modified; please apply your changes to the latest version and try again".into(),
+                }),
+                r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Operation cannot be fulfilled on configmaps \"x\": the object has been modified; please apply your changes to the latest version and try again","reason":"Conflict","details":{"name":"x","kind":"configmaps"},"code":409}"#,
+            ),
+            (
+                ApiError::from_store(StoreError::Gone {
+                    requested: 1,
+                    oldest: 5,
+                }),
+                r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version: 1 (5)","reason":"Expired","code":410}"#,
+            ),
+            (
+                ApiError::not_found_path(),
+                r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","code":404}"#,
+            ),
+            (
+                crate::apiserver::admission::invalid(
+                    Kind::Deployment,
+                    "web",
+                    &[crate::api::validation::FieldError::invalid(
+                        "spec.replicas",
+                        "-1",
+                        "must be greater than or equal to 0",
+                    )],
+                ),
+                r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Deployment.apps \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0","reason":"Invalid","details":{"name":"web","group":"apps","kind":"Deployment","causes":[{"reason":"FieldValueInvalid","message":"Invalid value: -1: must be greater than or equal to 0","field":"spec.replicas"}]},"code":422}"#,
+            ),
+        ];
+        for (error, upstream) in cases {
+            assert_eq!(body(&error), format!("{upstream}\n"));
+        }
     }
 }

@@ -1,16 +1,17 @@
-//! Subresources: `/status`, `/scale` (autoscaling/v1 Scale for
-//! deployments and replicasets) and `pods/log`. The streaming ones (exec,
-//! attach, portforward) switch protocols and are served by `stream`.
+//! Subresources: `/status`, `/scale` (autoscaling/v1 Scale for the
+//! workloads that have one and custom resources that define one) and
+//! `pods/log`. The streaming ones (exec, attach, portforward) switch
+//! protocols and are served by `stream`.
 
 use futures::StreamExt;
 use http::{Method, Response};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde_json::{Value, json};
 
 use super::crud::{self, Call};
 use super::http::{Body, json_response, streaming_response};
-use super::status::ApiError;
+use super::status::{ApiError, StatusCause, StatusDetails};
+use crate::api::crd::{self, ScalePaths};
 use crate::api::patch::PatchType;
 use crate::api::{Kind, Object};
 use crate::kubelet::{LogError, LogOptions};
@@ -38,6 +39,7 @@ pub async fn serve(
         }
         ("scale", "PATCH") => patch_scale(call),
         ("log", "GET") => logs(call).await,
+        ("token", "POST") => super::token_request::create(call),
         // Reached only without a pod name: `stream` serves named pods.
         ("exec" | "attach" | "portforward", _) => Err(ApiError::not_found_path()),
         (_, other) => Err(ApiError::method_not_allowed(other)),
@@ -68,28 +70,85 @@ pub fn selector_string(selector: Option<&LabelSelector>) -> String {
     parts.join(",")
 }
 
-fn scale_of(object: &Object) -> Result<Value, ApiError> {
-    let (spec_replicas, status_replicas, selector) = match object {
-        Object::Deployment(d) => {
-            let Deployment { spec, status, .. } = &**d;
-            (
-                spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-                status.as_ref().and_then(|s| s.replicas).unwrap_or(0),
-                selector_string(spec.as_ref().map(|s| &s.selector)),
-            )
+/// Where a kind with a scale subresource keeps its replicas and selector:
+/// the built-in workloads' fixed fields, a custom resource's from its
+/// definition (`subresources.scale`), as upstream reads them.
+fn scale_paths(call: &Call) -> Result<ScalePaths, ApiError> {
+    let kind = call.path.kind;
+    if let Some(definition) = &call.path.definition {
+        return crd::version(&definition.0, &call.path.version)
+            .and_then(|v| v.scale)
+            .ok_or_else(ApiError::not_found_path);
+    }
+    let workload = [
+        Kind::Deployment,
+        Kind::ReplicaSet,
+        Kind::StatefulSet,
+        Kind::ReplicationController,
+    ];
+    if !workload.contains(&kind) {
+        return Err(ApiError::not_found_path());
+    }
+    Ok(ScalePaths {
+        spec_replicas: ".spec.replicas".into(),
+        status_replicas: ".status.replicas".into(),
+        label_selector: Some(".spec.selector".into()),
+    })
+}
+
+/// The fields of a JSON path such as `.spec.replicas`.
+fn fields(path: &str) -> impl Iterator<Item = &str> {
+    path.split('.').filter(|f| !f.is_empty())
+}
+
+fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    fields(path).try_fold(value, |v, field| v.get(field))
+}
+
+fn set_at(value: &mut Value, path: &str, new: Value) {
+    let mut here = value;
+    for field in fields(path) {
+        if !here.is_object() {
+            *here = json!({});
         }
-        Object::ReplicaSet(rs) => {
-            let ReplicaSet { spec, status, .. } = &**rs;
-            (
-                spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
-                status.as_ref().map(|s| s.replicas).unwrap_or(0),
-                selector_string(spec.as_ref().map(|s| &s.selector)),
-            )
+        here = &mut here[field];
+    }
+    *here = new;
+}
+
+/// A selector in its string form, whichever shape the field has: already a
+/// string (custom resources' `status.selector`), a LabelSelector, or the
+/// plain map a ReplicationController uses.
+fn selector_text(selector: Option<&Value>) -> String {
+    match selector {
+        Some(Value::String(text)) => text.clone(),
+        Some(map @ Value::Object(fields))
+            if fields.contains_key("matchLabels") || fields.contains_key("matchExpressions") =>
+        {
+            let parsed: Option<LabelSelector> = serde_json::from_value(map.clone()).ok();
+            selector_string(parsed.as_ref())
         }
-        _ => return Err(ApiError::not_found_path()),
-    };
+        Some(Value::Object(labels)) => {
+            let mut pairs: Vec<String> = labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect();
+            pairs.sort();
+            pairs.join(",")
+        }
+        _ => String::new(),
+    }
+}
+
+fn scale_of(object: &Object, paths: &ScalePaths) -> Value {
+    let value = object.to_json();
+    let replicas = |path: &str| at(&value, path).and_then(Value::as_i64).unwrap_or(0);
     let meta = object.meta();
-    Ok(json!({
+    let mut status = json!({"replicas": replicas(&paths.status_replicas)});
+    if let Some(path) = &paths.label_selector {
+        status["selector"] = json!(selector_text(at(&value, path)));
+    }
+    json!({
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
         "metadata": {
@@ -99,20 +158,21 @@ fn scale_of(object: &Object) -> Result<Value, ApiError> {
             "resourceVersion": meta.resource_version,
             "creationTimestamp": meta.creation_timestamp,
         },
-        "spec": {"replicas": spec_replicas},
-        "status": {"replicas": status_replicas, "selector": selector},
-    }))
+        "spec": {"replicas": replicas(&paths.spec_replicas)},
+        "status": status,
+    })
 }
 
 fn get_scale(call: &Call) -> Result<Response<Body>, ApiError> {
-    Ok(json_response(200, &scale_of(&*call.existing()?)?))
+    let paths = scale_paths(call)?;
+    Ok(json_response(200, &scale_of(&*call.existing()?, &paths)))
 }
 
 fn patch_scale(call: &Call) -> Result<Response<Body>, ApiError> {
     let patch_type = crud::patch_type(call.content_type)?;
     let patch: Value = serde_json::from_slice(&call.body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
-    let mut scale = scale_of(&*call.existing()?)?;
+    let mut scale = scale_of(&*call.existing()?, &scale_paths(call)?);
     match patch_type {
         PatchType::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch)
@@ -142,31 +202,32 @@ fn set_scale(call: &Call, scale: Value) -> Result<Response<Body>, ApiError> {
             message: format!(
                 "Scale.autoscaling \"{name}\" is invalid: spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
             ),
-            details: Some(
-                json!({"name": name, "group": "autoscaling", "kind": "Scale", "causes": [
-                    {"reason": "FieldValueInvalid", "message": format!("Invalid value: {replicas}: must be greater than or equal to 0"), "field": "spec.replicas"}
-                ]}),
-            ),
+            details: Some(Box::new(StatusDetails {
+                causes: vec![StatusCause {
+                    reason: "FieldValueInvalid".to_string(),
+                    message: format!(
+                        "Invalid value: {replicas}: must be greater than or equal to 0"
+                    ),
+                    field: "spec.replicas".to_string(),
+                }],
+                ..StatusDetails::naming(name, "autoscaling", "Scale")
+            })),
         });
     }
-    let mut object = (*call.existing()?).clone();
+    let paths = scale_paths(call)?;
+    let existing = call.existing()?;
+    let mut value = existing.to_json();
+    set_at(&mut value, &paths.spec_replicas, json!(replicas));
     if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
-        object.meta_mut().resource_version = Some(rv.to_string());
+        set_at(&mut value, ".metadata.resourceVersion", json!(rv));
     }
-    match &mut object {
-        Object::Deployment(d) => {
-            d.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
-        }
-        Object::ReplicaSet(rs) => {
-            rs.spec.get_or_insert_with(Default::default).replicas = Some(replicas)
-        }
-        _ => return Err(ApiError::not_found_path()),
-    }
+    let object = Object::from_json(existing.kind(), value)
+        .map_err(|e| ApiError::internal(format!("the scaled object does not read back: {e}")))?;
     if call.query.get("dryRun") == Some("All") {
-        return Ok(json_response(200, &scale_of(&object)?));
+        return Ok(json_response(200, &scale_of(&object, &paths)));
     }
     let stored = call.state.store.update(object, UpdateScope::Main)?;
-    Ok(json_response(200, &scale_of(&stored)?))
+    Ok(json_response(200, &scale_of(&stored, &paths)))
 }
 
 async fn logs(call: &Call<'_>) -> Result<Response<Body>, ApiError> {

@@ -9,6 +9,7 @@ mod cells;
 mod cluster;
 mod columns;
 pub mod duration;
+pub mod generic;
 mod network;
 mod pod;
 mod workloads;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::routes::ResourcePath;
 use crate::api::{Kind, Object};
 
 pub use duration::human_duration;
@@ -50,6 +52,59 @@ impl IncludeObject {
     }
 }
 
+/// Which columns a Table has: a built-in kind's upstream printer, or a
+/// custom kind's `additionalPrinterColumns` in the version asked for.
+#[derive(Debug, Clone)]
+pub enum Printer {
+    Builtin(Kind),
+    Custom(Vec<Value>),
+}
+
+impl Printer {
+    /// The printer for a request: a custom kind's columns come from the
+    /// version of its definition the URL names.
+    pub fn for_path(path: &ResourcePath) -> Printer {
+        match &path.definition {
+            Some(definition) => Printer::Custom(
+                crate::api::crd::version(&definition.0, &path.version)
+                    .map(|v| v.printer_columns.to_vec())
+                    .unwrap_or_default(),
+            ),
+            None => Printer::Builtin(path.kind),
+        }
+    }
+
+    fn definitions(&self) -> Value {
+        match self {
+            Printer::Builtin(kind) if Kind::TYPED.contains(kind) => columns::definitions(*kind),
+            Printer::Builtin(kind) => {
+                let info = kind.info();
+                Value::Array(
+                    generic::definitions(info.group, info.kind_name)
+                        .unwrap_or_else(generic::default_definitions),
+                )
+            }
+            Printer::Custom(columns) => Value::Array(generic::custom_definitions(columns)),
+        }
+    }
+
+    fn cells(&self, object: &Object, now: Timestamp) -> Vec<Value> {
+        match (self, object) {
+            (Printer::Custom(columns), _) => generic::custom_cells(columns, &object.to_json()),
+            (Printer::Builtin(kind), Object::Dynamic(_)) => {
+                let info = kind.info();
+                let json = object.to_json();
+                if generic::definitions(info.group, info.kind_name).is_some() {
+                    generic::cells(info.group, info.kind_name, &json, now)
+                } else {
+                    generic::default_cells(&json)
+                }
+            }
+            (Printer::Builtin(_), typed) => row_cells(typed, now),
+        }
+    }
+}
+
 /// Renders objects of one kind as a Table (rows carry PartialObjectMetadata).
 /// Watch events call this with one object per event.
 pub fn table(kind: Kind, objects: &[Arc<Object>], resource_version: u64) -> serde_json::Value {
@@ -62,6 +117,22 @@ pub fn table(kind: Kind, objects: &[Arc<Object>], resource_version: u64) -> serd
     )
 }
 
+/// The Table a request asks for (a custom kind's printer columns included).
+pub fn table_for(
+    path: &ResourcePath,
+    objects: &[Arc<Object>],
+    resource_version: u64,
+    include: IncludeObject,
+) -> serde_json::Value {
+    render(
+        &Printer::for_path(path),
+        objects,
+        resource_version,
+        include,
+        crate::clock::now(),
+    )
+}
+
 /// [`table`] with the row object choice and the moment ages are measured from.
 pub fn table_with(
     kind: Kind,
@@ -70,10 +141,26 @@ pub fn table_with(
     include: IncludeObject,
     now: Timestamp,
 ) -> serde_json::Value {
+    render(
+        &Printer::Builtin(kind),
+        objects,
+        resource_version,
+        include,
+        now,
+    )
+}
+
+fn render(
+    printer: &Printer,
+    objects: &[Arc<Object>],
+    resource_version: u64,
+    include: IncludeObject,
+    now: Timestamp,
+) -> serde_json::Value {
     let rows: Vec<Value> = objects
         .iter()
         .map(|object| {
-            let mut row = json!({ "cells": row_cells(object, now) });
+            let mut row = json!({ "cells": printer.cells(object, now) });
             if let Object::Pod(pod) = object.as_ref()
                 && let Some(conditions) = pod::row_conditions(pod)
             {
@@ -89,7 +176,7 @@ pub fn table_with(
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": {"resourceVersion": resource_version.to_string()},
-        "columnDefinitions": columns::definitions(kind),
+        "columnDefinitions": printer.definitions(),
         "rows": rows,
     })
 }
@@ -108,6 +195,7 @@ fn row_cells(object: &Object, now: Timestamp) -> Vec<Value> {
         Object::ConfigMap(v) => cluster::config_map_cells(v, now),
         Object::Secret(v) => cluster::secret_cells(v, now),
         Object::Event(v) => cluster::event_cells(v, now),
+        Object::Dynamic(d) => generic::default_cells(&d.to_json()),
     }
 }
 

@@ -2,7 +2,6 @@
 //! resourceVersion is given), then every change, BOOKMARKs on request,
 //! and an ERROR event with a 410 Status when history is lost.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use super::http::{Body, streaming_response};
 use super::routes::ResourcePath;
 use super::status::ApiError;
 use crate::api::Object;
-use crate::store::{EventType, ListFilter, Store, StoreError, WatchItem};
+use crate::store::{EventType, ListFilter, Store, StoreError, WatchEvent, WatchItem};
 
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -25,14 +24,6 @@ struct Watcher {
     filter: ListFilter,
     table: bool,
     tx: tokio::sync::mpsc::Sender<Bytes>,
-    /// With a label or field selector: the objects (namespace, name) the
-    /// client currently sees, so an object leaving the selection is sent as
-    /// DELETED and one entering it as ADDED, as upstream does.
-    selected: Option<HashSet<(String, String)>>,
-}
-
-fn key(object: &Object) -> (String, String) {
-    (object.namespace().to_string(), object.name().to_string())
 }
 
 impl Watcher {
@@ -50,48 +41,35 @@ impl Watcher {
         self.in_scope(object) && self.filter.matches(object)
     }
 
-    /// Remembers what the client sees (selector watches only).
-    fn seed(&mut self, objects: &[Arc<Object>]) {
-        if let Some(selected) = &mut self.selected {
-            selected.extend(objects.iter().map(|o| key(o)));
-        }
-    }
-
-    /// The event type to send for a change, or None to skip it.
-    fn classify(&mut self, event_type: EventType, object: &Object) -> Option<&'static str> {
-        if !self.in_scope(object) {
-            return None;
-        }
-        let matches = self.filter.matches(object);
-        let Some(selected) = &mut self.selected else {
-            return matches.then_some(event_type.as_str());
-        };
-        let was = selected.contains(&key(object));
-        match (event_type, was, matches) {
-            (EventType::Deleted, true, _) => {
-                selected.remove(&key(object));
-                Some("DELETED")
+    /// What the client is sent for a change, as upstream's watch cache
+    /// decides it from the object before and after: ADDED when it enters
+    /// the selection, MODIFIED while in it, DELETED (the object as it was,
+    /// at the change's resourceVersion) when it leaves or is deleted.
+    fn classify(&self, event: &WatchEvent) -> Option<(&'static str, Arc<Object>)> {
+        let now = event.event_type != EventType::Deleted && self.wants(&event.object);
+        let before = event.previous.as_deref().is_some_and(|p| self.wants(p));
+        match (before, now) {
+            (false, true) => Some(("ADDED", event.object.clone())),
+            (true, true) => Some(("MODIFIED", event.object.clone())),
+            (true, false) if event.event_type == EventType::Deleted => {
+                Some(("DELETED", event.object.clone()))
             }
-            (EventType::Deleted, false, _) => None,
-            (_, false, true) => {
-                selected.insert(key(object));
-                Some("ADDED")
+            (true, false) => {
+                let mut left = event.previous.as_deref().cloned()?;
+                left.meta_mut().resource_version = Some(event.resource_version.to_string());
+                Some(("DELETED", Arc::new(left)))
             }
-            (_, true, true) => Some(event_type.as_str()),
-            (_, true, false) => {
-                selected.remove(&key(object));
-                Some("DELETED")
-            }
-            (_, false, false) => None,
+            (false, false) => None,
         }
     }
 
     fn encode(&self, event_type: &str, object: &Arc<Object>) -> Bytes {
         let body = if self.table {
-            encode::value_bytes(&super::table::table(
-                object.kind(),
+            encode::value_bytes(&super::table::table_for(
+                &self.path,
                 std::slice::from_ref(object),
                 object.resource_version(),
+                super::table::IncludeObject::Metadata,
             ))
         } else {
             encode::object_bytes(object, &self.path)
@@ -142,10 +120,8 @@ pub fn serve(call: &Call) -> Result<Response<Body>, ApiError> {
         .map(|s| Duration::from_secs(s.max(0) as u64));
     let bookmarks = call.query.flag("allowWatchBookmarks");
     let (tx, response) = streaming_response("application/json");
-    let selected = (filter.labels.is_some() || filter.fields.is_some()).then(HashSet::new);
     let watcher = Watcher {
         path: call.path.clone(),
-        selected,
         filter,
         table: call.table,
         tx,
@@ -173,9 +149,10 @@ pub fn serve(call: &Call) -> Result<Response<Body>, ApiError> {
     Ok(response)
 }
 
-async fn run(store: Store, mut watcher: Watcher, since: Option<u64>, bookmarks: bool) {
+async fn run(store: Store, watcher: Watcher, since: Option<u64>, bookmarks: bool) {
     let kind = watcher.path.kind;
     let start = match since {
+        Some(rv) => rv,
         None => {
             // Upstream's "get state and start at most recent": the current
             // objects as ADDED, then changes after the list.
@@ -185,27 +162,7 @@ async fn run(store: Store, mut watcher: Watcher, since: Option<u64>, bookmarks: 
                     return;
                 }
             }
-            let listed_rv = listed.resource_version;
-            let items: Vec<Arc<Object>> = listed
-                .items
-                .into_iter()
-                .filter(|o| watcher.wants(o))
-                .collect();
-            watcher.seed(&items);
-            listed_rv
-        }
-        Some(rv) => {
-            // Resuming: what matches now stands in for what the client saw.
-            if watcher.selected.is_some() {
-                let current = store.list(kind, watcher.path.namespace.as_deref(), &watcher.filter);
-                let items: Vec<Arc<Object>> = current
-                    .items
-                    .into_iter()
-                    .filter(|o| watcher.wants(o))
-                    .collect();
-                watcher.seed(&items);
-            }
-            rv
+            listed.resource_version
         }
     };
     let mut watch = match store.watch(Some(kind), Some(start)) {
@@ -227,10 +184,10 @@ async fn run(store: Store, mut watcher: Watcher, since: Option<u64>, bookmarks: 
         tokio::select! {
             item = watch.next() => match item {
                 Some(WatchItem::Event(event)) => {
-                    let Some(event_type) = watcher.classify(event.event_type, &event.object) else {
+                    let Some((event_type, object)) = watcher.classify(&event) else {
                         continue;
                     };
-                    let line = watcher.encode(event_type, &event.object);
+                    let line = watcher.encode(event_type, &object);
                     if !watcher.send(line).await {
                         return;
                     }
@@ -260,10 +217,11 @@ async fn run(store: Store, mut watcher: Watcher, since: Option<u64>, bookmarks: 
 mod tests {
     use super::*;
     use crate::api::Kind;
+    use crate::api::selector::LabelSelector;
     use k8s_openapi::api::core::v1::ConfigMap;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-    fn watcher(namespace: Option<&str>, selecting: bool) -> Watcher {
+    fn watcher(namespace: Option<&str>, labels: Option<&str>) -> Watcher {
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
         Watcher {
             path: ResourcePath {
@@ -273,51 +231,218 @@ mod tests {
                 name: None,
                 subresource: None,
                 watch_prefix: false,
+                definition: None,
             },
-            filter: ListFilter::default(),
+            filter: ListFilter {
+                labels: labels.map(|l| LabelSelector::parse(l).expect("a selector")),
+                fields: None,
+            },
             table: false,
             tx,
-            selected: selecting.then(HashSet::new),
         }
     }
 
-    fn cm(namespace: &str) -> Object {
-        Object::from(ConfigMap {
+    fn cm(namespace: &str, app: &str) -> Arc<Object> {
+        Arc::new(Object::from(ConfigMap {
             metadata: ObjectMeta {
                 name: Some("c".into()),
                 namespace: Some(namespace.into()),
+                labels: Some([("app".to_string(), app.to_string())].into()),
                 ..Default::default()
             },
             ..Default::default()
-        })
+        }))
+    }
+
+    fn change(
+        event_type: EventType,
+        previous: Option<Arc<Object>>,
+        object: Arc<Object>,
+    ) -> WatchEvent {
+        WatchEvent {
+            event_type,
+            object,
+            previous,
+            resource_version: 9,
+        }
+    }
+
+    fn sent(w: &Watcher, event: &WatchEvent) -> Option<(&'static str, String)> {
+        w.classify(event)
+            .map(|(t, o)| (t, o.resource_version().to_string()))
     }
 
     #[test]
     fn other_namespaces_are_skipped() {
-        let mut w = watcher(Some("default"), false);
-        assert_eq!(w.classify(EventType::Added, &cm("other")), None);
-        assert_eq!(
-            w.classify(EventType::Modified, &cm("default")),
-            Some("MODIFIED")
+        let w = watcher(Some("default"), None);
+        let other = change(EventType::Added, None, cm("other", "web"));
+        assert_eq!(w.classify(&other).map(|(t, _)| t), None);
+        let here = change(
+            EventType::Modified,
+            Some(cm("default", "web")),
+            cm("default", "web"),
         );
+        assert_eq!(w.classify(&here).map(|(t, _)| t), Some("MODIFIED"));
     }
 
     #[test]
-    fn selector_watches_track_what_the_client_saw() {
-        let mut w = watcher(None, true);
-        // First sight of a matching object is an ADDED for this client.
+    fn a_selector_watch_follows_objects_into_and_out_of_its_selection() {
+        let w = watcher(None, Some("app=web"));
+        let web = || cm("default", "web");
+        let db = || cm("default", "db");
+        // A label change into the selection is the client's ADDED; out of
+        // it, a DELETED of the object as it was at the change's version.
         assert_eq!(
-            w.classify(EventType::Modified, &cm("default")),
+            w.classify(&change(EventType::Modified, Some(db()), web()))
+                .map(|(t, _)| t),
             Some("ADDED")
         );
         assert_eq!(
-            w.classify(EventType::Modified, &cm("default")),
+            w.classify(&change(EventType::Modified, Some(web()), web()))
+                .map(|(t, _)| t),
             Some("MODIFIED")
         );
+        let left = change(EventType::Modified, Some(web()), db());
+        assert_eq!(sent(&w, &left), Some(("DELETED", "9".to_string())));
+        let (_, object) = w.classify(&left).expect("sent");
         assert_eq!(
-            w.classify(EventType::Deleted, &cm("default")),
+            object
+                .meta()
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("app"))
+                .map(String::as_str),
+            Some("web")
+        );
+        // Deleted while selected: DELETED; while not: nothing.
+        assert_eq!(
+            w.classify(&change(EventType::Deleted, Some(web()), web()))
+                .map(|(t, _)| t),
             Some("DELETED")
         );
-        assert_eq!(w.classify(EventType::Deleted, &cm("default")), None);
+        assert_eq!(
+            w.classify(&change(EventType::Deleted, Some(db()), db()))
+                .map(|(t, _)| t),
+            None
+        );
+        assert_eq!(
+            w.classify(&change(EventType::Modified, Some(db()), db()))
+                .map(|(t, _)| t),
+            None
+        );
+    }
+
+    /// Random creates, relabels and deletes, then a watch resumed at every
+    /// resourceVersion, with and without a selector: the client gets what
+    /// a model of upstream's watch cache says — every event, in order,
+    /// none extra.
+    #[tokio::test]
+    async fn resumed_watches_send_what_upstream_would_from_any_version() {
+        use crate::store::{DeleteOptions, UpdateScope};
+        use rand::rngs::StdRng;
+        use rand::{Rng, SeedableRng};
+        use std::collections::BTreeMap;
+
+        for seed in 0..40u64 {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let store = Store::in_memory();
+            store
+                .create(k8s_openapi::api::core::v1::Namespace {
+                    metadata: ObjectMeta {
+                        name: Some("default".into()),
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                })
+                .expect("the namespace");
+            let start = store.resource_version();
+            // After each change: (its resourceVersion, the object's name, its
+            // label before and after; None where it did not exist).
+            let mut changes: Vec<(u64, String, Option<String>, Option<String>)> = Vec::new();
+            let mut live: BTreeMap<String, String> = BTreeMap::new();
+            for step in 0..30 {
+                let names: Vec<String> = live.keys().cloned().collect();
+                let choice = rng.random_range(0..3);
+                if names.is_empty() || choice == 0 {
+                    let name = format!("c{step}");
+                    let app = ["web", "db"][rng.random_range(0..2)].to_string();
+                    let mut object = (*cm("default", &app)).clone();
+                    object.meta_mut().name = Some(name.clone());
+                    let created = store.create(object).expect("created");
+                    changes.push((
+                        created.resource_version(),
+                        name.clone(),
+                        None,
+                        Some(app.clone()),
+                    ));
+                    live.insert(name, app);
+                } else {
+                    let name = names[rng.random_range(0..names.len())].clone();
+                    let before = live[&name].clone();
+                    if choice == 1 {
+                        let after = if before == "web" { "db" } else { "web" }.to_string();
+                        let mut object =
+                            (*store.get(Kind::ConfigMap, "default", &name).expect("live")).clone();
+                        object.meta_mut().labels =
+                            Some([("app".to_string(), after.clone())].into());
+                        let updated = store.update(object, UpdateScope::Main).expect("updated");
+                        changes.push((
+                            updated.resource_version(),
+                            name.clone(),
+                            Some(before),
+                            Some(after.clone()),
+                        ));
+                        live.insert(name, after);
+                    } else {
+                        store
+                            .delete(Kind::ConfigMap, "default", &name, &DeleteOptions::default())
+                            .expect("deleted");
+                        changes.push((store.resource_version(), name.clone(), Some(before), None));
+                        live.remove(&name);
+                    }
+                }
+            }
+            let end = store.resource_version();
+            for selector in [None, Some("app=web")] {
+                let w = watcher(Some("default"), selector);
+                let passes = |label: &Option<String>| {
+                    label
+                        .as_deref()
+                        .is_some_and(|l| selector.is_none() || l == "web")
+                };
+                for from in start..=end {
+                    let expected: Vec<(String, String)> = changes
+                        .iter()
+                        .filter(|(rv, ..)| *rv > from)
+                        .filter_map(|(_, name, before, after)| {
+                            let kind = match (passes(before), passes(after)) {
+                                (false, true) => "ADDED",
+                                (true, true) => "MODIFIED",
+                                (true, false) => "DELETED",
+                                (false, false) => return None,
+                            };
+                            Some((kind.to_string(), name.clone()))
+                        })
+                        .collect();
+                    let mut watch = store
+                        .watch(Some(Kind::ConfigMap), Some(from))
+                        .expect("in the ring");
+                    let mut got = Vec::new();
+                    while watch.resource_version() < end {
+                        let next = tokio::time::timeout(Duration::from_secs(1), watch.next()).await;
+                        let Ok(Some(WatchItem::Event(event))) = next else {
+                            panic!("seed {seed}: the watch from {from} stopped before {end}");
+                        };
+                        if let Some((kind, object)) = w.classify(&event) {
+                            got.push((kind.to_string(), object.name().to_string()));
+                        }
+                    }
+                    assert_eq!(
+                        got, expected,
+                        "seed {seed}, selector {selector:?}, from {from}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -102,6 +102,8 @@ pub const KUBECONFIG_FILE: &str = "kubeconfig";
 pub const LOG_DIR: &str = "logs";
 /// Pod volumes (emptyDir, configMap and secret files) on the host.
 pub const PODS_DIR: &str = "pods";
+/// PersistentVolumes podium's provisioner made, one directory each.
+pub const VOLUMES_DIR: &str = "volumes";
 /// This cluster's id, the label on every container it creates.
 pub const CLUSTER_ID_FILE: &str = "cluster-id";
 
@@ -152,6 +154,7 @@ pub fn remove_state(dir: &Path) -> Result<(), ResetError> {
         KUBECONFIG_FILE,
         LOG_DIR,
         PODS_DIR,
+        VOLUMES_DIR,
         CLUSTER_ID_FILE,
     ] {
         let path = dir.join(name);

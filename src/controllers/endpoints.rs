@@ -168,6 +168,16 @@ fn resolve_target_port(pod: &Pod, port: &ServicePort) -> Option<i32> {
     }
 }
 
+/// The pod's hostname when it names itself under this Service (a
+/// StatefulSet's pods under its headless Service): ShouldSetHostname.
+fn hostname_for(service: &Service, pod: &Pod) -> Option<String> {
+    let spec = pod.spec.as_ref()?;
+    let hostname = spec.hostname.clone().filter(|h| !h.is_empty())?;
+    (spec.subdomain.as_deref() == service.metadata.name.as_deref()
+        && pod.metadata.namespace == service.metadata.namespace)
+        .then_some(hostname)
+}
+
 /// Groups addresses by their resolved port set, as RepackSubsets does.
 fn subsets_for(service: &Service, pods: &[Pod]) -> Option<Vec<EndpointSubset>> {
     let publish_not_ready = service
@@ -206,7 +216,7 @@ fn subsets_for(service: &Service, pods: &[Pod]) -> Option<Vec<EndpointSubset>> {
                 .and_then(|s| s.pod_ip.clone())
                 .unwrap_or_default(),
             node_name: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-            hostname: None,
+            hostname: hostname_for(service, pod),
             target_ref: Some(ObjectReference {
                 kind: Some("Pod".into()),
                 namespace: pod.metadata.namespace.clone(),

@@ -219,20 +219,11 @@ impl Reconciler for GarbageCollector {
         "garbage-collector"
     }
 
-    /// Every kind but Event: events own nothing and are never owned.
+    /// Every kind, the generic and custom ones included (a Job owns its
+    /// pods, an operator's resource its children); events, which own
+    /// nothing and are never owned, are skipped in `keys_for_event`.
     fn kinds(&self) -> Option<&'static [Kind]> {
-        Some(&[
-            Kind::Namespace,
-            Kind::Node,
-            Kind::Pod,
-            Kind::ReplicaSet,
-            Kind::Deployment,
-            Kind::Service,
-            Kind::Endpoints,
-            Kind::Ingress,
-            Kind::ConfigMap,
-            Kind::Secret,
-        ])
+        None
     }
 
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
@@ -261,9 +252,9 @@ impl Reconciler for GarbageCollector {
     }
 
     fn all_keys(&self) -> Vec<ObjectKey> {
-        Kind::ALL
+        Kind::all()
             .iter()
-            .filter(|k| **k != Kind::Event)
+            .filter(|k| **k != Kind::Event && k.info().stored())
             .flat_map(|kind| self.store.list(*kind, None, &ListFilter::default()).items)
             .filter(|o| Self::interesting(o))
             .map(|o| ObjectKey::of(&o))

@@ -1,17 +1,25 @@
-//! The controllers: ReplicaSet, Deployment, Endpoints, garbage collector,
-//! Namespace, and the expiry of old Events. Each is a [`runner::Reconciler`] driven by store watches; all
-//! of them read and write only through the [`Store`].
+//! The controllers: ReplicaSet (and ReplicationController), Deployment, StatefulSet, DaemonSet, Job,
+//! CronJob, volumes, Endpoints, garbage collector, Namespace, and the
+//! expiry of old Events. Each is a [`runner::Reconciler`] driven by store
+//! watches; all of them read and write only through the [`Store`].
 
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod event_ttl;
 pub mod garbage_collector;
+pub mod history;
+pub mod job;
 pub mod namespace;
+pub mod namespace_defaults;
 pub mod pod_ranking;
 pub mod replicaset;
 pub mod runner;
+pub mod statefulset;
 pub mod traffic_status;
 pub mod util;
+pub mod volume;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -43,8 +51,26 @@ impl Controllers {
 }
 
 /// Spawns every controller; they stop when `cancel` fires.
+/// What the controllers need beyond the store.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// The cluster CA (PEM) published in every namespace's `kube-root-ca.crt`.
+    pub root_ca: Option<String>,
+    /// Where podium's provisioner puts the volumes it makes.
+    pub persistent_volumes_dir: Option<std::path::PathBuf>,
+}
+
 pub fn start(store: Store, cancel: CancellationToken) -> Controllers {
+    start_with(store, Settings::default(), cancel)
+}
+
+pub fn start_with(store: Store, settings: Settings, cancel: CancellationToken) -> Controllers {
     let handles = vec![
+        runner::spawn(
+            store.clone(),
+            namespace_defaults::NamespaceDefaults::new(store.clone(), settings.root_ca),
+            cancel.clone(),
+        ),
         runner::spawn(
             store.clone(),
             replicaset::ReplicaSetController::new(store.clone()),
@@ -52,7 +78,37 @@ pub fn start(store: Store, cancel: CancellationToken) -> Controllers {
         ),
         runner::spawn(
             store.clone(),
+            replicaset::ReplicaSetController::for_replication_controllers(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
             deployment::DeploymentController::new(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
+            job::JobController::new(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
+            statefulset::StatefulSetController::new(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
+            daemonset::DaemonSetController::new(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
+            cronjob::CronJobController::new(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
+            volume::VolumeController::new(store.clone(), settings.persistent_volumes_dir),
             cancel.clone(),
         ),
         runner::spawn(

@@ -35,7 +35,10 @@ impl NamespaceController {
     /// Deletes what is left; reports what remains.
     fn delete_contents(&self, namespace: &str) -> Result<Remaining, ControllerError> {
         let mut remaining = Remaining::default();
-        for kind in Kind::ALL.iter().filter(|k| k.namespaced()) {
+        for kind in Kind::all()
+            .iter()
+            .filter(|k| k.namespaced() && k.info().stored())
+        {
             for object in self
                 .store
                 .list(*kind, Some(namespace), &ListFilter::default())

@@ -1,6 +1,11 @@
 //! The ReplicaSet controller (pkg/controller/replicaset): keeps
 //! spec.replicas active pods, adopts matching orphans, releases pods that no
 //! longer match, and reports replicas/ready/available in status.
+//!
+//! The same controller runs ReplicationControllers, as upstream's
+//! replication manager is the ReplicaSet controller over a conversion: an
+//! RC is read as a ReplicaSet whose selector is its label map, and its
+//! status (the same fields) is written back to the RC.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,13 +34,88 @@ pub const BURST_REPLICAS: usize = 500;
 pub struct ReplicaSetController {
     store: Store,
     recorder: EventRecorder,
+    /// ReplicaSet or ReplicationController.
+    kind: Kind,
 }
 
 impl ReplicaSetController {
     pub fn new(store: Store) -> ReplicaSetController {
         let recorder = EventRecorder::new(store.clone(), "replicaset-controller", None);
-        ReplicaSetController { store, recorder }
+        ReplicaSetController {
+            store,
+            recorder,
+            kind: Kind::ReplicaSet,
+        }
     }
+
+    /// The replication manager: the same logic over ReplicationControllers.
+    pub fn for_replication_controllers(store: Store) -> ReplicaSetController {
+        let recorder = EventRecorder::new(store.clone(), "replication-controller", None);
+        ReplicaSetController {
+            store,
+            recorder,
+            kind: Kind::ReplicationController,
+        }
+    }
+
+    /// The object at `key` read as a ReplicaSet, with the stored object.
+    fn load(&self, namespace: &str, name: &str) -> Option<(ReplicaSet, Arc<Object>)> {
+        let object = self.store.get(self.kind, namespace, name)?;
+        let rs = match &*object {
+            Object::ReplicaSet(rs) => (**rs).clone(),
+            other => replica_set_view(other)?,
+        };
+        Some((rs, object))
+    }
+
+    /// Every ReplicaSet (or RC) of the namespace, read as ReplicaSets.
+    fn all_in(&self, namespace: Option<&str>) -> Vec<ReplicaSet> {
+        self.store
+            .list(self.kind, namespace, &ListFilter::default())
+            .items
+            .iter()
+            .filter_map(|o| match &**o {
+                Object::ReplicaSet(rs) => Some((**rs).clone()),
+                other => replica_set_view(other),
+            })
+            .collect()
+    }
+
+    fn write_status(
+        &self,
+        key: &ObjectKey,
+        status: &ReplicaSetStatus,
+    ) -> Result<(), ControllerError> {
+        if self.kind == Kind::ReplicaSet {
+            self.store.mutate::<ReplicaSet>(
+                &key.namespace,
+                &key.name,
+                UpdateScope::Status,
+                |current| {
+                    // observedGeneration stays the generation this sync acted on.
+                    current.status = Some(status.clone());
+                    true
+                },
+            )?;
+            return Ok(());
+        }
+        // ReplicationControllerStatus has the same fields.
+        match self.store.get(self.kind, &key.namespace, &key.name) {
+            Some(object) => super::util::write_status_json(&self.store, &object, status),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A ReplicationController as the ReplicaSet it stands for: its selector
+/// map as matchLabels (upstream's conversion for the replication manager).
+fn replica_set_view(object: &Object) -> Option<ReplicaSet> {
+    let mut value = object.to_json();
+    let selector = value["spec"]["selector"].take();
+    value["spec"]["selector"] = serde_json::json!({"matchLabels": selector});
+    value["apiVersion"] = serde_json::json!("apps/v1");
+    value["kind"] = serde_json::json!("ReplicaSet");
+    serde_json::from_value(value).ok()
 }
 
 impl Reconciler for ReplicaSetController {
@@ -44,41 +124,42 @@ impl Reconciler for ReplicaSetController {
     }
 
     fn kinds(&self) -> Option<&'static [Kind]> {
-        Some(&[Kind::ReplicaSet, Kind::Pod])
+        if self.kind == Kind::ReplicaSet {
+            Some(&[Kind::ReplicaSet, Kind::Pod])
+        } else {
+            Some(&[Kind::ReplicationController, Kind::Pod])
+        }
     }
 
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
         match &*event.object {
-            Object::ReplicaSet(_) => vec![ObjectKey::of(&event.object)],
-            Object::Pod(pod) => match controller_key(&pod.metadata, Kind::ReplicaSet) {
+            Object::Pod(pod) => match controller_key(&pod.metadata, self.kind) {
                 Some(key) => vec![key],
                 None if controller_of(&pod.metadata).is_none() && is_pod_active(pod) => self
-                    .store
-                    .list_as::<ReplicaSet>(
-                        pod.metadata.namespace.as_deref(),
-                        &ListFilter::default(),
-                    )
+                    .all_in(pod.metadata.namespace.as_deref())
                     .iter()
                     .filter(|rs| rs_selects(rs, pod))
-                    .map(|rs| ObjectKey::of(&rs.clone().into()))
+                    .map(|rs| {
+                        ObjectKey::new(
+                            self.kind,
+                            rs.metadata.namespace.as_deref().unwrap_or(""),
+                            rs.metadata.name.as_deref().unwrap_or(""),
+                        )
+                    })
                     .collect(),
                 None => Vec::new(),
             },
+            object if object.kind() == self.kind => vec![ObjectKey::of(object)],
             _ => Vec::new(),
         }
     }
 
     fn all_keys(&self) -> Vec<ObjectKey> {
-        self.store
-            .list(Kind::ReplicaSet, None, &ListFilter::default())
-            .items
-            .iter()
-            .map(|o| ObjectKey::of(o))
-            .collect()
+        super::util::keys_of(&self.store, self.kind)
     }
 
     fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError> {
-        let Some(rs) = self.store.get_as::<ReplicaSet>(&key.namespace, &key.name) else {
+        let Some((rs, rs_object)) = self.load(&key.namespace, &key.name) else {
             return Ok(None);
         };
         // The store's shared objects, borrowed: a sync never copies the
@@ -91,27 +172,18 @@ impl Reconciler for ReplicaSetController {
             .iter()
             .filter(|o| o.as_typed::<Pod>().is_some_and(is_pod_active))
             .collect();
-        let claimed = self.claim_pods(&rs, &pods)?;
+        let claimed = self.claim_pods(&rs, &rs_object, &pods)?;
         let claimed: Vec<&Pod> = claimed.iter().filter_map(|o| o.as_typed()).collect();
         let managed = if rs.metadata.deletion_timestamp.is_none() {
             let all_active: Vec<&Pod> = pods.iter().filter_map(|o| o.as_typed()).collect();
-            self.manage_replicas(&rs, &claimed, &all_active)
+            self.manage_replicas(&rs, &rs_object, &claimed, &all_active)
         } else {
             Ok(())
         };
         let now = crate::clock::now();
         let status = calculate_status(&rs, &claimed, managed.as_ref().err(), now);
         if rs.status.as_ref() != Some(&status) {
-            self.store.mutate::<ReplicaSet>(
-                &key.namespace,
-                &key.name,
-                UpdateScope::Status,
-                |current| {
-                    // observedGeneration stays the generation this sync acted on.
-                    current.status = Some(status.clone());
-                    true
-                },
-            )?;
+            self.write_status(key, &status)?;
         }
         managed?;
         // A burst is capped at BURST_REPLICAS: the rest comes next, at once.
@@ -153,11 +225,11 @@ impl ReplicaSetController {
     fn claim_pods(
         &self,
         rs: &ReplicaSet,
+        rs_object: &Object,
         pods: &[&Arc<Object>],
     ) -> Result<Vec<Arc<Object>>, ControllerError> {
         let uid = rs.metadata.uid.clone().unwrap_or_default();
         let deleting = rs.metadata.deletion_timestamp.is_some();
-        let rs_object: Object = rs.clone().into();
         let mut claimed = Vec::new();
         for object in pods {
             let Some(pod) = object.as_typed::<Pod>() else {
@@ -193,7 +265,7 @@ impl ReplicaSetController {
                         p.metadata
                             .owner_references
                             .get_or_insert_with(Vec::new)
-                            .push(controller_ref(&rs_object));
+                            .push(controller_ref(rs_object));
                         true
                     })?;
                     if let Some(pod) = adopted
@@ -212,14 +284,14 @@ impl ReplicaSetController {
     fn manage_replicas(
         &self,
         rs: &ReplicaSet,
+        rs_object: &Object,
         claimed: &[&Pod],
         all_active: &[&Pod],
     ) -> Result<(), ControllerError> {
         let desired = usize::try_from(spec_replicas(rs)).unwrap_or(0);
-        let rs_object: Object = rs.clone().into();
         if claimed.len() < desired {
             let wanted = (desired - claimed.len()).min(BURST_REPLICAS);
-            return self.create_in_batches(rs, &rs_object, wanted);
+            return self.create_in_batches(rs, rs_object, wanted);
         }
         if claimed.len() > desired {
             let surplus = (claimed.len() - desired).min(BURST_REPLICAS);
@@ -234,7 +306,7 @@ impl ReplicaSetController {
                     &DeleteOptions::default(),
                 ) {
                     Ok(_) => self.recorder.record(
-                        &rs_object,
+                        rs_object,
                         EventType::Normal,
                         "SuccessfulDelete",
                         &format!("Deleted pod: {name}"),
@@ -242,7 +314,7 @@ impl ReplicaSetController {
                     Err(StoreError::NotFound { .. }) => {}
                     Err(error) => {
                         self.recorder.record(
-                            &rs_object,
+                            rs_object,
                             EventType::Warning,
                             "FailedDelete",
                             &format!("Error deleting: {error}"),
@@ -267,12 +339,7 @@ impl ReplicaSetController {
         while batch > 0 {
             let mut failure = None;
             for _ in 0..batch {
-                // As the API server would on a create: upstream defaults,
-                // then a fresh Pending status with its QoS class.
-                let mut pod: Object = pod_from_template(rs, rs_object).into();
-                crate::api::defaults::apply_defaults(&mut pod);
-                crate::api::strategy::prepare_for_create(&mut pod);
-                match self.store.create(pod) {
+                match super::util::create_pod(&self.store, pod_from_template(rs, rs_object)) {
                     Ok(pod) => self.recorder.record(
                         rs_object,
                         EventType::Normal,

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Pod, PodCondition};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta, OwnerReference};
 use k8s_openapi::jiff::Timestamp;
 
+use super::ControllerError;
 use crate::api::{Kind, Object};
 use crate::store::ObjectKey;
 
@@ -125,6 +126,100 @@ pub fn pod_node_name(pod: &Pod) -> &str {
         .as_ref()
         .and_then(|s| s.node_name.as_deref())
         .unwrap_or("")
+}
+
+/// The key of every object of `kind`: what a controller reconciles at
+/// start and after a relist.
+pub fn keys_of(store: &crate::store::Store, kind: Kind) -> Vec<ObjectKey> {
+    store
+        .list(kind, None, &crate::store::ListFilter::default())
+        .items
+        .iter()
+        .map(|o| ObjectKey::of(o))
+        .collect()
+}
+
+/// The pod's phase, Pending until the kubelet says otherwise.
+pub fn pod_phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
+}
+
+/// A status count as upstream serialises it: absent when zero.
+pub fn nonzero(value: i32) -> Option<i32> {
+    (value != 0).then_some(value)
+}
+
+/// Replaces the `status` of an object stored as JSON when it differs.
+pub fn write_status_json(
+    store: &crate::store::Store,
+    object: &Object,
+    status: &impl serde::Serialize,
+) -> Result<(), ControllerError> {
+    let status =
+        serde_json::to_value(status).map_err(|e| ControllerError::Invalid(e.to_string()))?;
+    store.mutate_json(
+        object.kind(),
+        object.namespace(),
+        object.name(),
+        crate::store::UpdateScope::Status,
+        |value| {
+            if value["status"] == status {
+                return false;
+            }
+            value["status"] = status.clone();
+            true
+        },
+    )?;
+    Ok(())
+}
+
+/// Creates a pod as the API server would: upstream defaults, the
+/// ServiceAccount token mount, then a fresh Pending status with its QoS
+/// class. What every controller that makes pods goes through.
+pub fn create_pod(
+    store: &crate::store::Store,
+    pod: Pod,
+) -> Result<std::sync::Arc<crate::api::Object>, crate::store::StoreError> {
+    let mut pod: crate::api::Object = pod.into();
+    if let crate::api::Object::Pod(typed) = &mut pod {
+        crate::api::service_account::mount_token(typed, |namespace, name| {
+            store
+                .get(Kind::ServiceAccount, namespace, name)
+                .map(|a| (*a).clone())
+        });
+    }
+    create(store, pod)
+}
+
+/// Creates any object as the API server would after admission: its
+/// kind's defaults and create strategy.
+pub fn create(
+    store: &crate::store::Store,
+    mut object: Object,
+) -> Result<std::sync::Arc<Object>, crate::store::StoreError> {
+    crate::api::defaults::apply_defaults(&mut object);
+    crate::api::strategy::prepare_for_create(&mut object);
+    store.create(object)
+}
+
+/// An object stored as JSON read as its k8s-openapi type.
+pub fn read_as<T: serde::de::DeserializeOwned>(object: &Object) -> Result<T, ControllerError> {
+    serde_json::from_value(object.to_json()).map_err(|e| {
+        ControllerError::Invalid(format!(
+            "{} {}: {e}",
+            object.kind().info().kind_name,
+            object.name()
+        ))
+    })
+}
+
+/// A k8s-openapi value as the store's object of `kind`.
+pub fn object_of<T: serde::Serialize>(kind: Kind, value: &T) -> Result<Object, ControllerError> {
+    let json = serde_json::to_value(value).map_err(|e| ControllerError::Invalid(e.to_string()))?;
+    Object::from_json(kind, json).map_err(|e| ControllerError::Invalid(e.to_string()))
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Endpoints, Pod};
 use tokio_util::sync::CancellationToken;
 
 use super::runtime::Mount;
@@ -43,7 +43,10 @@ pub fn hosts_path(root: &Path, uid: &str) -> PathBuf {
     pod_dir(root, uid).join("etc-hosts")
 }
 
-/// The Services that have a ClusterIP (not headless, not ExternalName).
+/// The names pods resolve: each Service with a ClusterIP at it, and each
+/// headless Service at its ready endpoints, with `<hostname>.<service>`
+/// for the endpoints that carry a hostname (a StatefulSet's pods), as
+/// cluster DNS answers them.
 pub fn services_of(store: &Store) -> Vec<ServiceName> {
     let mut services: Vec<ServiceName> = store
         .list(Kind::Service, None, &ListFilter::default())
@@ -57,24 +60,64 @@ pub fn services_of(store: &Store) -> Vec<ServiceName> {
             if spec.type_.as_deref() == Some("ExternalName") {
                 return None;
             }
+            let name = |name: String, ip: String| ServiceName {
+                namespace: object.namespace().to_string(),
+                name,
+                cluster_ip: ip,
+            };
+            if spec.cluster_ip.as_deref() == Some("None") {
+                return Some(headless_names(
+                    store,
+                    object.namespace(),
+                    object.name(),
+                    name,
+                ));
+            }
             let cluster_ip = spec
                 .cluster_ip
                 .clone()
                 .filter(|ip| ip.parse::<std::net::Ipv4Addr>().is_ok())?;
-            Some(ServiceName {
-                namespace: object.namespace().to_string(),
-                name: object.name().to_string(),
-                cluster_ip,
-            })
+            Some(vec![name(object.name().to_string(), cluster_ip)])
         })
+        .flatten()
         .collect();
     services.sort();
     services
 }
 
+/// A headless Service's names: the Service at each ready address, and
+/// `<hostname>.<service>` at the addresses with a hostname.
+fn headless_names(
+    store: &Store,
+    namespace: &str,
+    service: &str,
+    name: impl Fn(String, String) -> ServiceName,
+) -> Vec<ServiceName> {
+    let Some(endpoints) = store.get_as::<Endpoints>(namespace, service) else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    for address in endpoints
+        .subsets
+        .iter()
+        .flatten()
+        .flat_map(|s| s.addresses.iter().flatten())
+    {
+        if address.ip.parse::<std::net::Ipv4Addr>().is_err() {
+            continue;
+        }
+        names.push(name(service.to_string(), address.ip.clone()));
+        if let Some(hostname) = address.hostname.as_deref().filter(|h| !h.is_empty()) {
+            names.push(name(format!("{hostname}.{service}"), address.ip.clone()));
+        }
+    }
+    names.dedup();
+    names
+}
+
 /// The pod's own part: what Docker would write, and the pod's hostname
 /// at its IP.
-fn pod_part(pod_ip: &str, hostname: &str) -> String {
+fn pod_part(pod_ip: &str, hostname: &str, domain: Option<&str>) -> String {
     let mut text = String::from(
         "# Kubernetes-managed hosts file (podium).\n\
          127.0.0.1\tlocalhost\n\
@@ -84,8 +127,15 @@ fn pod_part(pod_ip: &str, hostname: &str) -> String {
          fe00::1\tip6-allnodes\n\
          fe00::2\tip6-allrouters\n",
     );
-    if !pod_ip.is_empty() {
-        let _ = writeln!(text, "{pod_ip}\t{hostname}");
+    match (pod_ip.is_empty(), domain) {
+        (true, _) => {}
+        // A pod under a subdomain, as upstream's kubelet writes it.
+        (false, Some(domain)) => {
+            let _ = writeln!(text, "{pod_ip}\t{hostname}.{domain}\t{hostname}");
+        }
+        (false, None) => {
+            let _ = writeln!(text, "{pod_ip}\t{hostname}");
+        }
     }
     text
 }
@@ -126,7 +176,13 @@ pub fn prepare(
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let text = pod_part(pod_ip, hostname) + &services_part(namespace, services);
+    let domain = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.subdomain.as_deref())
+        .filter(|s| !s.is_empty())
+        .map(|subdomain| format!("{subdomain}.{namespace}.svc.{CLUSTER_DOMAIN}"));
+    let text = pod_part(pod_ip, hostname, domain.as_deref()) + &services_part(namespace, services);
     write_in_place(&path, &text)?;
     Ok(Mount {
         host_path: path,
@@ -162,13 +218,16 @@ fn write_in_place(path: &Path, text: &str) -> io::Result<()> {
 }
 
 /// Keeps the hosts files of the pods under `root` current as Services
-/// come and go, until `cancel` fires.
+/// and their endpoints come and go, until `cancel` fires.
 pub fn spawn(store: Store, root: PathBuf, cancel: CancellationToken) {
     tokio::spawn(async move {
         loop {
             let since = store.resource_version();
             refresh_all(&store, &root);
-            let Ok(mut watch) = store.watch(Some(Kind::Service), Some(since)) else {
+            // Services and Endpoints: a headless Service's names follow
+            // its endpoints.
+            let Ok(mut watch) = store.watch_kinds(&[Kind::Service, Kind::Endpoints], Some(since))
+            else {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             };
@@ -245,6 +304,41 @@ mod tests {
         assert_eq!(
             std::fs::metadata(&mount.host_path).expect("meta").ino(),
             inode
+        );
+    }
+
+    #[test]
+    fn a_headless_services_pods_resolve_by_hostname_and_the_service_at_each() {
+        let store = Store::in_memory_with_default_namespace();
+        let service: k8s_openapi::api::core::v1::Service = serde_yaml::from_str(
+            "metadata: {name: nginx, namespace: default}\nspec: {clusterIP: None, selector: {app: nginx}}",
+        )
+        .expect("service");
+        store.create(service).expect("service");
+        let endpoints: Endpoints = serde_yaml::from_str(
+            "metadata: {name: nginx, namespace: default}\nsubsets:\n- addresses:\n  - {ip: 10.244.0.5, hostname: web-0}\n  - {ip: 10.244.0.6, hostname: web-1}\n  notReadyAddresses:\n  - {ip: 10.244.0.7, hostname: web-2}\n",
+        )
+        .expect("endpoints");
+        store.create(endpoints).expect("endpoints");
+        let names = services_of(&store);
+        let lines = services_part("default", &names);
+        assert!(lines.contains("10.244.0.5\tweb-0.nginx web-0.nginx.default web-0.nginx.default.svc web-0.nginx.default.svc.cluster.local\n"), "{lines}");
+        assert!(lines.contains("10.244.0.6\tnginx nginx.default"), "{lines}");
+        assert!(
+            !lines.contains("10.244.0.7"),
+            "not ready: not resolved\n{lines}"
+        );
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pod: Pod = serde_yaml::from_str(
+            "metadata: {name: web-0, namespace: default, uid: u2}\nspec: {hostname: web-0, subdomain: nginx, containers: []}",
+        )
+        .expect("pod");
+        let mount = prepare(dir.path(), &pod, "10.244.0.5", "web-0", &names).expect("write");
+        let text = std::fs::read_to_string(&mount.host_path).expect("read");
+        assert!(
+            text.contains("10.244.0.5\tweb-0.nginx.default.svc.cluster.local\tweb-0\n"),
+            "{text}"
         );
     }
 }

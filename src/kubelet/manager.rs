@@ -174,6 +174,7 @@ async fn run(
         node: config.name.clone(),
         ips: IpPool::new(config.index, config.pods),
         volumes_dir: config.volumes_dir.clone(),
+        tokens: config.tokens.clone(),
         cancel: cancel.clone(),
         image_pulls: tokio::sync::Mutex::new(()),
     });

@@ -31,6 +31,9 @@ pub struct NodeConfig {
     /// Where pod volumes are prepared on the host (`<data dir>/pods`);
     /// `None` with runtimes that mount nothing (the simulated one).
     pub volumes_dir: Option<std::path::PathBuf>,
+    /// Signs the ServiceAccount tokens pods' projected volumes hold (the
+    /// API server's key); `None` leaves those volumes without a token.
+    pub tokens: Option<crate::tokens::Tokens>,
 }
 
 impl NodeConfig {
@@ -45,6 +48,7 @@ impl NodeConfig {
             labels: BTreeMap::new(),
             index,
             volumes_dir: None,
+            tokens: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Pod volumes on the host, for runtimes that mount directories (Docker):
-//! emptyDir, hostPath, configMap and secret. Each pod's live under
+//! emptyDir, hostPath, persistentVolumeClaim, configMap and secret. Each
+//! pod's live under
 //! `<data dir>/pods/<uid>/volumes/<plugin>/<name>`, named like upstream's
 //! kubelet (`kubernetes.io~empty-dir`, …), and go when the pod goes.
 
@@ -8,10 +9,15 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, KeyToPath, Pod, Secret, Volume};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Container, KeyToPath, PersistentVolume, PersistentVolumeClaim, Pod,
+    ProjectedVolumeSource, Secret, ServiceAccountTokenProjection, Volume,
+};
 
 use super::runtime::Mount;
+use crate::api::Kind;
 use crate::store::Store;
+use crate::tokens::{Bound, Claims, Tokens};
 
 /// Why a pod's volume could not be set up; shown as a FailedMount event
 /// with upstream's wording, while the pod waits in ContainerCreating.
@@ -40,6 +46,7 @@ pub struct PodVolumes<'a> {
     pub root: &'a Path,
     pub store: &'a Store,
     pub pod: &'a Pod,
+    pub tokens: Option<&'a Tokens>,
 }
 
 impl PodVolumes<'_> {
@@ -100,6 +107,10 @@ impl PodVolumes<'_> {
         if let Some(host) = &volume.host_path {
             return host_path(name, &host.path, host.type_.as_deref()).map(|p| (p, false));
         }
+        if let Some(claim) = &volume.persistent_volume_claim {
+            let path = self.claimed_path(name, &claim.claim_name)?;
+            return Ok((path, claim.read_only == Some(true)));
+        }
         if let Some(source) = &volume.config_map {
             let path = dir("kubernetes.io~configmap");
             let reference = source.name.as_str();
@@ -140,10 +151,230 @@ impl PodVolumes<'_> {
                 .map_err(|e| set_up(name, e))?;
             return Ok((path, true));
         }
+        if let Some(projected) = &volume.projected {
+            let path = dir("kubernetes.io~projected");
+            let mode = projected.default_mode.map_or(DEFAULT_MODE, mode_bits);
+            let files = self
+                .projected_files(projected, mode)
+                .map_err(|e| set_up(name, e))?;
+            let wanted: Vec<(String, Vec<u8>, u32)> =
+                files.into_iter().map(|(k, (v, m))| (k, v, m)).collect();
+            write_entries(&path, &wanted).map_err(|e| set_up(name, e))?;
+            return Ok((path, true));
+        }
         Err(set_up(
             name,
-            "this volume type is not supported by podium (emptyDir, hostPath, configMap and secret are)",
+            "this volume type is not supported by podium (emptyDir, hostPath, persistentVolumeClaim, configMap, secret and projected are)",
         ))
+    }
+
+    /// The directory of the volume bound to the claim: a hostPath or
+    /// local volume (podium's provisioner makes hostPath ones).
+    fn claimed_path(&self, volume: &str, claim_name: &str) -> Result<PathBuf, VolumeError> {
+        let claim: Option<PersistentVolumeClaim> = read_stored(
+            self.store,
+            Kind::PersistentVolumeClaim,
+            self.namespace(),
+            claim_name,
+        );
+        let Some(claim) = claim else {
+            return Err(set_up(
+                volume,
+                format!("persistentvolumeclaim \"{claim_name}\" not found"),
+            ));
+        };
+        let bound = claim.spec.as_ref().and_then(|s| s.volume_name.clone());
+        let phase = claim.status.as_ref().and_then(|s| s.phase.clone());
+        let (Some(bound), Some("Bound")) = (bound.filter(|b| !b.is_empty()), phase.as_deref())
+        else {
+            return Err(set_up(
+                volume,
+                format!(
+                    "persistentvolumeclaim \"{claim_name}\" is not bound yet ({}); `kubectl describe pvc {claim_name}` says why",
+                    phase.as_deref().unwrap_or("Pending")
+                ),
+            ));
+        };
+        let persistent: Option<PersistentVolume> =
+            read_stored(self.store, Kind::PersistentVolume, "", &bound);
+        let Some(persistent) = persistent else {
+            return Err(set_up(
+                volume,
+                format!("persistentvolume \"{bound}\" not found"),
+            ));
+        };
+        let spec = persistent.spec.unwrap_or_default();
+        if let Some(host) = &spec.host_path {
+            return host_path(volume, &host.path, Some("DirectoryOrCreate"));
+        }
+        if let Some(local) = &spec.local {
+            return host_path(volume, &local.path, Some("Directory"));
+        }
+        Err(set_up(
+            volume,
+            format!(
+                "persistentvolume \"{bound}\" is of a type podium cannot mount (hostPath and local are)"
+            ),
+        ))
+    }
+
+    /// The files of a projected volume (serviceAccountToken, configMap,
+    /// secret and downwardAPI sources), path → content and mode.
+    fn projected_files(
+        &self,
+        projected: &ProjectedVolumeSource,
+        mode: u32,
+    ) -> Result<BTreeMap<String, (Vec<u8>, u32)>, String> {
+        let mut files = BTreeMap::new();
+        let pick = |files: &mut BTreeMap<String, (Vec<u8>, u32)>,
+                    all: BTreeMap<String, Vec<u8>>,
+                    items: Option<&[KeyToPath]>| {
+            match items {
+                Some(items) => {
+                    for item in items {
+                        if let Some(content) = all.get(&item.key) {
+                            files.insert(
+                                item.path.clone(),
+                                (content.clone(), item.mode.map_or(mode, mode_bits)),
+                            );
+                        }
+                    }
+                }
+                None => files.extend(all.into_iter().map(|(k, v)| (k, (v, mode)))),
+            }
+        };
+        for source in projected.sources.iter().flatten() {
+            if let Some(token) = &source.service_account_token {
+                let content = self.service_account_token(token)?;
+                files.insert(token.path.clone(), (content.into_bytes(), mode));
+            }
+            if let Some(config_map) = &source.config_map {
+                let name = config_map.name.as_str();
+                match self.store.get_as::<ConfigMap>(self.namespace(), name) {
+                    Some(map) => {
+                        let mut all: BTreeMap<String, Vec<u8>> = map
+                            .data
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k, v.into_bytes()))
+                            .collect();
+                        all.extend(map.binary_data.into_iter().flatten().map(|(k, v)| (k, v.0)));
+                        pick(&mut files, all, config_map.items.as_deref());
+                    }
+                    None if config_map.optional == Some(true) => {}
+                    None => return Err(format!("configmap \"{name}\" not found")),
+                }
+            }
+            if let Some(secret) = &source.secret {
+                let name = secret.name.as_str();
+                match self.store.get_as::<Secret>(self.namespace(), name) {
+                    Some(found) => {
+                        let all = found
+                            .data
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k, v.0))
+                            .collect();
+                        pick(&mut files, all, secret.items.as_deref());
+                    }
+                    None if secret.optional == Some(true) => {}
+                    None => return Err(format!("secret \"{name}\" not found")),
+                }
+            }
+            if let Some(downward) = &source.downward_api {
+                for item in downward.items.iter().flatten() {
+                    let Some(field) = &item.field_ref else {
+                        continue;
+                    };
+                    let value = downward_field(self.pod, &field.field_path);
+                    files.insert(
+                        item.path.clone(),
+                        (value.into_bytes(), item.mode.map_or(mode, mode_bits)),
+                    );
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// A token of the pod's ServiceAccount bound to the pod. Like
+    /// kube-apiserver with its default --service-account-extend-token-expiration,
+    /// a request for the default 3607 s gets a token valid for a year
+    /// (podium writes it at each container start, not on a refresh timer).
+    fn service_account_token(
+        &self,
+        source: &ServiceAccountTokenProjection,
+    ) -> Result<String, String> {
+        const EXTENDED: i64 = 365 * 24 * 3600;
+        let Some(tokens) = self.tokens else {
+            return Err("no ServiceAccount token signer on this node".to_string());
+        };
+        let spec = self.pod.spec.as_ref();
+        let account_name = spec
+            .and_then(|s| s.service_account_name.as_deref())
+            .filter(|n| !n.is_empty())
+            .unwrap_or("default");
+        let account = self
+            .store
+            .get(
+                crate::api::Kind::ServiceAccount,
+                self.namespace(),
+                account_name,
+            )
+            .ok_or_else(|| {
+                format!("failed to fetch token: serviceaccounts \"{account_name}\" not found")
+            })?;
+        let requested = source.expiration_seconds.unwrap_or(3600);
+        let lifetime = if requested == 3607 {
+            EXTENDED
+        } else {
+            requested
+        };
+        let claims = Claims::service_account(
+            self.namespace(),
+            Bound {
+                name: account_name.to_string(),
+                uid: account.meta().uid.clone().unwrap_or_default(),
+            },
+            Some(Bound {
+                name: self.pod.metadata.name.clone().unwrap_or_default(),
+                uid: self.pod.metadata.uid.clone().unwrap_or_default(),
+            }),
+            source.audience.iter().cloned().collect(),
+            lifetime,
+            crate::clock::now().as_second(),
+        );
+        Ok(tokens.issue(&claims))
+    }
+}
+
+/// A pod field as the downward API writes it.
+fn downward_field(pod: &Pod, path: &str) -> String {
+    let meta = &pod.metadata;
+    let pairs = |map: Option<&BTreeMap<String, String>>| {
+        map.into_iter()
+            .flatten()
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    match path {
+        "metadata.namespace" => meta.namespace.clone().unwrap_or_default(),
+        "metadata.name" => meta.name.clone().unwrap_or_default(),
+        "metadata.uid" => meta.uid.clone().unwrap_or_default(),
+        "metadata.labels" => pairs(meta.labels.as_ref()),
+        "metadata.annotations" => pairs(meta.annotations.as_ref()),
+        "spec.serviceAccountName" => pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.service_account_name.clone())
+            .unwrap_or_default(),
+        "spec.nodeName" => pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_default(),
+        _ => String::new(),
     }
 }
 
@@ -160,6 +391,17 @@ pub fn remove_pod_dir(root: &Path, uid: &str) {
     {
         tracing::warn!(%error, dir = %dir.display(), "could not remove a pod's volumes");
     }
+}
+
+/// A kind stored as JSON, read as its k8s-openapi type.
+fn read_stored<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    kind: Kind,
+    namespace: &str,
+    name: &str,
+) -> Option<T> {
+    let object = store.get(kind, namespace, name)?;
+    serde_json::from_value(object.to_json()).ok()
 }
 
 fn mode_bits(mode: i32) -> u32 {
@@ -233,7 +475,14 @@ fn write_files(
             .collect(),
         None => files.into_iter().map(|(k, v)| (k, v, mode)).collect(),
     };
-    for (relative, content, mode) in &wanted {
+    write_entries(dir, &wanted)
+}
+
+/// Writes `wanted` (relative path, content, mode) under `dir` and removes
+/// what else is there, so keys that went away go.
+fn write_entries(dir: &Path, wanted: &[(String, Vec<u8>, u32)]) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (relative, content, mode) in wanted {
         let path = dir.join(relative);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -343,6 +592,7 @@ mod tests {
             root: root.path(),
             store: &store,
             pod: &pod,
+            tokens: None,
         };
         let mounts = volumes
             .mounts_for(&container(&[
@@ -386,6 +636,7 @@ mod tests {
             root: root.path(),
             store: &store,
             pod: &pod,
+            tokens: None,
         };
         let error = volumes
             .mounts_for(&container(&[("conf", "/etc/conf")]))

@@ -43,6 +43,8 @@ pub struct NodeContext {
     pub ips: IpPool,
     /// Where pod volumes are prepared, with runtimes that mount them.
     pub volumes_dir: Option<std::path::PathBuf>,
+    /// Signs the ServiceAccount tokens of projected volumes.
+    pub tokens: Option<crate::tokens::Tokens>,
     pub cancel: CancellationToken,
     /// One image pull at a time on this node.
     pub image_pulls: tokio::sync::Mutex<()>,

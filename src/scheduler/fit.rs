@@ -219,6 +219,19 @@ fn selector_matches(pod: &Pod, node: &Node) -> bool {
     selector_ok && affinity_ok
 }
 
+/// Whether a daemon pod belongs on `node` (the DaemonSet controller's
+/// NodeShouldRunDaemonPod): its node selector and required affinity
+/// match, and it tolerates the node's NoSchedule and NoExecute taints.
+/// Readiness and room are the scheduler's to judge.
+pub fn daemon_fits(pod: &Pod, node: &Node) -> bool {
+    let taints = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or(&[]);
+    selector_matches(pod, node) && untolerated(pod, taints).is_none()
+}
+
 fn filter(pod: &Pod, node: &Node, usage: &NodeUsage) -> Result<f64, Rejection> {
     let spec = node.spec.as_ref();
     let unschedulable_taint = Taint {

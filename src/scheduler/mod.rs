@@ -5,9 +5,10 @@
 //! and record FailedScheduling with upstream's message; such pods are
 //! retried when nodes or pods change, with a per-pod back-off.
 
-mod fit;
+pub mod fit;
 pub mod quantity;
 mod signals;
+mod volumes;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -150,7 +151,11 @@ fn schedule_pass(
                 continue;
             }
         }
-        match place(pod, &nodes, &usage) {
+        let placement = match volumes::blocker(store, pod) {
+            Some(reason) => Placement::Unschedulable(volumes::message(&reason, nodes.len())),
+            None => place(pod, &nodes, &usage),
+        };
+        match placement {
             Placement::Node(node) => {
                 if bind(store, recorder, object, pod, &node) {
                     usage.add(&node, pod);

@@ -1,7 +1,7 @@
 //! What wakes the scheduler. New pending pods wake it; changes that may
 //! let an unschedulable pod in (a node's labels, taints, size or readiness
 //! changed, a bound pod went away or finished, a pending pod's spec was
-//! edited) also move the cluster epoch, which makes unschedulable pods
+//! edited, a claim was made or bound) also move the cluster epoch, which makes unschedulable pods
 //! eligible again. A node's heartbeat or the scheduler's own condition
 //! updates do neither.
 
@@ -88,7 +88,7 @@ impl Classifier {
         }
         store
             .watch_kinds(
-                &[Kind::Node, Kind::Pod],
+                &[Kind::Node, Kind::Pod, Kind::PersistentVolumeClaim],
                 Some(nodes.resource_version.min(pods.resource_version)),
             )
             .ok()
@@ -125,6 +125,8 @@ impl Classifier {
                 }
             }
             (Object::Pod(pod), _) => self.pod_changed(pod),
+            // A claim made or bound may let a waiting pod in.
+            (object, _) if object.kind() == Kind::PersistentVolumeClaim => Change::Cluster,
             _ => Change::Nothing,
         }
     }

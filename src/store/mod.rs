@@ -322,12 +322,14 @@ impl Store {
         }
 
         let meta = object.meta_mut();
-        meta.uid = Some(uuid::Uuid::new_v4().to_string());
+        // The API server may have named it already (a Job's selector holds its uid).
+        if meta.uid.as_deref().is_none_or(str::is_empty) {
+            meta.uid = Some(uuid::Uuid::new_v4().to_string());
+        }
         meta.creation_timestamp = Some(now());
         meta.generation = Some(1);
         meta.deletion_timestamp = None;
         meta.deletion_grace_period_seconds = None;
-        meta.managed_fields = None;
         self.commit(state, EventType::Added, object)
     }
 
@@ -390,6 +392,37 @@ impl Store {
                 return Ok(Some(current));
             }
             match self.update(typed.into_object(), scope) {
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(StoreError::NotFound { .. }) => return Ok(None),
+                other => return other.map(Some),
+            }
+        }
+    }
+
+    /// [`Store::mutate`] for any kind, typed or not: `change` edits the
+    /// object's JSON; retried on conflict, `None` when it is gone.
+    pub fn mutate_json(
+        &self,
+        kind: Kind,
+        namespace: &str,
+        name: &str,
+        scope: UpdateScope,
+        mut change: impl FnMut(&mut serde_json::Value) -> bool,
+    ) -> Result<Option<Arc<Object>>, StoreError> {
+        loop {
+            let Some(current) = self.get(kind, namespace, name) else {
+                return Ok(None);
+            };
+            let mut value = current.to_json();
+            if !change(&mut value) {
+                return Ok(Some(current));
+            }
+            let updated = Object::from_json(kind, value).map_err(|e| StoreError::Invalid {
+                kind,
+                name: name.to_string(),
+                message: e.to_string(),
+            })?;
+            match self.update(updated, scope) {
                 Err(StoreError::Conflict { .. }) => continue,
                 Err(StoreError::NotFound { .. }) => return Ok(None),
                 other => return other.map(Some),
@@ -542,6 +575,7 @@ impl State {
         }
         self.resource_version = rv;
         let object = Arc::new(object);
+        let previous = self.objects.get_key(&key).cloned();
         match event_type {
             EventType::Deleted => self.objects.remove(&key),
             _ => self.objects.insert(object.clone()),
@@ -549,6 +583,7 @@ impl State {
         history.push(WatchEvent {
             event_type,
             object: object.clone(),
+            previous,
             resource_version: rv,
         });
         self.maybe_compact();
@@ -602,6 +637,7 @@ fn check_preconditions(
 /// Builds the object an update stores: identity from `existing`, the part
 /// `scope` allows from `incoming`, generation bumped on spec changes.
 fn merge_for_update(existing: &Object, incoming: Object, scope: UpdateScope) -> Object {
+    let managed_fields = incoming.meta().managed_fields.clone();
     let (mut merged, spec_changed) = take_allowed_part(existing, incoming, scope);
     let old_meta = existing.meta();
     let meta = merged.meta_mut();
@@ -613,7 +649,13 @@ fn merge_for_update(existing: &Object, incoming: Object, scope: UpdateScope) -> 
     meta.deletion_grace_period_seconds = old_meta.deletion_grace_period_seconds;
     meta.resource_version = old_meta.resource_version.clone();
     meta.generate_name = old_meta.generate_name.clone();
-    meta.managed_fields = None;
+    // Server-side apply's field owners: kept unless the writer sets them
+    // (an empty list clears them, as upstream).
+    meta.managed_fields = match managed_fields {
+        Some(entries) if entries.is_empty() => None,
+        Some(entries) => Some(entries),
+        None => old_meta.managed_fields.clone(),
+    };
     let generation = old_meta.generation.unwrap_or(1);
     meta.generation = Some(if spec_changed && scope == UpdateScope::Main {
         generation + 1
@@ -670,9 +712,52 @@ fn take_allowed_part(existing: &Object, incoming: Object, scope: UpdateScope) ->
             without_status!(Secret, o, n, data, string_data, type_, immutable)
         }
         (Object::Event(o), Object::Event(n)) => without_status!(Event, o, n, message, count),
+        (Object::Dynamic(o), Object::Dynamic(n)) => dynamic_allowed_part(o, *n, scope),
         // Keys carry the kind, so the two always agree.
         (existing, _) => (existing.clone(), false),
     }
+}
+
+/// [`take_allowed_part`] for kinds stored as JSON: with a status
+/// subresource, status and the rest change through separate calls.
+fn dynamic_allowed_part(
+    old: &crate::api::DynamicObject,
+    mut new: crate::api::DynamicObject,
+    scope: UpdateScope,
+) -> (Object, bool) {
+    let without_status = |fields: &serde_json::Map<String, serde_json::Value>| {
+        fields
+            .iter()
+            .filter(|(k, _)| k.as_str() != "status")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    let has_status = old.kind.info().has_subresource("status");
+    let spec_changed = if has_status {
+        without_status(&old.fields) != without_status(&new.fields)
+    } else {
+        old.fields != new.fields
+    };
+    let merged = match (scope, has_status) {
+        (UpdateScope::Main, false) => new,
+        (UpdateScope::Main, true) => {
+            match old.fields.get("status") {
+                Some(status) => new.fields.insert("status".into(), status.clone()),
+                None => new.fields.remove("status"),
+            };
+            new
+        }
+        (UpdateScope::Status, false) => return (Object::Dynamic(Box::new(old.clone())), false),
+        (UpdateScope::Status, true) => {
+            let mut merged = old.clone();
+            match new.fields.remove("status") {
+                Some(status) => merged.fields.insert("status".into(), status),
+                None => merged.fields.remove("status"),
+            };
+            merged
+        }
+    };
+    (Object::Dynamic(Box::new(merged)), spec_changed)
 }
 
 /// True when an object marked for deletion has nothing left to wait for.

@@ -242,7 +242,14 @@ fn write_snapshot(
         let mut out = std::io::BufWriter::new(File::create(&tmp_path)?);
         serde_json::to_writer(&mut out, &json!({"rv": rv}))?;
         out.write_all(b"\n")?;
-        for object in objects {
+        // Definitions first: the custom resources after them need them to decode.
+        let definitions = objects
+            .iter()
+            .filter(|o| o.kind() == Kind::CustomResourceDefinition);
+        let rest = objects
+            .iter()
+            .filter(|o| o.kind() != Kind::CustomResourceDefinition);
+        for object in definitions.chain(rest) {
             serde_json::to_writer(&mut out, object.as_ref())?;
             out.write_all(b"\n")?;
         }
@@ -327,13 +334,18 @@ fn object_from_json(path: &Path, line_no: usize, value: Value) -> Result<Object,
         value["kind"].as_str().unwrap_or(""),
     )
     .ok_or_else(|| damaged(path, line_no, "unknown apiVersion/kind".into()))?;
-    Object::from_json(kind, value).map_err(|e| damaged(path, line_no, e.to_string()))
+    let object =
+        Object::from_json(kind, value).map_err(|e| damaged(path, line_no, e.to_string()))?;
+    // A definition comes before its custom resources, in the log and in a
+    // snapshot: registering it here lets them decode.
+    crate::api::crd::register(&object);
+    Ok(object)
 }
 
 fn key_from_record(record: &Value) -> Option<ObjectKey> {
     let group = record["group"].as_str()?;
     let kind_name = record["kind"].as_str()?;
-    let kind = Kind::ALL
+    let kind = Kind::all()
         .into_iter()
         .find(|k| k.info().group == group && k.info().kind_name == kind_name)?;
     Some(ObjectKey::new(

@@ -16,7 +16,7 @@
 //! [`RESUME_HOLD`], so that the client's watch from the list's version
 //! finds them however busy the store is meanwhile (10k pods starting).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -50,6 +50,10 @@ impl EventType {
 pub struct WatchEvent {
     pub event_type: EventType,
     pub object: Arc<Object>,
+    /// The object before this change (none for a creation): a watch with
+    /// a selector tells from the pair whether the client saw it enter,
+    /// change or leave its selection, as upstream's watch cache does.
+    pub previous: Option<Arc<Object>>,
     pub resource_version: u64,
 }
 
@@ -75,26 +79,34 @@ pub(super) const RESUME_HOLD: Duration = Duration::from_secs(10);
 /// once per batch rather than once per event.
 const READ_BATCH: usize = 256;
 
-const KINDS: usize = Kind::ALL.len();
-
-/// A set of kinds, as a watcher wants them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct KindSet(u32);
+/// A set of kinds, as a watcher wants them. Kinds grow at run time (CRDs),
+/// so "all" is its own case rather than a full set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum KindSet {
+    All,
+    Of(Arc<[Kind]>),
+}
 
 impl KindSet {
-    pub const ALL: KindSet = KindSet((1 << KINDS) - 1);
+    pub const ALL: KindSet = KindSet::All;
 
     pub fn of(kinds: &[Kind]) -> KindSet {
-        KindSet(kinds.iter().fold(0, |bits, k| bits | 1 << *k as u32))
+        KindSet::Of(kinds.into())
     }
 
-    pub fn contains(self, kind: Kind) -> bool {
-        self.0 & 1 << kind as u32 != 0
+    pub fn contains(&self, kind: Kind) -> bool {
+        match self {
+            KindSet::All => true,
+            KindSet::Of(kinds) => kinds.contains(&kind),
+        }
     }
 
     /// The single kind in the set, if it holds exactly one.
-    fn single(self) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| KindSet::of(&[*k]) == self)
+    fn single(&self) -> Option<Kind> {
+        match self {
+            KindSet::Of(kinds) if kinds.len() == 1 => Some(kinds[0]),
+            _ => None,
+        }
     }
 }
 
@@ -114,10 +126,12 @@ struct Ring {
     events: VecDeque<(Kind, WatchEvent)>,
     /// The live watchers; the ring forgets one whose `Watch` is gone.
     readers: Vec<Arc<Reader>>,
-    /// Per kind, the newest change dropped from the ring (or made before
-    /// the store opened): a watcher of that kind positioned before it has
-    /// missed it.
-    dropped: [u64; KINDS],
+    /// The latest change when the store opened: nothing before it can be
+    /// watched, of any kind.
+    opened_at: u64,
+    /// Per kind, the newest change dropped from the ring: a watcher of
+    /// that kind positioned before it has missed it.
+    dropped: HashMap<Kind, u64>,
     /// Changes kept for a watch that follows a list.
     holds: Vec<Hold>,
 }
@@ -152,13 +166,14 @@ impl Ring {
     }
 
     /// The oldest resourceVersion a watch of `kinds` may start from.
-    fn floor(&self, kinds: KindSet) -> u64 {
-        Kind::ALL
-            .into_iter()
-            .filter(|k| kinds.contains(*k))
-            .map(|k| self.dropped[k as usize])
+    fn floor(&self, kinds: &KindSet) -> u64 {
+        self.dropped
+            .iter()
+            .filter(|(k, _)| kinds.contains(**k))
+            .map(|(_, rv)| *rv)
             .max()
             .unwrap_or(0)
+            .max(self.opened_at)
     }
 
     /// Drops changes that are neither among the `resumable` latest nor
@@ -178,13 +193,13 @@ impl Ring {
                 break;
             }
             if let Some((kind, dropped)) = self.events.pop_front() {
-                self.dropped[kind as usize] = dropped.resource_version;
+                self.dropped.insert(kind, dropped.resource_version);
             }
         }
     }
 
     /// Whether a change of `kinds` after `position` has been dropped.
-    fn missed(&self, kinds: KindSet, position: u64) -> bool {
+    fn missed(&self, kinds: &KindSet, position: u64) -> bool {
         position < self.floor(kinds)
     }
 }
@@ -209,7 +224,7 @@ impl History {
     pub(super) fn with_limits(current: u64, resumable: usize, max_behind: usize) -> History {
         History {
             ring: Mutex::new(Ring {
-                dropped: [current; KINDS],
+                opened_at: current,
                 ..Ring::default()
             }),
             resumable,
@@ -257,12 +272,12 @@ impl History {
     /// resourceVersion a watch of them may start from when `since` is older.
     pub(super) fn watch(self: &Arc<Self>, kinds: KindSet, since: u64) -> Result<Watch, u64> {
         let mut ring = self.ring.lock();
-        let floor = ring.floor(kinds);
+        let floor = ring.floor(&kinds);
         if since < floor {
             return Err(floor);
         }
         let reader = Arc::new(Reader {
-            kinds,
+            kinds: kinds.clone(),
             position: AtomicU64::new(since),
             wake: Notify::new(),
         });
@@ -287,7 +302,7 @@ impl History {
     fn read_after(&self, reader: &Reader, out: &mut VecDeque<WatchEvent>) -> Read {
         let ring = self.ring.lock();
         let after = reader.position.load(Ordering::Relaxed);
-        if ring.missed(reader.kinds, after) {
+        if ring.missed(&reader.kinds, after) {
             return Read::Gone;
         }
         let Some(first) = ring.events.front().map(|(_, e)| e.resource_version) else {
@@ -383,6 +398,7 @@ mod tests {
         WatchEvent {
             event_type: EventType::Added,
             object: Arc::new(object),
+            previous: None,
             resource_version: rv,
         }
     }

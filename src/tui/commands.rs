@@ -63,7 +63,7 @@ pub fn aliases(kind: Kind) -> Vec<&'static str> {
 /// The kind a word names, if any.
 pub fn kind_named(word: &str) -> Option<Kind> {
     let word = word.to_ascii_lowercase();
-    Kind::ALL
+    Kind::TYPED
         .iter()
         .copied()
         .find(|&kind| aliases(kind).iter().any(|alias| *alias == word))
@@ -141,7 +141,7 @@ pub fn complete(prefix: &str) -> Option<&'static str> {
     if prefix.is_empty() || prefix.contains(' ') {
         return None;
     }
-    Kind::ALL
+    Kind::TYPED
         .iter()
         .flat_map(|&kind| aliases(kind))
         .filter(|alias| alias.starts_with(prefix) && alias.len() > prefix.len())

@@ -188,7 +188,7 @@ async fn event_loop(
     // Dropped while a shell has the terminal, so it reads no keys then.
     let mut keys = Some(EventStream::new());
     let mut shell: Option<JoinHandle<Result<i32, ShellError>>> = None;
-    let mut changes = app.handle().changes(&Kind::ALL);
+    let mut changes = app.handle().changes(&Kind::TYPED);
     // Which handle `changes` follows; `:ctx` replaces the app's.
     let mut following = app.handle_generation();
     let mut frame = tokio::time::interval(FRAME);
@@ -259,7 +259,7 @@ async fn event_loop(
         }
         if following != app.handle_generation() {
             following = app.handle_generation();
-            changes = app.handle().changes(&Kind::ALL);
+            changes = app.handle().changes(&Kind::TYPED);
             stale.clear();
             dirty = true;
         }

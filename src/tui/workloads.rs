@@ -228,9 +228,11 @@ pub fn revision_of(object: &Object) -> Option<i64> {
         .and_then(|r| r.parse::<i64>().ok())
 }
 
-/// The Deployment's current revision and its history, oldest first.
+/// The Deployment's current revision and its history, oldest first. The
+/// current one is the highest of its ReplicaSets' revisions, as `kubectl
+/// rollout undo` picks it: the Deployment's own annotation trails its
+/// ReplicaSets' while the controller syncs (and while it is paused).
 pub fn history(handle: &dyn ClusterHandle, deployment: &Object) -> (i64, Vec<Revision>) {
-    let current = revision_of(deployment).unwrap_or(0);
     let uid = deployment.meta().uid.clone().unwrap_or_default();
     let mut revisions: Vec<Revision> = handle
         .list(Kind::ReplicaSet, Some(deployment.namespace()))
@@ -257,7 +259,20 @@ pub fn history(handle: &dyn ClusterHandle, deployment: &Object) -> (i64, Vec<Rev
         })
         .collect();
     revisions.sort_by_key(|revision| revision.number);
+    let current = revisions
+        .last()
+        .map(|revision| revision.number)
+        .or_else(|| revision_of(deployment))
+        .unwrap_or(0);
     (current, revisions)
+}
+
+/// Why a paused Deployment is not rolled back, as kubectl refuses it.
+pub fn paused_refusal(target: &Target) -> String {
+    let name = target.kind.resource_name(&target.name);
+    format!(
+        "{name} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume {name}) and try again"
+    )
 }
 
 /// `kubectl rollout undo --to-revision`: the pod template of `revision`
@@ -276,9 +291,7 @@ pub async fn undo(
         .to_json();
     let name = target.kind.resource_name(&target.name);
     if deployment["spec"]["paused"] == json!(true) {
-        return Err(format!(
-            "{name} is paused: a paused deployment cannot be rolled back; resume it first (kubectl rollout resume {name}) and try again"
-        ));
+        return Err(paused_refusal(&target));
     }
     let mut template = revision.template;
     if let Some(labels) = template["metadata"]["labels"].as_object_mut() {

@@ -5,6 +5,8 @@ on the first failure.
 """
 import json
 import sys
+import threading
+import time
 
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
@@ -62,6 +64,54 @@ try:
     print("duplicate accepted")
 except ApiException as error:
     print("duplicate", error.status, json.loads(error.body)["reason"])
+    # Byte for byte what kube-apiserver answers, trailing newline included.
+    upstream = (
+        '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        '"message":"configmaps \\"py-cm\\" already exists","reason":"AlreadyExists",'
+        '"details":{"name":"py-cm","kind":"configmaps"},"code":409}\n'
+    )
+    print("status bytes", "upstream" if error.body == upstream else repr(error.body))
+
+# The client sends `watch=True`: a stream, not a list. Objects created
+# while it runs arrive as ADDED.
+def create_later(names):
+    time.sleep(0.5)
+    for name in names:
+        core.create_namespaced_config_map(
+            "default",
+            client.V1ConfigMap(
+                metadata=client.V1ObjectMeta(name=name, labels={"tier": "py"}), data={"k": name}
+            ),
+        )
+
+def two_events_from(version):
+    """The first two events of a `tier=py` watch from `version`."""
+    seen = []
+    stream = watch.Watch()
+    for event in stream.stream(
+        core.list_namespaced_config_map,
+        "default",
+        label_selector="tier=py",
+        resource_version=version,
+        timeout_seconds=10,
+    ):
+        seen.append(event["type"] + " " + event["object"].metadata.name)
+        if len(seen) == 2:
+            stream.stop()
+    return seen
+
+listed = core.list_namespaced_config_map("default", label_selector="tier=py")
+threading.Thread(target=create_later, args=(["py-a", "py-b"],)).start()
+seen = two_events_from(listed.metadata.resource_version)
+print("watched", ", ".join(seen))
+
+# An informer reconnecting: a watch with a selector resumed from a list's
+# version gets the DELETED of what left in between, and the relabelled one.
+listed = core.list_namespaced_config_map("default", label_selector="tier=py")
+core.delete_namespaced_config_map("py-a", "default")
+core.patch_namespaced_config_map("py-b", "default", {"metadata": {"labels": {"tier": "other"}}})
+seen = two_events_from(listed.metadata.resource_version)
+print("resumed", ", ".join(seen))
 
 try:
     core.read_namespaced_pod("no-such-pod", "default")

@@ -80,9 +80,10 @@ impl Podium {
     }
 
     pub fn kubectl(&self, args: &[&str]) -> Output {
+        // The timeout goes first: after `exec … --` it would reach the command.
         Command::new("kubectl")
-            .args(args)
             .arg("--request-timeout=30s")
+            .args(args)
             .env("KUBECONFIG", &self.kubeconfig)
             .output()
             .expect("kubectl runs")
@@ -106,6 +107,43 @@ impl Podium {
             .write_all(input.as_bytes())
             .expect("write stdin");
         child.wait_with_output().expect("kubectl output")
+    }
+
+    /// `kubectl apply -f -` of `manifest`, which must succeed; returns stdout.
+    pub fn apply(&self, manifest: &str) -> String {
+        let out = self.kubectl_stdin(&["apply", "-f", "-"], manifest);
+        assert!(
+            out.status.success(),
+            "kubectl apply failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs one of `tests/clients/*.py` with the official Python client
+    /// (`./scripts/test` installs it), the kubeconfig first, then `args`;
+    /// returns its stdout lines after asserting it succeeded.
+    pub fn python(&self, script: &str, args: &[&str]) -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let python = root.join("target/test-venv/bin/python");
+        assert!(
+            python.exists(),
+            "the Python Kubernetes client is not installed; run ./scripts/test (it creates {})",
+            python.display()
+        );
+        let out = Command::new(&python)
+            .arg(root.join("tests/clients").join(script))
+            .arg(&self.kubeconfig)
+            .args(args)
+            .output()
+            .expect("python runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout.lines().map(str::to_string).collect()
     }
 
     /// kubectl that must succeed; returns stdout.

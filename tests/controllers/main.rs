@@ -6,9 +6,12 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+mod daemon_sets;
 mod endpoints_and_namespaces;
 mod garbage_collection;
 mod replica_sets;
 mod revisions;
 mod rollouts;
+mod stateful_sets;
 mod support;
+mod volumes;

@@ -77,8 +77,27 @@ pub fn start_pod_driver(store: Store, options: DriverOptions) {
             if bound {
                 continue;
             }
+            // Where a node-name affinity (a daemon pod's) says, else node-1.
+            let node = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.affinity.as_ref()?.node_affinity.as_ref())
+                .and_then(|a| {
+                    a.required_during_scheduling_ignored_during_execution
+                        .as_ref()
+                })
+                .and_then(|r| {
+                    r.node_selector_terms
+                        .first()?
+                        .match_fields
+                        .as_ref()?
+                        .first()
+                        .cloned()
+                })
+                .and_then(|f| f.values?.first().cloned())
+                .unwrap_or_else(|| "node-1".into());
             let _ = store.mutate::<Pod>(&ns, &name, UpdateScope::Main, |p| {
-                p.spec.get_or_insert_with(Default::default).node_name = Some("node-1".into());
+                p.spec.get_or_insert_with(Default::default).node_name = Some(node.clone());
                 true
             });
             let ready = !image_of(pod).contains("bad");

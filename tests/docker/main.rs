@@ -6,9 +6,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod clients;
 mod cluster;
 mod engine;
 mod lifecycle;
 mod network;
 mod restart;
+mod service_account;
 mod walkthrough;

@@ -43,7 +43,7 @@ spec:
 
 /// `kubectl exec pod -- /bin/busybox command…` (the helpers append flags,
 /// which would land in the command).
-fn exec(podium: &TrafficPodium, pod: &str, command: &[&str]) -> std::process::Output {
+pub(crate) fn exec(podium: &TrafficPodium, pod: &str, command: &[&str]) -> std::process::Output {
     std::process::Command::new("kubectl")
         .args(["--request-timeout=30s", "exec", pod, "--", "/bin/busybox"])
         .args(command)
@@ -53,7 +53,7 @@ fn exec(podium: &TrafficPodium, pod: &str, command: &[&str]) -> std::process::Ou
 }
 
 /// `exec` that must succeed; its stdout.
-fn exec_ok(podium: &TrafficPodium, pod: &str, command: &[&str]) -> String {
+pub(crate) fn exec_ok(podium: &TrafficPodium, pod: &str, command: &[&str]) -> String {
     let out = exec(podium, pod, command);
     assert!(
         out.status.success(),
@@ -64,7 +64,7 @@ fn exec_ok(podium: &TrafficPodium, pod: &str, command: &[&str]) -> String {
 }
 
 /// `wget -qO- url` from inside `pod`; `None` when it failed.
-fn wget(podium: &TrafficPodium, pod: &str, url: &str) -> Option<String> {
+pub(crate) fn wget(podium: &TrafficPodium, pod: &str, url: &str) -> Option<String> {
     let out = exec(podium, pod, &["wget", "-qO-", url]);
     if !out.status.success() {
         eprintln!("wget {url}: {}", String::from_utf8_lossy(&out.stderr));
@@ -75,7 +75,7 @@ fn wget(podium: &TrafficPodium, pod: &str, url: &str) -> Option<String> {
 }
 
 /// The `hostname=` line of an echo reply.
-fn hostname(reply: &str) -> String {
+pub(crate) fn hostname(reply: &str) -> String {
     reply
         .lines()
         .find_map(|l| l.strip_prefix("hostname="))
@@ -84,7 +84,12 @@ fn hostname(reply: &str) -> String {
 }
 
 /// Tries `url` from `pod` until it answers.
-fn wget_until(podium: &TrafficPodium, pod: &str, url: &str, timeout: Duration) -> String {
+pub(crate) fn wget_until(
+    podium: &TrafficPodium,
+    pod: &str,
+    url: &str,
+    timeout: Duration,
+) -> String {
     let start = Instant::now();
     loop {
         if let Some(reply) = wget(podium, pod, url) {

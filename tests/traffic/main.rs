@@ -14,6 +14,7 @@ mod in_cluster;
 mod ingress;
 mod rollout;
 mod services;
+mod stateful;
 
 use cluster::DockerPodium;
 use common::Podium;
@@ -45,6 +46,11 @@ impl TrafficPodium {
             podium: DockerPodium::adopt(podium),
             _dir: dir,
         }
+    }
+
+    /// podium's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     /// The address an Ingress's status carries, as `ip:port`.

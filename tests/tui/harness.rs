@@ -118,6 +118,17 @@ impl Console {
         self.key(KeyCode::Enter);
     }
 
+    /// `:command`, then waits until a row starting with `row` is listed:
+    /// on the kube-rs handle the view fills from its watch a moment later,
+    /// and a user presses a key on the row they see.
+    pub async fn command_showing(&mut self, command: &str, row: &str) {
+        self.command(command);
+        self.wait_until(&format!("{row} listed in :{command}"), |s| {
+            rows_starting(s, row) > 0
+        })
+        .await;
+    }
+
     /// `/` with `text`, then Enter: the table's filter, or the logs' search.
     pub fn search(&mut self, text: &str) {
         self.key(KeyCode::Char('/'));

@@ -114,7 +114,7 @@ fn is_empty_selector(selector: &MetaSelector) -> bool {
             .is_none_or(|e| e.is_empty())
 }
 
-fn validate_selector_and_template(
+pub(super) fn validate_selector_and_template(
     selector: Option<&MetaSelector>,
     template: Option<&PodTemplateSpec>,
 ) -> Vec<FieldError> {

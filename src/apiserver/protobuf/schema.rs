@@ -25,11 +25,14 @@ pub struct Schema {
 
 impl Schema {
     /// The index of the top-level message named `name` (`api.core.v1.Pod`).
+    /// Case does not matter: prost renames some kinds (`PodDNSConfig` is
+    /// `PodDnsConfig`) and keeps others (`CSIDriver`).
     pub fn kind(&self, name: &str) -> Option<usize> {
-        self.kinds
-            .iter()
-            .copied()
-            .find(|&index| self.messages.get(index).is_some_and(|m| m.name == name))
+        self.kinds.iter().copied().find(|&index| {
+            self.messages
+                .get(index)
+                .is_some_and(|m| m.name.eq_ignore_ascii_case(name))
+        })
     }
 }
 
@@ -100,6 +103,10 @@ fn field(word: &'static str, index_of: &HashMap<&str, usize>) -> Result<Field, S
         Some(ty) => (true, ty),
         None => (false, ty),
     };
+    let (keep_zero, ty) = match ty.strip_prefix('!') {
+        Some(ty) => (true, ty),
+        None => (false, ty),
+    };
     let message = |name: &str| {
         index_of
             .get(name)
@@ -111,6 +118,10 @@ fn field(word: &'static str, index_of: &HashMap<&str, usize>) -> Result<Field, S
             .and_then(|rest| rest.strip_prefix('<'))
             .and_then(|rest| rest.strip_suffix('>'))
     };
+    let is_time = matches!(
+        generic("message"),
+        Some("apimachinery.pkg.apis.meta.v1.Time" | "apimachinery.pkg.apis.meta.v1.MicroTime")
+    );
     let ty = match ty {
         "string" => FieldType::String,
         "int32" => FieldType::Int32,
@@ -132,11 +143,17 @@ fn field(word: &'static str, index_of: &HashMap<&str, usize>) -> Result<Field, S
             }
         }
     };
+    if keep_zero && !ty.is_scalar() && !is_time {
+        return Err(format!(
+            "field {word:?}: only a scalar or a time can be marked `!`"
+        ));
+    }
     Ok(Field {
         tag,
         json,
         ty,
         repeated,
+        keep_zero,
     })
 }
 
@@ -148,8 +165,15 @@ mod tests {
     fn the_generated_layout_reads_with_every_kind_podium_decodes() {
         let schema = parse(SOURCE).expect("schema.txt parses");
         // The kinds kubectl sends as protobuf (the decode tests cover each).
-        assert_eq!(schema.kinds.len(), 11);
-        for kind in ["api.core.v1.Secret", "api.networking.v1.Ingress"] {
+        assert_eq!(schema.kinds.len(), 52);
+        for kind in [
+            "api.core.v1.Secret",
+            "api.networking.v1.Ingress",
+            "api.rbac.v1.ClusterRoleBinding",
+            "api.storage.v1.CSIDriver",
+            "api.storage.v1.CsiDriver",
+            "apiextensions_apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition",
+        ] {
             assert!(schema.kind(kind).is_some(), "{kind} is a kind");
         }
         // A message reachable only through a field is no kind.

@@ -13,7 +13,9 @@ use serde_json::json;
 
 use super::*;
 
+mod captured;
 mod encoded;
+mod kinds;
 use crate::api::{KubeObject, Object};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -239,13 +241,46 @@ fn ingress_rules_tls_class_and_default_backend() {
 }
 
 #[test]
+fn kubectl_create_job_body_reads_as_its_dry_run_json() {
+    // What `kubectl create job j --image=busybox --dry-run=client -o json` prints.
+    assert_eq!(
+        decode(&fixture("job")).expect("decodes"),
+        json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "j"},
+            "spec": {"template": {
+                "metadata": {},
+                "spec": {
+                    "containers": [{"name": "j", "image": "busybox", "resources": {}}],
+                    "restartPolicy": "Never",
+                },
+            }},
+            "status": {},
+        })
+    );
+}
+
+#[test]
 fn unsupported_kinds_and_bad_bodies_are_errors() {
-    let error = decode(&fixture("job")).expect_err("jobs are not served");
-    assert!(matches!(error, ProtobufError::UnsupportedKind { ref kind, .. } if kind == "Job"));
+    let csr = frame(
+        "certificates.k8s.io/v1",
+        "CertificateSigningRequest",
+        vec![],
+    );
+    let error = decode(&csr).expect_err("CSRs are not served");
+    assert!(
+        matches!(error, ProtobufError::UnsupportedKind { ref kind, .. } if kind == "CertificateSigningRequest")
+    );
     assert_eq!(
         error.to_string(),
-        "protobuf bodies for Job (batch/v1) are not supported by podium; send it as JSON (e.g. kubectl create -f file.yaml)"
+        "protobuf bodies for CertificateSigningRequest (certificates.k8s.io/v1) are not supported by podium; send it as JSON (e.g. kubectl create -f file.yaml)"
     );
+    // A served group with a kind that is not one of its messages.
+    let list = frame("batch/v1", "JobList", vec![]);
+    assert!(matches!(
+        decode(&list),
+        Err(ProtobufError::UnsupportedKind { .. })
+    ));
     assert!(matches!(
         decode(br#"{"kind":"Pod"}"#),
         Err(ProtobufError::MissingMagic)

@@ -6,6 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use k8s_openapi::jiff::Timestamp;
+use k8s_openapi::jiff::fmt::strtime;
 use serde_json::{Map, Value};
 
 use super::schema::schema;
@@ -26,6 +27,12 @@ pub struct Field {
     pub json: &'static str,
     pub ty: FieldType,
     pub repeated: bool,
+    /// For a scalar, the zero value is written to JSON: the Go field is a
+    /// pointer (`replicas: 0`, `suspend: false`) or has no `omitempty`.
+    /// Other zero scalars are what gogo's marshaller writes for unset
+    /// non-pointer fields, and Go's JSON omits them. For a Time, k8s-openapi
+    /// requires the field (see `lacks_required_time`).
+    pub keep_zero: bool,
 }
 
 /// What a field holds; messages are indexes into the schema's messages.
@@ -43,6 +50,20 @@ pub enum FieldType {
     MapString,
     MapBytes,
     MapMessage(usize),
+}
+
+impl FieldType {
+    pub fn is_scalar(self) -> bool {
+        matches!(
+            self,
+            FieldType::String
+                | FieldType::Int32
+                | FieldType::Int64
+                | FieldType::Bool
+                | FieldType::Double
+                | FieldType::Bytes
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,54 +85,6 @@ pub enum WireError {
         field: &'static str,
         wire_type: u64,
     },
-}
-
-/// Scalar fields whose zero value is still meaningful because the Go field
-/// is a pointer (`replicas: 0`, `runAsUser: 0`, `optional: false`) or is
-/// serialised without `omitempty`, as (message name suffix, JSON name); an
-/// empty suffix matches any message. Other zero scalars are what gogo's
-/// marshaller writes for unset non-pointer fields, and Go's JSON omits them.
-const KEEP_ZERO: &[(&str, &str)] = &[
-    ("DeploymentSpec", "replicas"),
-    ("ReplicaSetSpec", "replicas"),
-    ("ReplicaSetStatus", "replicas"),
-    ("", "revisionHistoryLimit"),
-    ("", "progressDeadlineSeconds"),
-    ("", "terminationGracePeriodSeconds"),
-    ("", "activeDeadlineSeconds"),
-    ("", "deletionGracePeriodSeconds"),
-    ("", "runAsUser"),
-    ("", "runAsGroup"),
-    ("", "runAsNonRoot"),
-    ("", "fsGroup"),
-    ("", "privileged"),
-    ("", "readOnlyRootFilesystem"),
-    ("", "allowPrivilegeEscalation"),
-    ("", "automountServiceAccountToken"),
-    ("", "enableServiceLinks"),
-    ("", "shareProcessNamespace"),
-    ("", "hostUsers"),
-    ("", "setHostnameAsFQDN"),
-    ("", "defaultMode"),
-    ("KeyToPath", "mode"),
-    ("", "optional"),
-    ("PodSpec", "priority"),
-    ("", "immutable"),
-    ("OwnerReference", "controller"),
-    ("OwnerReference", "blockOwnerDeletion"),
-    ("", "allocateLoadBalancerNodePorts"),
-    ("Toleration", "tolerationSeconds"),
-    ("", "expirationSeconds"),
-    ("ContainerStateTerminated", "exitCode"),
-    ("ContainerStatus", "restartCount"),
-    ("ContainerStatus", "ready"),
-    ("ContainerStatus", "started"),
-];
-
-fn keeps_zero(message: &Message, field: &Field) -> bool {
-    KEEP_ZERO.iter().any(|(suffix, json)| {
-        *json == field.json && (suffix.is_empty() || message.name.ends_with(&format!(".{suffix}")))
-    })
 }
 
 struct Reader<'a> {
@@ -265,7 +238,16 @@ fn read_field(
             match special_message(inner, bytes)? {
                 Special::Value(value) => value,
                 Special::Omit => return Ok(()),
-                Special::Object => Value::Object(decode_message(inner, bytes)?),
+                Special::Object => match object_value(inner, bytes)? {
+                    // A wrapper holding nothing (`items` with no schema).
+                    Value::Null if !field.repeated => return Ok(()),
+                    Value::Object(object)
+                        if !field.repeated && lacks_required_time(inner, &object) =>
+                    {
+                        return Ok(());
+                    }
+                    value => value,
+                },
             }
         }
         FieldType::String => {
@@ -289,7 +271,7 @@ fn read_field(
     let is_message = matches!(field.ty, FieldType::Message(_));
     if field.repeated {
         push(out, field.json, value);
-    } else if is_message || !is_go_zero(&value) || keeps_zero(message, field) {
+    } else if is_message || !is_go_zero(&value) || field.keep_zero {
         out.insert(field.json.to_string(), value);
     }
     Ok(())
@@ -356,7 +338,7 @@ fn map_entry(
                     FieldType::MapMessage(inner) => match special_message(inner, bytes)? {
                         Special::Value(v) => v,
                         Special::Omit => Value::Null,
-                        Special::Object => Value::Object(decode_message(inner, bytes)?),
+                        Special::Object => object_value(inner, bytes)?,
                     },
                     _ => Value::String(utf8(bytes)?),
                 };
@@ -370,7 +352,68 @@ fn map_entry(
 fn empty_message_value(index: usize) -> Value {
     match schema().messages.get(index).map(|m| m.name) {
         Some(QUANTITY) => Value::String("0".to_string()),
-        _ => Value::Object(Map::new()),
+        Some(name) => reshape(name, Map::new()),
+        None => Value::Object(Map::new()),
+    }
+}
+
+/// Decodes an ordinary message, then gives the Go types that marshal to
+/// something other than an object their JSON shape.
+fn object_value(index: usize, data: &[u8]) -> Result<Value, WireError> {
+    let object = decode_message(index, data)?;
+    Ok(match schema().messages.get(index) {
+        Some(message) => reshape(message.name, object),
+        None => Value::Object(object),
+    })
+}
+
+/// Whether `object` is a struct of Go zero values missing a time k8s-openapi
+/// requires: the unset struct Go clients send (`kubectl create token`
+/// writes TokenRequest's empty status, whose `expirationTimestamp` is a zero
+/// time, an empty message), which k8s-openapi could not read. Such a field
+/// is left out, as if the client had not sent it.
+fn lacks_required_time(index: usize, object: &Map<String, Value>) -> bool {
+    let Some(message) = schema().messages.get(index) else {
+        return false;
+    };
+    let lacks = message.fields.iter().any(|field| {
+        field.keep_zero
+            && matches!(field.ty, FieldType::Message(_))
+            && !object.contains_key(field.json)
+    });
+    lacks && object.values().all(is_go_zero)
+}
+
+const EXTRA_VALUE: &str = ".ExtraValue";
+const SCHEMA_OR_ARRAY: &str =
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1.JsonSchemaPropsOrArray";
+const SCHEMA_OR_BOOL: &str =
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1.JsonSchemaPropsOrBool";
+const SCHEMA_OR_STRINGS: &str =
+    "apiextensions_apiserver.pkg.apis.apiextensions.v1.JsonSchemaPropsOrStringArray";
+
+/// The JSON of the wrapper messages gogo writes for Go types that are not
+/// structs: `ExtraValue` is a `[]string`; the apiextensions `...Or...`
+/// types marshal to one of their two fields, as their `MarshalJSON` does
+/// (an array when it has items, else the schema; `false`/`true` else).
+fn reshape(name: &str, mut object: Map<String, Value>) -> Value {
+    let non_empty =
+        |value: Option<Value>| value.filter(|v| v.as_array().is_some_and(|a| !a.is_empty()));
+    match name {
+        _ if name.ends_with(EXTRA_VALUE) => object
+            .remove("items")
+            .unwrap_or_else(|| Value::Array(Vec::new())),
+        SCHEMA_OR_ARRAY => non_empty(object.remove("JSONSchemas"))
+            .or_else(|| object.remove("schema"))
+            .unwrap_or(Value::Null),
+        SCHEMA_OR_BOOL => object
+            .remove("schema")
+            .or_else(|| object.remove("allows"))
+            .unwrap_or(Value::Bool(false)),
+        SCHEMA_OR_STRINGS => non_empty(object.remove("property"))
+            .or_else(|| object.remove("schema"))
+            .unwrap_or(Value::Null),
+        _ => Value::Object(object),
     }
 }
 
@@ -380,6 +423,8 @@ const INT_OR_STRING: &str = "apimachinery.pkg.util.intstr.IntOrString";
 const QUANTITY: &str = "apimachinery.pkg.api.resource.Quantity";
 const RAW_EXTENSION: &str = "apimachinery.pkg.runtime.RawExtension";
 const FIELDS_V1: &str = "apimachinery.pkg.apis.meta.v1.FieldsV1";
+/// apiextensions' `JSON` (CRD schema `default`, `example`, `enum`): raw JSON.
+const JSON: &str = "apiextensions_apiserver.pkg.apis.apiextensions.v1.Json";
 
 enum Special {
     Value(Value),
@@ -396,7 +441,7 @@ fn special_message(index: usize, data: &[u8]) -> Result<Special, WireError> {
     };
     if !matches!(
         name,
-        TIME | MICRO_TIME | INT_OR_STRING | QUANTITY | RAW_EXTENSION | FIELDS_V1
+        TIME | MICRO_TIME | INT_OR_STRING | QUANTITY | RAW_EXTENSION | FIELDS_V1 | JSON
     ) {
         return Ok(Special::Object);
     }
@@ -426,9 +471,15 @@ fn special_message(index: usize, data: &[u8]) -> Result<Special, WireError> {
                 return Ok(Special::Omit);
             }
             let nanos = if name == TIME { 0 } else { nanos };
-            match Timestamp::new(seconds, nanos) {
-                Ok(t) => Special::Value(Value::String(t.to_string())),
-                Err(_) => Special::Omit,
+            // Go writes Time to the second and MicroTime with six digits.
+            let format = if name == TIME {
+                "%Y-%m-%dT%H:%M:%SZ"
+            } else {
+                "%Y-%m-%dT%H:%M:%S%.6fZ"
+            };
+            match Timestamp::new(seconds, nanos).map(|t| strtime::format(format, t)) {
+                Ok(Ok(text)) => Special::Value(Value::String(text)),
+                _ => Special::Omit,
             }
         }
         INT_OR_STRING => {

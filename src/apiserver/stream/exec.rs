@@ -1,5 +1,5 @@
 //! `kubectl exec` over WebSocket (`v5.channel.k8s.io`, and `v4`): every
-//! binary message starts with its channel — 0 stdin, 1 stdout, 2 stderr,
+//! message (binary or text) starts with its channel — 0 stdin, 1 stdout, 2 stderr,
 //! 3 error (one JSON `Status` when the command ends), 4 resize (JSON
 //! `{"Width","Height"}`) and, in v5, 255 close (`[255, channel]`, the
 //! client's end of stdin). The server closes the socket after the status.
@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_util::sync::CancellationToken;
 
-use super::upgrade::Socket;
+use super::upgrade::{ChannelMessage, Socket};
 use crate::kubelet::{ExecChunk, ExecSession};
 
 pub const PROTOCOL_V5: &str = "v5.channel.k8s.io";
@@ -91,10 +91,10 @@ pub async fn run(
     let reader = tokio::spawn(async move {
         let mut stdin = stdin;
         while let Some(Ok(message)) = incoming.next().await {
-            let data = match message {
-                Message::Binary(data) => data,
-                Message::Close(_) => break,
-                _ => continue,
+            let data = match ChannelMessage::from(message) {
+                ChannelMessage::Data(data) => data,
+                ChannelMessage::Closed => break,
+                ChannelMessage::Control => continue,
             };
             let Some((&channel, payload)) = data.split_first() else {
                 continue;

@@ -23,7 +23,7 @@ use http::request::Parts;
 use k8s_openapi::api::core::v1::Pod;
 
 use super::ServerState;
-use super::http::Body;
+use super::http::{Body, Query};
 use super::routes::ResourcePath;
 use super::status::ApiError;
 use crate::api::Kind;
@@ -56,25 +56,6 @@ pub fn handles(path: &ResourcePath) -> bool {
 }
 
 /// Every value of a repeated query parameter (`command=sh&command=-c`).
-fn query_values(query: Option<&str>, key: &str) -> Vec<String> {
-    query
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .filter(|(k, _)| *k == key)
-        .map(|(_, v)| {
-            let v = v.replace('+', " ");
-            urlencoding::decode(&v).map(|c| c.into_owned()).unwrap_or(v)
-        })
-        .collect()
-}
-
-fn query_flag(query: Option<&str>, key: &str) -> bool {
-    query_values(query, key)
-        .last()
-        .is_some_and(|v| matches!(v.as_str(), "true" | "1" | ""))
-}
-
 pub async fn serve(
     state: &ServerState,
     path: &ResourcePath,
@@ -105,15 +86,14 @@ async fn start_exec(
     pod: &Pod,
 ) -> Result<Response<Body>, ApiError> {
     let name = pod.metadata.name.as_deref().unwrap_or_default();
-    let query = parts.uri.query().map(str::to_string);
-    let query = query.as_deref();
-    let command = query_values(query, "command");
+    let query = Query::parse(parts.uri.query());
+    let command = query.all("command").to_vec();
     if command.is_empty() {
         return Err(ApiError::bad_request(
             "you must specify at least 1 command".to_string(),
         ));
     }
-    let container = query_values(query, "container").pop();
+    let container = query.get("container").map(str::to_string);
     // Checked first, so that kubectl's SPDY retry reports the same mistake.
     check_container(pod, container.as_deref())?;
     let websocket = upgrade::wants_websocket(&parts.headers);
@@ -135,8 +115,8 @@ async fn start_exec(
     };
     let request = ExecRequest {
         command: command.clone(),
-        stdin: query_flag(query, "stdin"),
-        tty: query_flag(query, "tty"),
+        stdin: query.flag("stdin"),
+        tty: query.flag("tty"),
     };
     let session = state
         .logs
@@ -150,8 +130,8 @@ async fn start_exec(
         })?;
     let expected = exec_spdy::Expected {
         stdin: request.stdin,
-        stdout: query_flag(query, "stdout"),
-        stderr: query_flag(query, "stderr"),
+        stdout: query.flag("stdout"),
+        stderr: query.flag("stderr"),
         tty: request.tty,
     };
     let (response, on_upgrade) = upgrade::switch(parts, websocket, protocol)?;
@@ -243,9 +223,9 @@ fn start_port_forward(
     };
     // Channels name their ports up front; a bad list is refused before the switch.
     let channel_ports = if protocol == portforward_ws::PROTOCOL_V4 {
-        let query = parts.uri.query();
-        let mut values = query_values(query, "ports");
-        values.extend(query_values(query, "port"));
+        let query = Query::parse(parts.uri.query());
+        let mut values = query.all("ports").to_vec();
+        values.extend_from_slice(query.all("port"));
         Some(portforward_ws::ports(&values).map_err(|e| ApiError::bad_request(e.to_string()))?)
     } else {
         None
@@ -279,21 +259,4 @@ fn start_port_forward(
         portforward::serve(target, streams).await;
     });
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_command_parameters_are_kept_in_order() {
-        let query = Some("command=sh&command=-c&command=echo+hi%3B+exit+3&stdin=true&tty=false");
-        assert_eq!(
-            query_values(query, "command"),
-            vec!["sh", "-c", "echo hi; exit 3"]
-        );
-        assert!(query_flag(query, "stdin"));
-        assert!(!query_flag(query, "tty"));
-        assert!(!query_flag(query, "stderr"));
-    }
 }

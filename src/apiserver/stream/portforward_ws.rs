@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use super::portforward::Target;
-use super::upgrade::Socket;
+use super::upgrade::{ChannelMessage, Socket};
 
 /// The subprotocol: binary channels, version 4 (what the kubelet offers).
 pub const PROTOCOL_V4: &str = "v4.channel.k8s.io";
@@ -117,8 +117,8 @@ pub async fn run(socket: Socket, target: Target, ports: Vec<u16>, cancel: Cancel
 
     let reader = async move {
         while let Some(Ok(message)) = stream.next().await {
-            match message {
-                Message::Binary(bytes) => {
+            match ChannelMessage::from(message) {
+                ChannelMessage::Data(bytes) => {
                     let Some(&channel) = bytes.first() else {
                         continue;
                     };
@@ -133,8 +133,8 @@ pub async fn run(socket: Socket, target: Target, ports: Vec<u16>, cancel: Cancel
                     // A port whose connection ended drops what is still sent to it.
                     let _ = port.send(bytes.slice(1..)).await;
                 }
-                Message::Close(_) => break,
-                _ => {}
+                ChannelMessage::Closed => break,
+                ChannelMessage::Control => {}
             }
         }
     };

@@ -107,3 +107,26 @@ pub async fn websocket(on_upgrade: OnUpgrade) -> Result<Socket, StreamError> {
     let config = WebSocketConfig::default();
     Ok(WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await)
 }
+
+/// What a message on a channel protocol (`v4`/`v5.channel.k8s.io`,
+/// port-forward's) carries. Upstream's server reads text frames as it
+/// reads binary ones — the first byte names the channel — and the
+/// official Python client sends stdin as text.
+pub enum ChannelMessage {
+    Data(bytes::Bytes),
+    Closed,
+    /// Pings, pongs: nothing for a channel.
+    Control,
+}
+
+impl From<tokio_tungstenite::tungstenite::Message> for ChannelMessage {
+    fn from(message: tokio_tungstenite::tungstenite::Message) -> ChannelMessage {
+        use tokio_tungstenite::tungstenite::Message;
+        match message {
+            Message::Binary(data) => ChannelMessage::Data(data),
+            Message::Text(text) => ChannelMessage::Data(text.into()),
+            Message::Close(_) => ChannelMessage::Closed,
+            _ => ChannelMessage::Control,
+        }
+    }
+}

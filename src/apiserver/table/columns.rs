@@ -238,6 +238,7 @@ fn columns(kind: Kind) -> &'static [Column] {
         Kind::ConfigMap => CONFIG_MAP,
         Kind::Secret => SECRET,
         Kind::Event => EVENT,
+        _ => &[],
     }
 }
 

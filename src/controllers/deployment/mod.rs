@@ -86,12 +86,7 @@ impl Reconciler for DeploymentController {
     }
 
     fn all_keys(&self) -> Vec<ObjectKey> {
-        self.store
-            .list(Kind::Deployment, None, &ListFilter::default())
-            .items
-            .iter()
-            .map(|o| ObjectKey::of(o))
-            .collect()
+        super::util::keys_of(&self.store, Kind::Deployment)
     }
 
     fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError> {

@@ -299,7 +299,14 @@ pub fn safe_encode(text: &str) -> String {
 /// collision count as 8 little-endian bytes, encoded with SafeEncodeString.
 pub fn compute_hash(template: Option<&PodTemplateSpec>, collision_count: Option<i32>) -> String {
     let json = serde_json::to_vec(&template.cloned().unwrap_or_default()).unwrap_or_default();
-    let mut hash = fnv32a(&json, 0x811c_9dc5);
+    hash_bytes(&json, collision_count)
+}
+
+/// FNV-32a over `bytes`, then the collision count as 8 little-endian
+/// bytes, encoded with SafeEncodeString (ComputeHash and
+/// HashControllerRevision both).
+pub fn hash_bytes(bytes: &[u8], collision_count: Option<i32>) -> String {
+    let mut hash = fnv32a(bytes, 0x811c_9dc5);
     if let Some(count) = collision_count {
         let mut bytes = [0u8; 8];
         bytes[..4].copy_from_slice(&(count as u32).to_le_bytes());

@@ -69,7 +69,7 @@ impl Cache {
     ) -> Cache {
         let (changes, _) = broadcast::channel(1024);
         Cache {
-            kinds: Kind::ALL
+            kinds: Kind::TYPED
                 .iter()
                 .map(|&kind| (kind, KindCache::default()))
                 .collect(),

@@ -164,7 +164,7 @@ impl KubeHandle {
         ));
         // Everything the console shows, from the start: describe and the
         // panes read kinds the table is not showing.
-        for kind in Kind::ALL {
+        for kind in Kind::TYPED {
             cache.ensure(kind);
         }
         Ok(KubeHandle {

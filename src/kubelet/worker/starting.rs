@@ -204,6 +204,7 @@ impl PodWorker {
                 root,
                 store: &self.ctx.store,
                 pod: &self.pod,
+                tokens: self.ctx.tokens.as_ref(),
             };
             let hosts = crate::kubelet::hosts::prepare(
                 root,

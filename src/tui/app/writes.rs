@@ -239,6 +239,10 @@ impl App {
     /// `offered` (else the one before the current, as `kubectl rollout
     /// undo` picks) and listing the others.
     fn ask_rollback(&mut self, target: Target, deployment: &Object, offered: Option<i64>) {
+        if deployment.to_json()["spec"]["paused"] == serde_json::json!(true) {
+            self.model.flash_error(workloads::paused_refusal(&target));
+            return;
+        }
         let (current, revisions) = workloads::history(self.handle.as_ref(), deployment);
         if offered == Some(current) {
             self.model.flash_error(format!(

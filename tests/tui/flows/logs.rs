@@ -14,7 +14,7 @@ pub(super) async fn logs_of_a_deployment_interleave_its_pods(backend: Backend) {
     console
         .wait_until("five running pods", |s| s.matches("Running").count() >= 5)
         .await;
-    console.command("deploy");
+    console.command_showing("deploy", "nginx-dep").await;
     console.key(KeyCode::Char('l'));
     let screen = console
         .wait_until("log lines from several pods", |s| {

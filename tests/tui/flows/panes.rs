@@ -34,7 +34,7 @@ pub(super) async fn views_filters_drill_down_and_errors(backend: Backend) {
 
     // Enter on a Deployment drills into its ReplicaSets, Enter on one into
     // its pods; esc comes back one step at a time.
-    console.command("deploy");
+    console.command_showing("deploy", "nginx-dep").await;
     console.key(KeyCode::Enter);
     let screen = console.screen();
     assert!(
@@ -138,7 +138,7 @@ pub(super) async fn the_editor_shows_the_servers_error_at_its_line_and_applies_t
     console
         .wait_until("five pods", |s| rows_starting(s, "nginx-dep-") == 5)
         .await;
-    console.command("deploy");
+    console.command_showing("deploy", "nginx-dep").await;
     let object = console
         .cluster
         .store
@@ -239,7 +239,7 @@ pub(super) async fn describe_shows_what_kubectl_describe_prints(backend: Backend
         assert!(screen.contains(expected), "{expected:?} missing:\n{screen}");
     }
     console.key(KeyCode::Esc);
-    console.command("deploy");
+    console.command_showing("deploy", "nginx-dep").await;
     console.key(KeyCode::Char('d'));
     let screen = console.screen();
     for expected in [
@@ -315,7 +315,7 @@ pub(super) async fn the_rollout_view_follows_a_set_image_live(backend: Backend) 
     console
         .wait_until("five pods", |s| rows_starting(s, "nginx-dep-") == 5)
         .await;
-    console.command("deploy");
+    console.command_showing("deploy", "nginx-dep").await;
     console.key(KeyCode::Char('o'));
     let screen = console
         .wait_until("the rollout view", |s| {

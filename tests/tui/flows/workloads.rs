@@ -25,7 +25,7 @@ pub(super) async fn apply_scale_set_image_undo_and_delete_from_the_keys(backend:
     assert!(screen.contains("pods(default)[5]"), "{screen}");
 
     // `:deploy`, then `s` 10: the Deployment is scaled and ten pods follow.
-    console.command("deploy");
+    console.command_showing("deploy", "nginx-dep").await;
     console.key(KeyCode::Char('s'));
     assert!(
         console
@@ -207,7 +207,7 @@ pub(super) async fn ctrl_l_rolls_back_to_a_replica_set_and_p_and_f_open_their_vi
     console
         .wait_until("five running pods", |s| s.matches("Running").count() >= 5)
         .await;
-    console.command("deploy");
+    console.command_showing("deploy", "nginx-dep").await;
     console.key(KeyCode::Char('i'));
     console.answer("library/nginx:1.16-alpine");
     let store = console.cluster.store.clone();
