@@ -154,6 +154,12 @@ impl Cluster {
             });
         }
         let lock = config::lock_data_dir(&config.data_dir)?;
+        if let Some(line) = &lock.tightened {
+            // Before the console takes the screen, so it stays readable
+            // after; the log keeps it too.
+            eprintln!("podium: {line}");
+            tracing::warn!("{line}");
+        }
         let store = if config.in_memory {
             Store::in_memory()
         } else {

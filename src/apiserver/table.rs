@@ -74,6 +74,19 @@ impl Printer {
         }
     }
 
+    /// The printer of `kind` for a client that holds the objects: a custom
+    /// kind's columns from its `definition`, in the kind's stored version.
+    pub fn for_kind(kind: Kind, definition: Option<&Object>) -> Printer {
+        match definition {
+            Some(definition) if kind.is_custom() => Printer::Custom(
+                crate::api::crd::version(definition, kind.info().version)
+                    .map(|v| v.printer_columns.to_vec())
+                    .unwrap_or_default(),
+            ),
+            _ => Printer::Builtin(kind),
+        }
+    }
+
     fn definitions(&self) -> Value {
         match self {
             Printer::Builtin(kind) if Kind::TYPED.contains(kind) => columns::definitions(*kind),
@@ -150,7 +163,8 @@ pub fn table_with(
     )
 }
 
-fn render(
+/// The Table of `objects` as `printer` prints them.
+pub fn render(
     printer: &Printer,
     objects: &[Arc<Object>],
     resource_version: u64,

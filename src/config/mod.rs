@@ -47,22 +47,62 @@ pub fn data_dir(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
 #[derive(Debug)]
 pub struct DataDirLock {
     _file: File,
+    /// Set when the directory was open to other users and was made
+    /// private, saying so.
+    pub tightened: Option<String>,
+}
+
+/// Creates `dir` (and missing parents) readable by its owner only.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Makes `dir` owner-only if other users may read or enter it: it holds
+/// the store (every Secret), the cluster's CA key and the tokens' key, as
+/// etcd's and k3s's data directories are 0700. Answers the line that says
+/// so, or `None` when it already was.
+#[cfg(unix)]
+fn make_private(dir: &Path) -> std::io::Result<Option<String>> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir)?.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(None);
+    }
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    Ok(Some(format!(
+        "the data directory {} was open to other users (mode {mode:04o}); it holds the cluster's Secrets and keys, so podium made it 0700",
+        dir.display()
+    )))
+}
+
+#[cfg(not(unix))]
+fn make_private(_dir: &Path) -> std::io::Result<Option<String>> {
+    Ok(None)
 }
 
 /// Creates the data directory if needed and takes its lock, so that two
 /// podium processes never write one store.
 pub fn lock_data_dir(dir: &Path) -> Result<DataDirLock, ConfigError> {
-    std::fs::create_dir_all(dir).map_err(|source| ConfigError::CreateDataDir {
+    let create_error = |source| ConfigError::CreateDataDir {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    create_private_dir(dir).map_err(create_error)?;
+    let tightened = make_private(dir).map_err(create_error)?;
     let path = dir.join("podium.lock");
     let file = File::create(&path).map_err(|source| ConfigError::Lock {
         path: path.clone(),
         source,
     })?;
     match file.try_lock() {
-        Ok(()) => Ok(DataDirLock { _file: file }),
+        Ok(()) => Ok(DataDirLock {
+            _file: file,
+            tightened,
+        }),
         Err(std::fs::TryLockError::WouldBlock) => Err(ConfigError::InUse {
             path: dir.to_path_buf(),
         }),
@@ -73,6 +113,30 @@ pub fn lock_data_dir(dir: &Path) -> Result<DataDirLock, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_data_directory_open_to_others_is_made_private_and_said_so() {
+        use std::os::unix::fs::PermissionsExt;
+        let parent = tempfile::tempdir().expect("tempdir");
+        let fresh = parent.path().join("new/podium");
+        let lock = lock_data_dir(&fresh).expect("lock");
+        assert_eq!(lock.tightened, None);
+        let mode = |dir: &Path| std::fs::metadata(dir).expect("dir").permissions().mode() & 0o777;
+        assert_eq!(mode(&fresh), 0o700);
+        drop(lock);
+
+        let open = parent.path().join("open");
+        std::fs::create_dir(&open).expect("dir");
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        let lock = lock_data_dir(&open).expect("lock");
+        let said = lock.tightened.clone().expect("a line about it");
+        assert!(
+            said.contains("mode 0755") && said.contains("0700"),
+            "{said}"
+        );
+        assert_eq!(mode(&open), 0o700);
+    }
 
     #[test]
     fn a_second_lock_on_one_dir_is_refused_with_advice() {

@@ -88,7 +88,9 @@ impl ClusterHandle for EmbeddedHandle {
     }
 
     fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table {
-        table::table(kind, objects)
+        let definition = table::definition_name(kind)
+            .and_then(|name| self.get(Kind::CustomResourceDefinition, "", &name));
+        table::table(kind, definition.as_deref(), objects)
     }
 
     fn changes(&self, kinds: &[Kind]) -> BoxStream<'static, Kind> {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{FieldCause, HandleError};
-use crate::api::{Kind, three_way};
+use crate::api::{Kind, Object, three_way};
 
 /// One request to a Kubernetes API.
 #[async_trait::async_trait]
@@ -139,6 +139,33 @@ fn document_kind(document: &Value, index: usize) -> Result<Kind, HandleError> {
     })
 }
 
+/// The kind of a custom resource whose definition the server has but this
+/// process has not seen yet (installed a moment ago, or by another client),
+/// learned from the server's established definitions, as kubectl's
+/// discovery would find it.
+async fn learn_custom_kind(transport: &dyn Transport, document: &Value) -> Option<Kind> {
+    let (group, _) = crate::api::kinds::split_api_version(document["apiVersion"].as_str()?);
+    let kind = document["kind"].as_str()?;
+    let uri = collection_uri(Kind::CustomResourceDefinition, "");
+    let list = transport
+        .request(Method::GET, &uri, None, Vec::new())
+        .await
+        .ok()?;
+    list["items"]
+        .as_array()?
+        .iter()
+        .filter(|item| item["spec"]["group"] == group && item["spec"]["names"]["kind"] == kind)
+        .filter_map(|item| {
+            let mut item = item.clone();
+            // A list's items need not name their kind.
+            item["apiVersion"] = "apiextensions.k8s.io/v1".into();
+            item["kind"] = "CustomResourceDefinition".into();
+            Object::from_json(Kind::CustomResourceDefinition, item).ok()
+        })
+        .find(crate::api::crd::established)
+        .and_then(|definition| crate::api::crd::register(&definition))
+}
+
 /// Creates each document of a YAML file, or patches it where it exists;
 /// one line per document, like kubectl: `deployment.apps/nginx created`.
 /// `namespace` is where documents without one go.
@@ -150,7 +177,10 @@ pub async fn apply(
 ) -> Result<Vec<String>, HandleError> {
     let mut answers = Vec::new();
     for (index, value) in documents(yaml)?.into_iter().enumerate() {
-        let kind = document_kind(&value, index)?;
+        let kind = match document_kind(&value, index) {
+            Ok(kind) => kind,
+            Err(unknown) => learn_custom_kind(transport, &value).await.ok_or(unknown)?,
+        };
         let namespace = value["metadata"]["namespace"]
             .as_str()
             .unwrap_or(namespace)

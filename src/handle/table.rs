@@ -7,10 +7,25 @@ use serde_json::Value;
 
 use super::{Row, Table};
 use crate::api::{Kind, Object};
-use crate::apiserver::table::{IncludeObject, table_with};
+use crate::apiserver::table::{IncludeObject, Printer, render};
 
-pub fn table(kind: Kind, objects: &[Arc<Object>]) -> Table {
-    let table = table_with(kind, objects, 0, IncludeObject::None, crate::clock::now());
+/// The name of the CustomResourceDefinition of a custom kind.
+pub fn definition_name(kind: Kind) -> Option<String> {
+    kind.is_custom()
+        .then(|| crate::api::crd::definition_name(kind))
+}
+
+/// `definition`: a custom kind's CustomResourceDefinition, whose
+/// `additionalPrinterColumns` the table shows, as `kubectl get` does.
+pub fn table(kind: Kind, definition: Option<&Object>, objects: &[Arc<Object>]) -> Table {
+    let printer = Printer::for_kind(kind, definition);
+    let table = render(
+        &printer,
+        objects,
+        0,
+        IncludeObject::None,
+        crate::clock::now(),
+    );
     let columns = table["columnDefinitions"]
         .as_array()
         .cloned()

@@ -72,7 +72,7 @@ impl Wal {
             let path = path.to_path_buf();
             move |source| StoreError::Persist { path, source }
         };
-        fs::create_dir_all(dir).map_err(io(dir))?;
+        crate::config::create_private_dir(dir).map_err(io(dir))?;
         let (snapshots, segments) = list_files(dir)?;
 
         let mut objects = std::collections::BTreeMap::<ObjectKey, Object>::new();
@@ -130,9 +130,7 @@ impl Wal {
             Some((_, path)) => path.clone(),
             None => dir.join(format!("{SEGMENT_PREFIX}{:020}{SUFFIX}", rv + 1)),
         };
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
+        let file = private(OpenOptions::new().append(true))
             .open(&segment_path)
             .map_err(io(&segment_path))?;
         let records = read_lines(&segment_path)?.len();
@@ -206,9 +204,7 @@ impl Wal {
         let next = self
             .dir
             .join(format!("{SEGMENT_PREFIX}{:020}{SUFFIX}", rv + 1));
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
+        let file = private(OpenOptions::new().append(true))
             .open(&next)
             .map_err(|source| StoreError::Persist {
                 path: next.clone(),
@@ -239,7 +235,9 @@ fn write_snapshot(
     let final_path = dir.join(format!("{SNAPSHOT_PREFIX}{rv:020}{SUFFIX}"));
     let tmp_path = dir.join(format!("{SNAPSHOT_PREFIX}{rv:020}{SUFFIX}.tmp"));
     {
-        let mut out = std::io::BufWriter::new(File::create(&tmp_path)?);
+        let mut out = std::io::BufWriter::new(
+            private(OpenOptions::new().write(true).truncate(true)).open(&tmp_path)?,
+        );
         serde_json::to_writer(&mut out, &json!({"rv": rv}))?;
         out.write_all(b"\n")?;
         // Definitions first: the custom resources after them need them to decode.
@@ -375,4 +373,12 @@ fn truncate_last_line(path: &Path) -> std::io::Result<()> {
     file.set_len(keep as u64)?;
     file.seek(SeekFrom::End(0))?;
     file.sync_all()
+}
+/// `options` creating the file readable by its owner only: the store
+/// holds every Secret.
+fn private(options: &mut OpenOptions) -> &mut OpenOptions {
+    options.create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(options, 0o600);
+    options
 }

@@ -24,6 +24,9 @@ pub enum Command {
     New(Kind),
     /// The editor on a Service for the selected workload (`kubectl expose`).
     Expose,
+    /// Every resource the console can show, with its names (`:api`, as
+    /// k9s's `:aliases` and `kubectl api-resources`).
+    Resources,
     Quit,
     Help,
 }
@@ -31,7 +34,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CommandError {
     #[error(
-        "unknown command {0:?}: try :po, :deploy, :rs, :svc, :ing, :ep, :ev, :no, :ns, :cm, :sec, :pf, :ctx or :help"
+        "unknown command {0:?}: try :po, :deploy, :sts, :svc, :pvc, :no, :ns, :pf, :ctx, :help, or :api for every resource"
     )]
     Unknown(String),
     #[error(
@@ -44,7 +47,8 @@ pub enum CommandError {
     Selector(String, String),
 }
 
-/// The names a kind answers to: plural, singular, short names and k9s's aliases.
+/// The names a kind answers to: plural, singular, short names, k9s's
+/// aliases and `plural.group` (`deployments.apps`), all lowercase.
 pub fn aliases(kind: Kind) -> Vec<&'static str> {
     let info = kind.info();
     let mut names = vec![info.plural, info.singular];
@@ -60,13 +64,31 @@ pub fn aliases(kind: Kind) -> Vec<&'static str> {
     names
 }
 
-/// The kind a word names, if any.
+/// Whether the console can show `kind` as a table: it is listed and watched.
+pub fn viewable(kind: Kind) -> bool {
+    let verbs = kind.info().verbs;
+    verbs.contains(&"list") && verbs.contains(&"watch")
+}
+
+/// The kinds `:` offers, the typed ones first: where two groups share a
+/// name (`events`), the one the console knows best wins.
+fn offered() -> impl Iterator<Item = Kind> {
+    Kind::all().into_iter().filter(|&kind| viewable(kind))
+}
+
+/// The kind a word names, if any: any of its [`aliases`], its kind in any
+/// case (`StatefulSet`), or `plural.group`.
 pub fn kind_named(word: &str) -> Option<Kind> {
     let word = word.to_ascii_lowercase();
-    Kind::TYPED
-        .iter()
-        .copied()
-        .find(|&kind| aliases(kind).iter().any(|alias| *alias == word))
+    offered().find(|&kind| {
+        let info = kind.info();
+        aliases(kind).contains(&word.as_str())
+            || info.kind_name.eq_ignore_ascii_case(&word)
+            || word
+                .strip_prefix(info.plural)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .is_some_and(|group| !group.is_empty() && group == info.group)
+    })
 }
 
 pub fn parse(line: &str) -> Result<Command, CommandError> {
@@ -89,6 +111,7 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
                 .ok_or_else(|| CommandError::New(word.to_string()));
         }
         "expose" => return Ok(Command::Expose),
+        "api" | "aliases" | "alias" | "a" | "api-resources" => return Ok(Command::Resources),
         _ => {}
     }
     let Some(kind) = kind_named(first) else {
@@ -141,9 +164,8 @@ pub fn complete(prefix: &str) -> Option<&'static str> {
     if prefix.is_empty() || prefix.contains(' ') {
         return None;
     }
-    Kind::TYPED
-        .iter()
-        .flat_map(|&kind| aliases(kind))
+    offered()
+        .flat_map(aliases)
         .filter(|alias| alias.starts_with(prefix) && alias.len() > prefix.len())
         .min_by_key(|alias| alias.len())
 }

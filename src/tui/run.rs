@@ -188,9 +188,10 @@ async fn event_loop(
     // Dropped while a shell has the terminal, so it reads no keys then.
     let mut keys = Some(EventStream::new());
     let mut shell: Option<JoinHandle<Result<i32, ShellError>>> = None;
-    let mut changes = app.handle().changes(&Kind::TYPED);
-    // Which handle `changes` follows; `:ctx` replaces the app's.
-    let mut following = app.handle_generation();
+    let mut changes = app.handle().changes(&followed_kinds(app.model.kind));
+    // Which handle and table kind `changes` follows; `:ctx` replaces the
+    // app's handle, `:` the kind.
+    let mut following = (app.handle_generation(), app.model.kind);
     let mut frame = tokio::time::interval(FRAME);
     frame.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut clock = tokio::time::interval(CLOCK_TICK);
@@ -257,10 +258,13 @@ async fn event_loop(
         {
             dirty = true;
         }
-        if following != app.handle_generation() {
-            following = app.handle_generation();
-            changes = app.handle().changes(&Kind::TYPED);
-            stale.clear();
+        if following != (app.handle_generation(), app.model.kind) {
+            let same_handle = following.0 == app.handle_generation();
+            following = (app.handle_generation(), app.model.kind);
+            changes = app.handle().changes(&followed_kinds(app.model.kind));
+            if !same_handle {
+                stale.clear();
+            }
             dirty = true;
         }
         if app.model.quit {
@@ -277,6 +281,16 @@ async fn event_loop(
             }));
         }
     }
+}
+
+/// The kinds whose changes redraw the console: those the panes and the
+/// header read, and the table's own.
+fn followed_kinds(table: Kind) -> Vec<Kind> {
+    let mut kinds = Kind::TYPED.to_vec();
+    if !kinds.contains(&table) {
+        kinds.push(table);
+    }
+    kinds
 }
 
 /// The next terminal event; never, while the keys are paused.

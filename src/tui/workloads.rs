@@ -121,6 +121,13 @@ pub fn selector_labels(object: &Object) -> Option<BTreeMap<String, String>> {
         Object::Deployment(d) => d.spec.as_ref()?.selector.match_labels.clone()?,
         Object::ReplicaSet(r) => r.spec.as_ref()?.selector.match_labels.clone()?,
         Object::Service(s) => s.spec.as_ref()?.selector.clone()?,
+        // StatefulSets, DaemonSets, Jobs: `matchLabels`; a
+        // ReplicationController's selector is the map itself.
+        Object::Dynamic(d) => {
+            let selector = d.fields.get("spec")?.get("selector")?;
+            let map = selector.get("matchLabels").unwrap_or(selector);
+            serde_json::from_value(map.clone()).ok()?
+        }
         _ => return None,
     };
     (!labels.is_empty()).then_some(labels)

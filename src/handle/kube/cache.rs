@@ -36,7 +36,9 @@ pub const MAX_EVENTS: usize = 5_000;
 pub(super) type Objects = BTreeMap<(String, String), Arc<Object>>;
 
 pub struct Cache {
-    kinds: HashMap<Kind, KindCache>,
+    /// Built-in kinds from the start; a custom kind joins when the console
+    /// first opens it.
+    kinds: RwLock<HashMap<Kind, Arc<KindCache>>>,
     changes: broadcast::Sender<Kind>,
     connection: RwLock<Connection>,
     /// Where namespaced kinds are watched when the user may not list them
@@ -69,10 +71,9 @@ impl Cache {
     ) -> Cache {
         let (changes, _) = broadcast::channel(1024);
         Cache {
-            kinds: Kind::TYPED
-                .iter()
-                .map(|&kind| (kind, KindCache::default()))
-                .collect(),
+            // Every built-in kind can be opened; each one's reflector
+            // starts the first time it is read (see `ensure`).
+            kinds: RwLock::new(Kind::builtin().map(|kind| (kind, Arc::default())).collect()),
             changes,
             connection: RwLock::new(Connection::Connecting {
                 attempt: 0,
@@ -88,24 +89,28 @@ impl Cache {
         self.connection.read().clone()
     }
 
+    /// The cache of `kind`; a custom kind's is made on first use.
+    fn kind_cache(&self, kind: Kind) -> Arc<KindCache> {
+        if let Some(cache) = self.kinds.read().get(&kind) {
+            return Arc::clone(cache);
+        }
+        Arc::clone(self.kinds.write().entry(kind).or_default())
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Kind> {
         self.changes.subscribe()
     }
 
     /// Starts the reflector of `kind` the first time it is asked for.
     pub fn ensure(self: &Arc<Self>, kind: Kind) {
-        let Some(cache) = self.kinds.get(&kind) else {
-            return;
-        };
+        let cache = self.kind_cache(kind);
         if !cache.started.swap(true, Ordering::SeqCst) {
             tokio::spawn(Arc::clone(self).reflect(kind));
         }
     }
 
     pub fn list(&self, kind: Kind, namespace: Option<&str>) -> Vec<Arc<Object>> {
-        let Some(cache) = self.kinds.get(&kind) else {
-            return Vec::new();
-        };
+        let cache = self.kind_cache(kind);
         let objects = cache.objects.read();
         match namespace.filter(|_| kind.namespaced()) {
             Some(namespace) => objects
@@ -119,8 +124,7 @@ impl Cache {
 
     pub fn get(&self, kind: Kind, namespace: &str, name: &str) -> Option<Arc<Object>> {
         let namespace = if kind.namespaced() { namespace } else { "" };
-        self.kinds
-            .get(&kind)?
+        self.kind_cache(kind)
             .objects
             .read()
             .get(&(namespace.to_string(), name.to_string()))
@@ -212,9 +216,7 @@ impl Cache {
                 break meta.resource_version.unwrap_or_default();
             }
         };
-        if let Some(cache) = self.kinds.get(&kind) {
-            *cache.objects.write() = objects;
-        }
+        *self.kind_cache(kind).objects.write() = objects;
         let _ = self.changes.send(kind);
         Ok(version)
     }
@@ -267,9 +269,7 @@ impl Cache {
         if let Some(v) = object["metadata"]["resourceVersion"].as_str() {
             *version = v.to_string();
         }
-        let Some(cache) = self.kinds.get(&kind) else {
-            return Ok(());
-        };
+        let cache = self.kind_cache(kind);
         match kind_of_event.as_str() {
             "ADDED" | "MODIFIED" => {
                 let object = slim(parse(kind, object).map_err(WatchEnd::Failed)?);
@@ -452,7 +452,7 @@ mod tests {
             "data": {"release": "SDRzSUFBQUFBQUFDLytS", "owner": "aGVsbQ=="}}]}"#;
         let (mut items, _) = Object::list_page(Kind::Secret, secrets).expect("page");
         let kept = slim(items.pop().expect("one secret"));
-        let table = crate::handle::table::table(Kind::Secret, &[Arc::new(kept.clone())]);
+        let table = crate::handle::table::table(Kind::Secret, None, &[Arc::new(kept.clone())]);
         assert_eq!(table.rows[0].cells[1..3], ["helm.sh/release.v1", "2"]);
         let Object::Secret(secret) = kept else {
             panic!("a secret")

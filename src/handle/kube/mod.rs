@@ -163,10 +163,12 @@ impl KubeHandle {
             cancel.clone(),
         ));
         // Everything the console shows, from the start: describe and the
-        // panes read kinds the table is not showing.
+        // panes read kinds the table is not showing, and `:` offers the
+        // kinds of the cluster's CustomResourceDefinitions.
         for kind in Kind::TYPED {
             cache.ensure(kind);
         }
+        cache.ensure(Kind::CustomResourceDefinition);
         Ok(KubeHandle {
             target: KubeTarget {
                 kubeconfig: target.kubeconfig,
@@ -283,7 +285,9 @@ impl ClusterHandle for KubeHandle {
     }
 
     fn table(&self, kind: Kind, objects: &[Arc<Object>]) -> Table {
-        table::table(kind, objects)
+        let definition = table::definition_name(kind)
+            .and_then(|name| self.get(Kind::CustomResourceDefinition, "", &name));
+        table::table(kind, definition.as_deref(), objects)
     }
 
     fn changes(&self, kinds: &[Kind]) -> BoxStream<'static, Kind> {

@@ -437,7 +437,10 @@ impl App {
         }
         match key.code {
             KeyCode::Char('q') => self.model.quit = true,
-            KeyCode::Char(':') => self.model.mode = Mode::Command(String::new()),
+            KeyCode::Char(':') => {
+                self.learn_custom_kinds();
+                self.model.mode = Mode::Command(String::new());
+            }
             KeyCode::Char('/') => self.model.mode = Mode::Filter(String::new()),
             KeyCode::Char('?') => self.model.detail = Some(views::help(&self.model.keymap)),
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
@@ -592,6 +595,7 @@ impl App {
             Ok(Command::PortForwards) => self.open_forwards(),
             Ok(Command::New(kind)) => self.open_new(kind),
             Ok(Command::Expose) => self.open_expose(),
+            Ok(Command::Resources) => self.model.detail = Some(views::resources()),
             Ok(Command::Context(None)) => {
                 self.model.detail = Some(contexts_detail(&self.handle.contexts()))
             }
@@ -708,28 +712,66 @@ impl App {
                 self.model.namespace = Some(target.name);
                 self.show(Kind::Pod, None);
             }
+            Object::Dynamic(_) if target.kind == Kind::CustomResourceDefinition => {
+                match served_kind(&object) {
+                    Some(kind) => self.show(kind, None),
+                    None => self.model.flash_error(format!(
+                        "{} is not served yet: its definition is not Established",
+                        target.name
+                    )),
+                }
+            }
+            Object::Dynamic(_)
+                if matches!(
+                    target.kind,
+                    Kind::StatefulSet | Kind::DaemonSet | Kind::Job | Kind::ReplicationController
+                ) =>
+            {
+                self.show_selected(&object, &target, Kind::Pod)
+            }
             Object::Deployment(_) | Object::ReplicaSet(_) | Object::Service(_) => {
                 // A Deployment's revisions first, then a revision's pods.
                 let kind = match object.as_ref() {
                     Object::Deployment(_) => Kind::ReplicaSet,
                     _ => Kind::Pod,
                 };
-                match workloads::selector_labels(&object) {
-                    Some(labels) => self.show(
-                        kind,
-                        Some(Scope {
-                            label: target.describe(),
-                            selector: LabelSelector::from_map(&labels),
-                        }),
-                    ),
-                    None => self
-                        .model
-                        .flash_error(format!("{} selects no pods", target.describe())),
-                }
+                self.show_selected(&object, &target, kind)
             }
             _ => self.open_describe(),
         }
     }
+
+    /// Makes the kinds of the cluster's established CustomResourceDefinitions
+    /// known to `:`, so a definition installed a moment ago is offered
+    /// without a restart, on either handle.
+    fn learn_custom_kinds(&self) {
+        for definition in self.handle.list(Kind::CustomResourceDefinition, None) {
+            served_kind(&definition);
+        }
+    }
+
+    /// The objects of `kind` that `object`'s selector matches.
+    fn show_selected(&mut self, object: &Object, target: &Target, kind: Kind) {
+        match workloads::selector_labels(object) {
+            Some(labels) => self.show(
+                kind,
+                Some(Scope {
+                    label: target.describe(),
+                    selector: LabelSelector::from_map(&labels),
+                }),
+            ),
+            None => self
+                .model
+                .flash_error(format!("{} selects no pods", target.describe())),
+        }
+    }
+}
+
+/// The kind an established CustomResourceDefinition serves, registered.
+fn served_kind(definition: &Object) -> Option<Kind> {
+    crate::api::crd::established(definition)
+        .then(|| crate::api::crd::register(definition))
+        .flatten()
 }
 
 /// What a table key would change in the cluster, for `--readonly`'s

@@ -40,17 +40,7 @@ pub fn describe(out: &mut Out, object: &Object, related: &Related<'_>, now: Time
                 out.line(0, "");
             }
         }
-        other => {
-            header(out, other.meta(), other.kind().info().namespaced);
-            if let Ok(yaml) = serde_yaml::to_string(&other.to_json()["spec"])
-                && yaml.trim() != "null"
-            {
-                out.line(0, "Spec:");
-                for line in yaml.lines() {
-                    out.line(1, line);
-                }
-            }
-        }
+        other => super::generic::describe(out, other),
     }
 }
 

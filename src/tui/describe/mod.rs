@@ -3,9 +3,11 @@
 //! their labels follow kubectl's describers; the kinds podium serves all
 //! get the common header and the Events table, and the ones the
 //! walkthrough looks at (Pod, Deployment, ReplicaSet, Service, Node) their
-//! own sections.
+//! own sections; the others kubectl's generic describer (every field as
+//! an indented tree).
 
 mod format;
+mod generic;
 mod ingress;
 mod kinds;
 

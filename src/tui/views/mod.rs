@@ -342,10 +342,55 @@ fn draw_confirm(frame: &mut Frame, question: &str, theme: &Theme) {
 }
 
 /// The `?` pane: every key the console knows.
+/// `:api`: every resource `:` opens, as `kubectl api-resources` prints
+/// them (k9s's `:aliases`), with the names `:` takes for each.
+pub fn resources() -> Detail {
+    let header = ["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"];
+    let rows: Vec<[String; 5]> = crate::api::Kind::all()
+        .into_iter()
+        .filter(|&kind| crate::tui::commands::viewable(kind))
+        .map(|kind| {
+            let info = kind.info();
+            [
+                info.plural.to_string(),
+                info.short_names.join(","),
+                info.api_version(),
+                info.namespaced.to_string(),
+                info.kind_name.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut text = String::new();
+        for (cell, width) in cells.iter().zip(widths) {
+            text.push_str(&format!("{cell:<width$}   "));
+        }
+        text.trim_end().to_string()
+    };
+    let mut lines = vec![line(header)];
+    lines.extend(
+        rows.iter()
+            .map(|row| line(row.each_ref().map(String::as_str))),
+    );
+    Detail {
+        title: "api resources (:NAME or :SHORTNAME opens one)".to_string(),
+        lines,
+        scroll: 0,
+        kind: DetailKind::Help,
+    }
+}
+
 pub fn help(keymap: &crate::tui::keymap::Keymap) -> Detail {
     let text = "\
 RESOURCES
-  :po :deploy :rs :svc :ing :ep :ev :no :ns :cm :sec   switch view (tab completes)
+  :po :deploy :sts :ds :job :cj :svc :pvc :sa :crd ...   switch view (tab completes; any resource the server serves)
+  :api              every resource with its short names, group and version
   :pod app=x        pods matching a label selector (app=x,tier!=db, env in (a,b), !canary)
   :ns NAME / :ns all / 0    namespace NAME / all namespaces
   :ctx / :ctx NAME  the kubeconfig's contexts / switch to one (podium --context NAME)

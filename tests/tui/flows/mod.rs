@@ -3,12 +3,14 @@
 
 mod logs;
 mod panes;
+mod resources;
 mod workloads;
 
 use k8s_openapi::api::apps::v1::Deployment;
 
 use self::logs::*;
 use self::panes::*;
+use self::resources::*;
 use self::workloads::*;
 use crate::harness::{Backend, Console};
 
@@ -65,5 +67,6 @@ on_both_backends!(
     the_editor_shows_the_servers_error_at_its_line_and_applies_the_fix,
     describe_shows_what_kubectl_describe_prints,
     a_secret_opens_with_its_values,
-    the_rollout_view_follows_a_set_image_live
+    the_rollout_view_follows_a_set_image_live,
+    every_served_resource_opens_from_the_command_line
 );
