@@ -4,6 +4,9 @@
 #[path = "apiserver_common/mod.rs"]
 mod common;
 
+#[path = "apiserver_kubectl/explain.rs"]
+mod explain;
+
 #[path = "apiserver_kubectl/kinds.rs"]
 mod kinds;
 

@@ -25,6 +25,12 @@ pub struct Kind(u32);
 /// fields the type does not know are gone, as upstream's decoder drops them.
 pub type RoundTrip = fn(Value) -> Result<Value, super::object::ParseError>;
 
+/// Adds a kind's OpenAPI schema (and the schemas it refers to) to a
+/// generator and returns the reference to it: k8s-openapi's `JsonSchema`
+/// of the kind's type, named as upstream names it
+/// (`io.k8s.api.apps.v1.Deployment`).
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
 /// How objects of a kind are held in memory.
 #[derive(Clone, Copy)]
 pub enum Storage {
@@ -69,6 +75,9 @@ pub struct KindInfo {
     pub subresources: &'static [&'static str],
     pub verbs: &'static [&'static str],
     pub storage: Storage,
+    /// The OpenAPI schema of the storage version, for built-in kinds with
+    /// a k8s-openapi type; custom kinds take theirs from the definition.
+    pub schema: Option<SchemaFn>,
 }
 
 impl fmt::Debug for KindInfo {

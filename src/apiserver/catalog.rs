@@ -68,6 +68,20 @@ impl Catalog {
         Catalog { custom }
     }
 
+    /// A tag of the served definitions (names, uids, resourceVersions):
+    /// what is served changes only when it does.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for custom in &self.custom {
+            let meta = custom.definition.meta();
+            meta.name.hash(&mut hasher);
+            meta.uid.hash(&mut hasher);
+            meta.resource_version.hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
     /// The custom kind `plural` of `group`, when this cluster serves it.
     pub fn custom(&self, group: &str, plural: &str) -> Option<&Custom> {
         self.custom.iter().find(|c| {

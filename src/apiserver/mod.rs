@@ -41,7 +41,9 @@ use tokio_util::sync::CancellationToken;
 
 use self::catalog::Catalog;
 use self::crud::Call;
-use self::http::{Body, Query, error_response, json_response, read_body, text_response};
+use self::http::{
+    Body, Query, bytes_response, error_response, json_response, read_body, text_response,
+};
 use self::routes::{ResourcePath, Route};
 use self::status::ApiError;
 use crate::api::rbac::UserInfo;
@@ -88,6 +90,8 @@ pub struct ServerState {
     /// Held from Service IP/port allocation until the Service is stored.
     pub allocation: parking_lot::Mutex<()>,
     pub cancel: CancellationToken,
+    /// The OpenAPI documents, built once per set of definitions.
+    pub openapi: openapi::Cache,
 }
 
 /// Binds, writes the kubeconfig, and serves until `cancel`.
@@ -132,6 +136,7 @@ pub async fn start(
         addr,
         allocation: parking_lot::Mutex::new(()),
         cancel: cancel.clone(),
+        openapi: openapi::Cache::default(),
     });
     let acceptor = tokio_rustls::TlsAcceptor::from(credentials.server_config.clone());
     let task = tokio::spawn(accept_loop(listener, acceptor, state.clone(), cancel));
@@ -161,6 +166,11 @@ async fn accept_loop(
             },
             _ = cancel.cancelled() => return,
         };
+        // Small responses go out at once, not after the peer's delayed
+        // acknowledgement (Nagle's algorithm would hold them ~40 ms).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "TCP_NODELAY not set");
+        }
         let acceptor = acceptor.clone();
         let state = state.clone();
         let cancel = cancel.clone();
@@ -277,16 +287,43 @@ async fn dispatch(
             200,
             &discovery::resources(catalog, &group, &version),
         )),
-        Route::OpenApiIndex => read_only(json_response(200, &openapi::index(catalog))),
-        Route::OpenApiV2 => read_only(openapi_v2::document(
-            request
+        Route::OpenApiIndex => {
+            let docs = state.openapi.documents(catalog);
+            let response = bytes_response(200, "application/json", docs.index.body.to_vec());
+            read_only(openapi::cached(
+                response,
+                &docs.index.hash,
+                false,
+                request.headers(),
+            ))
+        }
+        Route::OpenApiV2 => {
+            let docs = state.openapi.documents(catalog);
+            let accept = request
                 .headers()
                 .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok()),
-        )),
+                .and_then(|v| v.to_str().ok());
+            let (response, hash) = openapi_v2::response(&docs, accept);
+            read_only(openapi::cached(response, &hash, false, request.headers()))
+        }
         Route::OpenApiDocument { group, version } => {
-            match openapi::document(catalog, &group, &version) {
-                Some(doc) => read_only(json_response(200, &doc)),
+            let docs = state.openapi.documents(catalog);
+            match docs.v3.get(&openapi::doc_path(&group, &version)) {
+                Some(doc) => {
+                    // A request naming the document's current hash may be
+                    // cached for good, as upstream says.
+                    let query = request.uri().query().unwrap_or_default();
+                    let immutable = query
+                        .split('&')
+                        .any(|pair| pair == format!("hash={}", doc.hash));
+                    let response = bytes_response(200, "application/json", doc.body.to_vec());
+                    read_only(openapi::cached(
+                        response,
+                        &doc.hash,
+                        immutable,
+                        request.headers(),
+                    ))
+                }
                 None => Err(ApiError::not_found_path()),
             }
         }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{ALL_VERBS, CREATE_ONLY, Kind, KindInfo, Storage};
+use super::{ALL_VERBS, CREATE_ONLY, Kind, KindInfo, SchemaFn, Storage};
 use crate::api::object::ParseError;
 
 /// Reads `value` as `T` and writes it back (see [`super::RoundTrip`]).
@@ -16,7 +16,19 @@ fn round_trip<T: Serialize + DeserializeOwned>(value: Value) -> Result<Value, Pa
     Ok(serde_json::to_value(typed).unwrap_or(Value::Null))
 }
 
-const TYPED: Storage = Storage::Typed;
+/// Adds `T`'s schema to the generator (see [`SchemaFn`]).
+fn schema_of<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+/// How a kind is stored, and its schema.
+struct Entry {
+    storage: Storage,
+    schema: Option<SchemaFn>,
+}
+
 const ALL: &[&str] = &["all"];
 const NONE: &[&str] = &[];
 
@@ -49,32 +61,46 @@ macro_rules! builtin_kinds {
                 categories: $categories,
                 subresources: $subresources,
                 verbs: $verbs,
-                storage: $storage,
+                storage: $storage.storage,
+                schema: $storage.schema,
             },
         )*];
+    };
+}
+
+/// A kind stored as its k8s-openapi type `$ty`.
+macro_rules! typed {
+    ($ty:ty) => {
+        Entry {
+            storage: Storage::Typed,
+            schema: Some(schema_of::<$ty>),
+        }
     };
 }
 
 /// A kind stored as JSON and checked against its k8s-openapi type `$ty`.
 macro_rules! generic {
     ($ty:ty) => {
-        Storage::Generic(Some(round_trip::<$ty>))
+        Entry {
+            storage: Storage::Generic(Some(round_trip::<$ty>)),
+            schema: Some(schema_of::<$ty>),
+        }
     };
 }
 
 builtin_kinds! {
     // The kinds podium's controllers, scheduler and kubelet read: typed.
-    Namespace: TYPED, "" / "v1" NONE, "namespaces" "namespace" &["ns"], false, NONE, &["status", "finalize"], ALL_VERBS;
-    Node: TYPED, "" / "v1" NONE, "nodes" "node" &["no"], false, NONE, &["status", "proxy"], ALL_VERBS;
-    Pod: TYPED, "" / "v1" NONE, "pods" "pod" &["po"], true, ALL, &["status", "log", "exec", "portforward", "binding", "eviction", "attach"], ALL_VERBS;
-    ReplicaSet: TYPED, "apps" / "v1" NONE, "replicasets" "replicaset" &["rs"], true, ALL, &["status", "scale"], ALL_VERBS;
-    Deployment: TYPED, "apps" / "v1" NONE, "deployments" "deployment" &["deploy"], true, ALL, &["status", "scale"], ALL_VERBS;
-    Service: TYPED, "" / "v1" NONE, "services" "service" &["svc"], true, ALL, &["status", "proxy"], ALL_VERBS;
-    Endpoints: TYPED, "" / "v1" NONE, "endpoints" "endpoints" &["ep"], true, NONE, NONE, ALL_VERBS;
-    Ingress: TYPED, "networking.k8s.io" / "v1" &["v1beta1"], "ingresses" "ingress" &["ing"], true, NONE, &["status"], ALL_VERBS;
-    ConfigMap: TYPED, "" / "v1" NONE, "configmaps" "configmap" &["cm"], true, NONE, NONE, ALL_VERBS;
-    Secret: TYPED, "" / "v1" NONE, "secrets" "secret" NONE, true, NONE, NONE, ALL_VERBS;
-    Event: TYPED, "" / "v1" NONE, "events" "event" &["ev"], true, NONE, NONE, ALL_VERBS;
+    Namespace: typed!(k8s::core::v1::Namespace), "" / "v1" NONE, "namespaces" "namespace" &["ns"], false, NONE, &["status", "finalize"], ALL_VERBS;
+    Node: typed!(k8s::core::v1::Node), "" / "v1" NONE, "nodes" "node" &["no"], false, NONE, &["status", "proxy"], ALL_VERBS;
+    Pod: typed!(k8s::core::v1::Pod), "" / "v1" NONE, "pods" "pod" &["po"], true, ALL, &["status", "log", "exec", "portforward", "binding", "eviction", "attach"], ALL_VERBS;
+    ReplicaSet: typed!(k8s::apps::v1::ReplicaSet), "apps" / "v1" NONE, "replicasets" "replicaset" &["rs"], true, ALL, &["status", "scale"], ALL_VERBS;
+    Deployment: typed!(k8s::apps::v1::Deployment), "apps" / "v1" NONE, "deployments" "deployment" &["deploy"], true, ALL, &["status", "scale"], ALL_VERBS;
+    Service: typed!(k8s::core::v1::Service), "" / "v1" NONE, "services" "service" &["svc"], true, ALL, &["status", "proxy"], ALL_VERBS;
+    Endpoints: typed!(k8s::core::v1::Endpoints), "" / "v1" NONE, "endpoints" "endpoints" &["ep"], true, NONE, NONE, ALL_VERBS;
+    Ingress: typed!(k8s::networking::v1::Ingress), "networking.k8s.io" / "v1" &["v1beta1"], "ingresses" "ingress" &["ing"], true, NONE, &["status"], ALL_VERBS;
+    ConfigMap: typed!(k8s::core::v1::ConfigMap), "" / "v1" NONE, "configmaps" "configmap" &["cm"], true, NONE, NONE, ALL_VERBS;
+    Secret: typed!(k8s::core::v1::Secret), "" / "v1" NONE, "secrets" "secret" NONE, true, NONE, NONE, ALL_VERBS;
+    Event: typed!(k8s::core::v1::Event), "" / "v1" NONE, "events" "event" &["ev"], true, NONE, NONE, ALL_VERBS;
 
     // core/v1, stored generically.
     ServiceAccount: generic!(k8s::core::v1::ServiceAccount), "" / "v1" NONE, "serviceaccounts" "serviceaccount" &["sa"], true, NONE, &["token"], ALL_VERBS;
@@ -122,7 +148,7 @@ builtin_kinds! {
     // Cluster extension points: stored and listed; podium does not call
     // webhooks or aggregated servers (the README says so).
     CustomResourceDefinition: generic!(k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition), "apiextensions.k8s.io" / "v1" NONE, "customresourcedefinitions" "customresourcedefinition" &["crd", "crds"], false, &["api-extensions"], &["status"], ALL_VERBS;
-    APIService: Storage::Generic(None), "apiregistration.k8s.io" / "v1" NONE, "apiservices" "apiservice" NONE, false, &["api-extensions"], &["status"], ALL_VERBS;
+    APIService: Entry { storage: Storage::Generic(None), schema: None }, "apiregistration.k8s.io" / "v1" NONE, "apiservices" "apiservice" NONE, false, &["api-extensions"], &["status"], ALL_VERBS;
     MutatingWebhookConfiguration: generic!(k8s::admissionregistration::v1::MutatingWebhookConfiguration), "admissionregistration.k8s.io" / "v1" NONE, "mutatingwebhookconfigurations" "mutatingwebhookconfiguration" NONE, false, &["api-extensions"], NONE, ALL_VERBS;
     ValidatingWebhookConfiguration: generic!(k8s::admissionregistration::v1::ValidatingWebhookConfiguration), "admissionregistration.k8s.io" / "v1" NONE, "validatingwebhookconfigurations" "validatingwebhookconfiguration" NONE, false, &["api-extensions"], NONE, ALL_VERBS;
     ValidatingAdmissionPolicy: generic!(k8s::admissionregistration::v1::ValidatingAdmissionPolicy), "admissionregistration.k8s.io" / "v1" NONE, "validatingadmissionpolicies" "validatingadmissionpolicy" NONE, false, &["api-extensions"], &["status"], ALL_VERBS;

@@ -56,6 +56,7 @@ fn make_info(kind: Kind, names: &CustomNames) -> &'static KindInfo {
         subresources: leak_all(&names.subresources),
         verbs: ALL_VERBS,
         storage: Storage::Custom,
+        schema: None,
     }))
 }
 
