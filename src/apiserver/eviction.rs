@@ -450,3 +450,61 @@ fn should_enforce_resource_version(pod: &Pod) -> bool {
         "Succeeded" | "Failed"
     ) && pod.metadata.deletion_timestamp.is_none()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[test]
+    fn a_budget_still_processed_answers_upstreams_429() {
+        let response = crate::apiserver::http::error_response(&still_processing("web"));
+        assert_eq!(response.status(), 429);
+        assert_eq!(
+            response
+                .headers()
+                .get(http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("10")
+        );
+        let bytes = futures::executor::block_on(response.into_body().collect())
+            .expect("a full body")
+            .to_bytes();
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            concat!(
+                r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","#,
+                r#""message":"Cannot evict pod as it would violate the pod's disruption budget.","#,
+                r#""reason":"TooManyRequests","details":{"causes":[{"reason":"DisruptionBudget","#,
+                r#""message":"The disruption budget web is still being processed by the server."}],"#,
+                r#""retryAfterSeconds":10},"code":429}"#,
+                "\n"
+            )
+        );
+    }
+
+    #[test]
+    fn pods_that_disrupt_nothing_skip_the_budget() {
+        let pod = |phase: &str| -> Pod {
+            serde_json::from_value(json!({"metadata": {"name": "p"}, "status": {"phase": phase}}))
+                .expect("a pod")
+        };
+        assert!(can_ignore_budget(&pod("Pending")));
+        assert!(can_ignore_budget(&pod("Succeeded")));
+        assert!(!can_ignore_budget(&pod("Running")));
+        assert!(should_enforce_resource_version(&pod("Pending")));
+        assert!(!should_enforce_resource_version(&pod("Failed")));
+        let mut running = pod("Running");
+        mark_disruption_target(&mut running);
+        mark_disruption_target(&mut running);
+        let conditions = running
+            .status
+            .and_then(|s| s.conditions)
+            .unwrap_or_default();
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(
+            conditions[0].reason.as_deref(),
+            Some("EvictionByEvictionAPI")
+        );
+    }
+}
