@@ -24,6 +24,11 @@
 //!   fail-safe status: 0 allowed, condition False `SyncFailed` with the
 //!   error.
 //!
+//! The same controller clears a stale `DisruptionTarget` condition: a pod
+//! an eviction marked but which is still not terminating two minutes later
+//! (the delete failed) gets the condition back to False, as upstream's
+//! syncStalePodDisruption.
+//!
 //! Status writes carry the resourceVersion read, so a write racing an
 //! eviction's decrement conflicts and the sync runs again instead of
 //! handing out the same disruption twice.
@@ -52,6 +57,10 @@ pub const DISRUPTION_ALLOWED: &str = "DisruptionAllowed";
 pub const SUFFICIENT_PODS: &str = "SufficientPods";
 pub const INSUFFICIENT_PODS: &str = "InsufficientPods";
 pub const SYNC_FAILED: &str = "SyncFailed";
+/// The condition the eviction handler sets on a pod it is about to delete.
+pub const DISRUPTION_TARGET: &str = "DisruptionTarget";
+/// How long a non-terminating pod keeps a True `DisruptionTarget`.
+pub const STALE_POD_DISRUPTION_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub struct DisruptionController {
     store: Store,
@@ -129,7 +138,13 @@ impl Reconciler for DisruptionController {
 
     fn keys_for_event(&self, event: &WatchEvent) -> Vec<ObjectKey> {
         match &*event.object {
-            Object::Pod(pod) => budgets_selecting(&self.store, pod),
+            Object::Pod(pod) => {
+                let mut keys = budgets_selecting(&self.store, pod);
+                if stale_disruption_in(pod, crate::clock::now()).is_some() {
+                    keys.push(ObjectKey::of(&event.object));
+                }
+                keys
+            }
             object if object.kind() == Kind::PodDisruptionBudget => vec![ObjectKey::of(object)],
             // A controller's scale is the expected count of percentage budgets.
             object => self
@@ -147,10 +162,26 @@ impl Reconciler for DisruptionController {
     }
 
     fn all_keys(&self) -> Vec<ObjectKey> {
-        super::util::keys_of(&self.store, Kind::PodDisruptionBudget)
+        let now = crate::clock::now();
+        let mut keys = super::util::keys_of(&self.store, Kind::PodDisruptionBudget);
+        keys.extend(
+            self.store
+                .list(Kind::Pod, None, &ListFilter::default())
+                .items
+                .iter()
+                .filter(|o| {
+                    o.as_typed::<Pod>()
+                        .is_some_and(|p| stale_disruption_in(p, now).is_some())
+                })
+                .map(|o| ObjectKey::of(o)),
+        );
+        keys
     }
 
     fn reconcile(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError> {
+        if key.kind == Kind::Pod {
+            return self.clear_stale_disruption(key);
+        }
         let Some(object) = self
             .store
             .get(Kind::PodDisruptionBudget, &key.namespace, &key.name)
@@ -334,6 +365,61 @@ impl DisruptionController {
         }
         write_status(&self.store, pdb, status)
     }
+}
+
+impl DisruptionController {
+    /// syncStalePodDisruption: a pod still marked as a disruption target
+    /// long after, and not terminating, is no target any more.
+    fn clear_stale_disruption(&self, key: &ObjectKey) -> Result<Option<Duration>, ControllerError> {
+        let Some(pod) = self.store.get_as::<Pod>(&key.namespace, &key.name) else {
+            return Ok(None);
+        };
+        let now = crate::clock::now();
+        match stale_disruption_in(&pod, now) {
+            None => return Ok(None),
+            Some(wait) if !wait.is_zero() => return Ok(Some(wait)),
+            Some(_) => {}
+        }
+        self.store
+            .mutate::<Pod>(&key.namespace, &key.name, UpdateScope::Status, |pod| {
+                let Some(condition) = pod
+                    .status
+                    .as_mut()
+                    .and_then(|s| s.conditions.as_mut())
+                    .and_then(|c| c.iter_mut().find(|c| c.type_ == DISRUPTION_TARGET))
+                else {
+                    return false;
+                };
+                if condition.status != "True" || pod.metadata.deletion_timestamp.is_some() {
+                    return false;
+                }
+                condition.status = "False".to_string();
+                condition.last_transition_time = Some(crate::clock::now_time());
+                true
+            })?;
+        Ok(None)
+    }
+}
+
+/// For a pod that is not terminating and has a True `DisruptionTarget`
+/// condition: how long until it is stale (zero: it is).
+fn stale_disruption_in(pod: &Pod, now: Timestamp) -> Option<Duration> {
+    if pod.metadata.deletion_timestamp.is_some() {
+        return None;
+    }
+    let condition = pod
+        .status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == DISRUPTION_TARGET && c.status == "True")?;
+    let since = condition.last_transition_time.as_ref().map_or(now, |t| t.0);
+    let elapsed = now.as_millisecond() - since.as_millisecond();
+    let timeout = i64::try_from(STALE_POD_DISRUPTION_TIMEOUT.as_millis()).unwrap_or(i64::MAX);
+    Some(Duration::from_millis(
+        u64::try_from((timeout - elapsed).max(0)).unwrap_or(0),
+    ))
 }
 
 /// When a `disruptedPods` entry runs out.

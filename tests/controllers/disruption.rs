@@ -149,3 +149,51 @@ async fn a_budget_over_no_pods_allows_nothing() {
             .any(|m| m == "No matching pods found")
     );
 }
+
+/// A pod an eviction marked but that was never deleted loses its
+/// DisruptionTarget condition after two minutes.
+#[tokio::test(start_paused = true)]
+async fn a_stale_disruption_target_is_cleared() {
+    let (store, _cancel) = default_cluster();
+    store
+        .create(deployment_with("web", 1, "nginx", json!({})))
+        .unwrap();
+    wait_for("the pod to be ready", || {
+        pods(&store, NS).iter().any(is_ready)
+    })
+    .await;
+    let name = pods(&store, NS)[0].metadata.name.clone().unwrap();
+    store
+        .mutate::<Pod>(NS, &name, UpdateScope::Status, |pod| {
+            let status = pod.status.get_or_insert_with(Default::default);
+            status
+                .conditions
+                .get_or_insert_with(Vec::new)
+                .push(PodCondition {
+                    type_: "DisruptionTarget".into(),
+                    status: "True".into(),
+                    reason: Some("EvictionByEvictionAPI".into()),
+                    message: Some("Eviction API: evicting".into()),
+                    last_transition_time: Some(podium::clock::now_time()),
+                    ..PodCondition::default()
+                });
+            true
+        })
+        .unwrap();
+    let target = |store: &Store| {
+        store
+            .get_as::<Pod>(NS, &name)
+            .and_then(|p| p.status?.conditions)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|c| c.type_ == "DisruptionTarget")
+            .map(|c| c.status)
+    };
+    sleep(Duration::from_secs(60)).await;
+    assert_eq!(target(&store).as_deref(), Some("True"), "not yet stale");
+    sleep(Duration::from_secs(65)).await;
+    wait_for("the condition to be cleared", || {
+        target(&store).as_deref() == Some("False")
+    })
+    .await;
+}
