@@ -50,7 +50,18 @@ pub fn text_response(code: u16, text: &str) -> Response<Body> {
 }
 
 pub fn error_response(error: &ApiError) -> Response<Body> {
-    json_response(error.code, &error.to_status())
+    let mut response = json_response(error.code, &error.to_status());
+    // As upstream's ErrorNegotiated: a retry delay is a header too.
+    if let Some(delay) = error
+        .details
+        .as_ref()
+        .map(|d| d.retry_after_seconds)
+        .filter(|d| *d > 0)
+        && let Ok(value) = HeaderValue::from_str(&delay.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// A streamed (chunked) response fed through the returned sender. The

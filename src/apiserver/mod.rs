@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod crud;
 pub mod discovery;
 pub mod encode;
+pub mod eviction;
 pub mod http;
 pub mod openapi;
 pub mod openapi_v2;

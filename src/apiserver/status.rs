@@ -29,6 +29,14 @@ pub struct StatusDetails {
     pub kind: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<StatusCause>,
+    /// Seconds a client should wait before trying again (429, 504); also
+    /// sent as the `Retry-After` header.
+    #[serde(rename = "retryAfterSeconds", skip_serializing_if = "is_zero")]
+    pub retry_after_seconds: i32,
+}
+
+fn is_zero(value: &i32) -> bool {
+    *value == 0
 }
 
 /// metav1.StatusCause, in upstream's order.
@@ -50,6 +58,7 @@ impl StatusDetails {
             group: group.to_string(),
             kind: kind.to_string(),
             causes: Vec::new(),
+            retry_after_seconds: 0,
         }
     }
 }

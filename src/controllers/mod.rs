@@ -1,11 +1,12 @@
 //! The controllers: ReplicaSet (and ReplicationController), Deployment, StatefulSet, DaemonSet, Job,
-//! CronJob, volumes, Endpoints, garbage collector, Namespace, and the
+//! CronJob, PodDisruptionBudgets, volumes, Endpoints, garbage collector, Namespace, and the
 //! expiry of old Events. Each is a [`runner::Reconciler`] driven by store
 //! watches; all of them read and write only through the [`Store`].
 
 pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
 pub mod endpoints;
 pub mod event_ttl;
 pub mod garbage_collector;
@@ -104,6 +105,11 @@ pub fn start_with(store: Store, settings: Settings, cancel: CancellationToken) -
         runner::spawn(
             store.clone(),
             cronjob::CronJobController::new(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
+            disruption::DisruptionController::new(store.clone()),
             cancel.clone(),
         ),
         runner::spawn(

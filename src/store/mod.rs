@@ -605,7 +605,9 @@ impl State {
     }
 }
 
-fn check_preconditions(
+/// A delete's or an update's preconditions (uid, resourceVersion) against
+/// the stored object: a Conflict when one fails.
+pub fn check_preconditions(
     existing: &Object,
     uid: Option<&str>,
     resource_version: Option<&str>,

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod daemon_sets;
+mod disruption;
 mod endpoints_and_namespaces;
 mod garbage_collection;
 mod replica_sets;

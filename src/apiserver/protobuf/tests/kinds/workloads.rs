@@ -390,3 +390,30 @@ fn stateful_set_with_volume_claim_templates() {
         })
     );
 }
+
+/// An Eviction as `kubectl drain --grace-period=5` sends it, with the
+/// delete options the eviction handler honours.
+#[test]
+fn eviction_keeps_its_delete_options() {
+    let eviction = pb_policy::Eviction {
+        metadata: meta("web-1", "dev"),
+        delete_options: Some(pbmeta::DeleteOptions {
+            grace_period_seconds: Some(5),
+            preconditions: Some(pbmeta::Preconditions {
+                uid: s("u-1"),
+                resource_version: None,
+            }),
+            dry_run: vec!["All".to_string()],
+            ..Default::default()
+        }),
+    };
+    let value = decoded::<policy::Eviction>("policy/v1", "Eviction", &eviction);
+    assert_eq!(
+        value["metadata"],
+        json!({"name": "web-1", "namespace": "dev"})
+    );
+    assert_eq!(
+        value["deleteOptions"],
+        json!({"gracePeriodSeconds": 5, "preconditions": {"uid": "u-1"}, "dryRun": ["All"]})
+    );
+}
