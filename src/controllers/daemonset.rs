@@ -24,7 +24,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::jiff::Timestamp;
 
 use super::ControllerError;
-use super::history::{self, EnsureError, HASH_LABEL};
+use super::history::{self, HASH_LABEL};
 use super::runner::Reconciler;
 use super::util::{
     controller_key, controller_of, controller_ref, create_pod, is_pod_active, is_pod_available,
@@ -96,15 +96,11 @@ impl Reconciler for DaemonSetController {
         let template = set.spec.clone().unwrap_or_default().template;
         let revisions = history::owned(&self.store, &object)?;
         let collision_count = set.status.as_ref().and_then(|s| s.collision_count);
-        let revision =
-            match history::ensure(&self.store, &object, &template, collision_count, &revisions) {
-                Ok(revision) => revision,
-                Err(EnsureError::Collision) => {
-                    history::bump_collision_count(&self.store, &object)?;
-                    return Ok(Some(Duration::ZERO));
-                }
-                Err(EnsureError::Controller(error)) => return Err(error),
-            };
+        let Some(revision) =
+            history::update_revision(&self.store, &object, &template, collision_count, &revisions)?
+        else {
+            return Ok(Some(Duration::ZERO));
+        };
         let hash = revision
             .metadata
             .labels

@@ -75,6 +75,26 @@ pub fn owned(store: &Store, owner: &Object) -> Result<Vec<ControllerRevision>, C
     Ok(revisions)
 }
 
+/// [`ensure`] as a controller's sync uses it: `None` after a hash
+/// collision, once the owner's collision count is raised (sync again at
+/// once, under the new name).
+pub fn update_revision(
+    store: &Store,
+    owner: &Object,
+    template: &PodTemplateSpec,
+    collision_count: Option<i32>,
+    revisions: &[ControllerRevision],
+) -> Result<Option<ControllerRevision>, ControllerError> {
+    match ensure(store, owner, template, collision_count, revisions) {
+        Ok(revision) => Ok(Some(revision)),
+        Err(EnsureError::Collision) => {
+            bump_collision_count(store, owner)?;
+            Ok(None)
+        }
+        Err(EnsureError::Controller(error)) => Err(error),
+    }
+}
+
 /// The revision for the owner's current template: the existing one with
 /// the same data (renumbered to be the newest if it is not), else a new
 /// one. A name taken by other data is a hash collision: the owner's

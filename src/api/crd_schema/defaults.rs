@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::schema::{additional, default_of, items, nullable, properties, property};
+use super::schema::{additional, default_of, field_schema, items, nullable, properties, property};
 
 /// Applies the schema's `default`s to `object` as upstream decoding does:
 /// first non-nullable nulls without a default are dropped, then missing
@@ -20,11 +20,7 @@ fn is_non_nullable_null(x: &Value, s: Option<&Value>) -> bool {
 }
 
 fn schema_for_field<'a>(k: &str, s: Option<&'a Value>) -> Option<&'a Value> {
-    let s = s?;
-    if let Some(p) = property(s, k) {
-        return Some(p);
-    }
-    additional(s).and_then(|ap| ap.schema())
+    field_schema(s?, k).flatten()
 }
 
 fn prune_non_nullable_nulls(x: &mut Value, s: Option<&Value>) {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::schema::{EMBEDDED, PRESERVE, additional, flag, items, property};
+use super::schema::{EMBEDDED, PRESERVE, field_schema, flag, items};
 
 const META_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 
@@ -105,13 +105,9 @@ fn prune_node(x: &mut Value, s: Option<Node<'_>>, t: &mut Tracker) {
                 if embedded && is_meta(k) {
                     continue;
                 }
-                if let Some(prop) = property(n.schema, k) {
+                if let Some(child) = field_schema(n.schema, k) {
                     t.parent = t.key_path(k);
-                    prune_node(v, Some(Node::of(prop)), t);
-                    t.parent.truncate(saved);
-                } else if let Some(ap) = additional(n.schema) {
-                    t.parent = t.key_path(k);
-                    prune_node(v, ap.schema().map(Node::of), t);
+                    prune_node(v, child.map(Node::of), t);
                     t.parent.truncate(saved);
                 } else {
                     if !is_meta(k) || !t.parent.is_empty() {
@@ -146,13 +142,9 @@ fn skip_prune(x: &mut Value, n: Node<'_>, t: &mut Tracker) {
                 if embedded && is_meta(k) {
                     continue;
                 }
-                if let Some(prop) = property(n.schema, k) {
+                if let Some(child) = field_schema(n.schema, k) {
                     t.parent = t.key_path(k);
-                    prune_node(v, Some(Node::of(prop)), t);
-                    t.parent.truncate(saved);
-                } else if let Some(ap) = additional(n.schema) {
-                    t.parent = t.key_path(k);
-                    prune_node(v, ap.schema().map(Node::of), t);
+                    prune_node(v, child.map(Node::of), t);
                     t.parent.truncate(saved);
                 }
             }

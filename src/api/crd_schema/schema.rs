@@ -57,6 +57,16 @@ pub(crate) fn property<'a>(s: &'a Value, k: &str) -> Option<&'a Value> {
     properties(s).and_then(|p| p.get(k))
 }
 
+/// The schema field `k` of an object under `s` falls under: its property,
+/// else `additionalProperties` (`Some(None)`: any value, unpruned);
+/// `None` when the schema names no place for it.
+pub(crate) fn field_schema<'a>(s: &'a Value, k: &str) -> Option<Option<&'a Value>> {
+    if let Some(p) = property(s, k) {
+        return Some(Some(p));
+    }
+    additional(s).map(Additional::schema)
+}
+
 /// `items` when it is a single schema.
 pub(crate) fn items(s: &Value) -> Option<&Value> {
     get(s, "items").filter(|v| v.is_object())

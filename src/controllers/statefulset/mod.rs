@@ -32,7 +32,7 @@ use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
 use super::ControllerError;
-use super::history::{self, EnsureError};
+use super::history;
 use super::runner::Reconciler;
 use super::util::{
     controller_key, controller_of, create, create_pod, is_pod_available, is_pod_ready, nonzero,
@@ -96,15 +96,11 @@ impl Reconciler for StatefulSetController {
         let listed = history::owned(&self.store, &object)?;
         let template = set.spec.clone().unwrap_or_default().template;
         let collision_count = set.status.as_ref().and_then(|s| s.collision_count);
-        let update =
-            match history::ensure(&self.store, &object, &template, collision_count, &listed) {
-                Ok(update) => update,
-                Err(EnsureError::Collision) => {
-                    history::bump_collision_count(&self.store, &object)?;
-                    return Ok(Some(Duration::ZERO));
-                }
-                Err(EnsureError::Controller(error)) => return Err(error),
-            };
+        let Some(update) =
+            history::update_revision(&self.store, &object, &template, collision_count, &listed)?
+        else {
+            return Ok(Some(Duration::ZERO));
+        };
         let wanted_current = set.status.as_ref().and_then(|s| s.current_revision.clone());
         let current = listed
             .iter()
