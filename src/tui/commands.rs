@@ -27,6 +27,8 @@ pub enum Command {
     /// Every resource the console can show, with its names (`:api`, as
     /// k9s's `:aliases` and `kubectl api-resources`).
     Resources,
+    /// Suspends or resumes the selected Job or CronJob (`:suspend`, as ctrl-s).
+    Suspend,
     Quit,
     Help,
 }
@@ -37,6 +39,8 @@ pub enum CommandError {
         "unknown command {0:?}: try :po, :deploy, :sts, :svc, :pvc, :no, :ns, :pf, :ctx, :help, or :api for every resource"
     )]
     Unknown(String),
+    #[error("no resource {typed:?}; did you mean {suggestion}? (:api lists every resource)")]
+    UnknownResource { typed: String, suggestion: String },
     #[error(
         "no template for {0:?}: :new takes deployment, service, configmap, secret, ingress, pod or namespace"
     )]
@@ -111,11 +115,18 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
                 .ok_or_else(|| CommandError::New(word.to_string()));
         }
         "expose" => return Ok(Command::Expose),
+        "suspend" | "resume" => return Ok(Command::Suspend),
         "api" | "aliases" | "alias" | "a" | "api-resources" => return Ok(Command::Resources),
         _ => {}
     }
     let Some(kind) = kind_named(first) else {
-        return Err(CommandError::Unknown(line.to_string()));
+        return Err(match closest_kind(first) {
+            Some((alias, kind)) => CommandError::UnknownResource {
+                typed: first.to_string(),
+                suggestion: format!("{alias} ({})", full_name(kind)),
+            },
+            None => CommandError::Unknown(line.to_string()),
+        });
     };
     let argument = words.next();
     if kind == Kind::Namespace
@@ -131,6 +142,43 @@ pub fn parse(line: &str) -> Result<Command, CommandError> {
         text => label_selector(text)?,
     };
     Ok(Command::View { kind, selector })
+}
+
+/// The alias nearest to a mistyped word (one edit per three letters, at
+/// least one), and its kind.
+fn closest_kind(word: &str) -> Option<(&'static str, Kind)> {
+    let word = word.to_ascii_lowercase();
+    let allowed = (word.chars().count() / 3).max(1);
+    offered()
+        .flat_map(|kind| aliases(kind).into_iter().map(move |alias| (alias, kind)))
+        .map(|(alias, kind)| (edit_distance(&word, alias), alias, kind))
+        .filter(|(distance, _, _)| *distance <= allowed)
+        .min_by_key(|(distance, alias, _)| (*distance, alias.len()))
+        .map(|(_, alias, kind)| (alias, kind))
+}
+
+/// `statefulsets.apps`, or `pods` for the core group.
+fn full_name(kind: Kind) -> String {
+    let info = kind.info();
+    match info.group {
+        "" => info.plural.to_string(),
+        group => format!("{}.{group}", info.plural),
+    }
+}
+
+/// Levenshtein distance: insertions, deletions and substitutions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// A label selector in kubectl's syntax (`app=x,tier!=y,env in (a,b)`).
@@ -275,6 +323,14 @@ mod tests {
         );
         assert_eq!(parse("ns all"), Ok(Command::Namespace(None)));
         assert!(matches!(parse("frobs"), Err(CommandError::Unknown(_))));
+        assert_eq!(
+            parse("stss").map_err(|error| error.to_string()),
+            Err("no resource \"stss\"; did you mean sts (statefulsets.apps)? (:api lists every resource)".to_string())
+        );
+        assert_eq!(
+            parse("deplyo").map_err(|error| error.to_string()),
+            Err("no resource \"deplyo\"; did you mean deploy (deployments.apps)? (:api lists every resource)".to_string())
+        );
         assert_eq!(parse("pf"), Ok(Command::PortForwards));
         assert_eq!(parse("portforwards"), Ok(Command::PortForwards));
         // kubectl's whole syntax: set-based and existence requirements too.

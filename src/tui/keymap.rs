@@ -23,6 +23,8 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("restart", "r"),
     ("undo", "u"),
     ("rollback", "ctrl-l"),
+    ("trigger", "t"),
+    ("suspend", "ctrl-s"),
     ("apply", "a"),
     ("expose", "x"),
     ("delete", "ctrl-d"),

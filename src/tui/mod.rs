@@ -9,12 +9,14 @@
 //! blocks or waits on I/O: all I/O runs in tasks that report back as actions.
 
 pub mod app;
+pub mod batch;
 pub mod commands;
 pub mod component;
 pub mod demo;
 pub mod describe;
 pub mod editor;
 pub mod keymap;
+pub mod line_edit;
 pub mod logs;
 pub mod model;
 pub mod panes;

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use super::line_edit::{Histories, LineEdit};
 use super::portforward::ForwardTarget;
 use crate::api::selector::LabelSelector;
 use crate::api::{Kind, Object};
@@ -13,9 +14,9 @@ use crate::handle::{ClusterInfo, Connection, Row};
 pub enum Mode {
     Normal,
     /// `:` typed so far.
-    Command(String),
+    Command(LineEdit),
     /// `/` typed so far.
-    Filter(String),
+    Filter(LineEdit),
     /// A question with a typed answer (replicas, image, file).
     Prompt(Prompt),
     /// A yes/no question before a destructive action.
@@ -25,7 +26,7 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     pub question: String,
-    pub answer: String,
+    pub answer: LineEdit,
     pub purpose: PromptPurpose,
 }
 
@@ -49,6 +50,20 @@ pub enum PromptPurpose {
         target: Target,
         containers: Vec<String>,
     },
+}
+
+impl PromptPurpose {
+    /// Which history up/down recall from: one per kind of question.
+    pub fn history(&self) -> &'static str {
+        match self {
+            PromptPurpose::Scale(_) => "scale",
+            PromptPurpose::SetImage { .. } => "image",
+            PromptPurpose::Undo { .. } => "undo",
+            PromptPurpose::ApplyFile => "apply",
+            PromptPurpose::PortForward(_) => "port-forward",
+            PromptPurpose::ShellContainer { .. } => "container",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +142,22 @@ pub struct Scope {
     pub label: String,
     /// Only objects whose labels it matches.
     pub selector: LabelSelector,
+    /// Only objects owned by the object of this uid (a CronJob's Jobs carry
+    /// no label naming it).
+    pub owner: Option<String>,
+}
+
+impl Scope {
+    pub fn contains(&self, object: &Object) -> bool {
+        let meta = object.meta();
+        self.selector.matches(meta.labels.as_ref())
+            && self.owner.as_ref().is_none_or(|uid| {
+                meta.owner_references
+                    .iter()
+                    .flatten()
+                    .any(|owner| &owner.uid == uid)
+            })
+    }
 }
 
 /// One aggregated event line of the events pane.
@@ -208,6 +239,8 @@ pub struct Model {
     pub derived: Derived,
     /// Previous views, for esc.
     pub history: Vec<(Kind, Option<Scope>)>,
+    /// Lines typed at `:`, `/` and the prompts, for up/down.
+    pub typed: Histories,
     pub quit: bool,
 }
 
@@ -241,6 +274,7 @@ impl Model {
             summary: Summary::default(),
             derived: Derived::default(),
             history: Vec::new(),
+            typed: Histories::default(),
             quit: false,
         }
     }

@@ -65,7 +65,7 @@ fn refresh_table(model: &mut Model, handle: &dyn ClusterHandle) {
             model
                 .scope
                 .as_ref()
-                .is_none_or(|scope| scope.selector.matches(object.meta().labels.as_ref()))
+                .is_none_or(|scope| scope.contains(object))
         })
         .collect();
     let columns = Columns::of(model, handle);

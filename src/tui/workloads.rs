@@ -1,5 +1,6 @@
 //! The writes behind the console's keys, as kubectl does them: scale, set
-//! image, restart, undo, delete, apply. Each runs as a task and answers
+//! image, restart, undo, delete, apply (Jobs' and CronJobs' own are in
+//! [`super::batch`]). Each runs as a task and answers
 //! the flash line to show (kubectl's own wording) or the error.
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
 /// What the user reads when a write fails: the server's message, the
 /// fields it names, and what to do about it.
-fn explain(error: HandleError) -> String {
+pub(super) fn explain(error: HandleError) -> String {
     let told = match &error {
         HandleError::Refused {
             message, causes, ..
@@ -63,11 +64,15 @@ fn advice(error: &HandleError) -> Option<&'static str> {
     }
 }
 
+/// The replicas a scalable workload asks for (Deployment, ReplicaSet,
+/// StatefulSet, ReplicationController: whatever serves `scale`).
 pub fn replicas(object: &Object) -> Option<i32> {
     match object {
         Object::Deployment(d) => d.spec.as_ref()?.replicas,
         Object::ReplicaSet(r) => r.spec.as_ref()?.replicas,
-        _ => None,
+        other => other.to_json()["spec"]["replicas"]
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok()),
     }
 }
 
@@ -216,14 +221,31 @@ pub async fn restart(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<S
     ))
 }
 
-/// One revision in a Deployment's history: its ReplicaSet.
+/// One revision in a workload's history: a Deployment's ReplicaSet, or a
+/// StatefulSet's or DaemonSet's ControllerRevision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
     pub number: i64,
     /// The images of its pod template, as `kubectl rollout history` shows.
     pub images: Vec<String>,
-    /// Its ReplicaSet's pod template.
+    /// The pod template it restores.
     template: Value,
+}
+
+impl Revision {
+    fn new(number: i64, template: Value) -> Revision {
+        let images = template["spec"]["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["image"].as_str().map(str::to_string))
+            .collect();
+        Revision {
+            number,
+            images,
+            template,
+        }
+    }
 }
 
 pub fn revision_of(object: &Object) -> Option<i64> {
@@ -235,41 +257,46 @@ pub fn revision_of(object: &Object) -> Option<i64> {
         .and_then(|r| r.parse::<i64>().ok())
 }
 
-/// The Deployment's current revision and its history, oldest first. The
-/// current one is the highest of its ReplicaSets' revisions, as `kubectl
-/// rollout undo` picks it: the Deployment's own annotation trails its
-/// ReplicaSets' while the controller syncs (and while it is paused).
-pub fn history(handle: &dyn ClusterHandle, deployment: &Object) -> (i64, Vec<Revision>) {
-    let uid = deployment.meta().uid.clone().unwrap_or_default();
-    let mut revisions: Vec<Revision> = handle
-        .list(Kind::ReplicaSet, Some(deployment.namespace()))
-        .into_iter()
-        .filter(|rs| {
-            rs.meta()
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|o| o.uid == uid)
-        })
-        .filter_map(|rs| {
-            let template = template(&rs).unwrap_or_default();
-            Some(Revision {
-                number: revision_of(&rs)?,
-                images: template["spec"]["containers"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|c| c["image"].as_str().map(str::to_string))
-                    .collect(),
-                template,
+/// The workload's current revision and its history, oldest first. The
+/// current one is the highest, as `kubectl rollout undo` picks it: a
+/// Deployment's own annotation trails its ReplicaSets' while the controller
+/// syncs (and while it is paused).
+pub fn history(handle: &dyn ClusterHandle, workload: &Object) -> (i64, Vec<Revision>) {
+    let uid = workload.meta().uid.clone().unwrap_or_default();
+    let owned_by_workload = |object: &Arc<Object>| {
+        object
+            .meta()
+            .owner_references
+            .iter()
+            .flatten()
+            .any(|o| o.uid == uid)
+    };
+    let mut revisions: Vec<Revision> = if workload.kind() == Kind::Deployment {
+        handle
+            .list(Kind::ReplicaSet, Some(workload.namespace()))
+            .into_iter()
+            .filter(owned_by_workload)
+            .filter_map(|rs| Some(Revision::new(revision_of(&rs)?, template(&rs)?)))
+            .collect()
+    } else {
+        // A ControllerRevision's data is the patch restoring the template.
+        handle
+            .list(Kind::ControllerRevision, Some(workload.namespace()))
+            .into_iter()
+            .filter(owned_by_workload)
+            .filter_map(|revision| {
+                let json = revision.to_json();
+                let mut template = json["data"]["spec"]["template"].clone();
+                template.as_object_mut()?.remove("$patch");
+                Some(Revision::new(json["revision"].as_i64()?, template))
             })
-        })
-        .collect();
+            .collect()
+    };
     revisions.sort_by_key(|revision| revision.number);
     let current = revisions
         .last()
         .map(|revision| revision.number)
-        .or_else(|| revision_of(deployment))
+        .or_else(|| revision_of(workload))
         .unwrap_or(0);
     (current, revisions)
 }
@@ -283,28 +310,29 @@ pub fn paused_refusal(target: &Target) -> String {
 }
 
 /// `kubectl rollout undo --to-revision`: the pod template of `revision`
-/// goes back into the Deployment, exactly: what the current template has
+/// goes back into the workload, exactly: what the current template has
 /// and the revision's lacks (a restart's annotation, say) is removed, as
-/// upstream's JSON Patch replacing `/spec/template` does.
+/// upstream's JSON Patch replacing `/spec/template` (Deployments) and the
+/// revision's `$patch: replace` (StatefulSets, DaemonSets) do.
 pub async fn undo(
     handle: Arc<dyn ClusterHandle>,
     target: Target,
     revision: Revision,
 ) -> Result<String, String> {
-    let deployment = handle
-        .fetch(Kind::Deployment, &target.namespace, &target.name)
+    let workload = handle
+        .fetch(target.kind, &target.namespace, &target.name)
         .await
         .map_err(explain)?
         .to_json();
     let name = target.kind.resource_name(&target.name);
-    if deployment["spec"]["paused"] == json!(true) {
+    if workload["spec"]["paused"] == json!(true) {
         return Err(paused_refusal(&target));
     }
     let mut template = revision.template;
     if let Some(labels) = template["metadata"]["labels"].as_object_mut() {
         labels.remove("pod-template-hash");
     }
-    let changes = super::panes::merge_patch(&deployment["spec"]["template"], &template);
+    let changes = super::panes::merge_patch(&workload["spec"]["template"], &template);
     if changes.as_object().is_some_and(serde_json::Map::is_empty) {
         return Ok(format!(
             "{name} skipped rollback (current template already matches revision {})",
@@ -313,7 +341,7 @@ pub async fn undo(
     }
     handle
         .patch(
-            Kind::Deployment,
+            target.kind,
             &target.namespace,
             &target.name,
             json!({"spec": {"template": changes}}),

@@ -9,6 +9,7 @@ use ratatui::Frame;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::AbortHandle;
 
+mod batch;
 mod creating;
 mod demo_hooks;
 mod log_feed;
@@ -26,6 +27,7 @@ use self::overlays::observe_rollout;
 use super::commands::{self, Command};
 use super::component::Outcome;
 use super::editor::{Diagnostic, EditorIntent, YamlEditor};
+use super::line_edit::{Edit, LineEdit};
 use super::logs::{LogLine, LogRequest, LogWindow, LogsIntent, LogsView};
 use super::model::{
     Confirm, Detail, DetailKind, Mode, Model, Prompt, PromptPurpose, Scope, Target,
@@ -44,6 +46,10 @@ use crate::api::{Kind, Object};
 use crate::handle::ClusterHandle;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Event, Pod};
+
+/// The histories of the `:` and `/` lines.
+const COMMAND_HISTORY: &str = ":";
+const FILTER_HISTORY: &str = "/";
 
 /// What tasks and watches report back.
 #[derive(Debug)]
@@ -439,9 +445,9 @@ impl App {
             KeyCode::Char('q') => self.model.quit = true,
             KeyCode::Char(':') => {
                 self.learn_custom_kinds();
-                self.model.mode = Mode::Command(String::new());
+                self.model.mode = Mode::Command(LineEdit::default());
             }
-            KeyCode::Char('/') => self.model.mode = Mode::Filter(String::new()),
+            KeyCode::Char('/') => self.model.mode = Mode::Filter(LineEdit::default()),
             KeyCode::Char('?') => self.model.detail = Some(views::help(&self.model.keymap)),
             KeyCode::Down | KeyCode::Char('j') => self.move_selection(1),
             KeyCode::Up | KeyCode::Char('k') => self.move_selection(-1),
@@ -459,6 +465,8 @@ impl App {
             KeyCode::Char('p') => self.open_logs(true),
             KeyCode::Char('f') => self.open_forwards(),
             KeyCode::Char('x') => self.open_expose(),
+            KeyCode::Char('s') if ctrl => self.toggle_suspend(),
+            KeyCode::Char('t') => self.trigger(),
             KeyCode::Char('s') if self.selected_is(Kind::Pod) => self.ask_shell(),
             KeyCode::Char('s') => self.ask_scale(),
             KeyCode::Char('i') => self.ask_image(),
@@ -467,7 +475,7 @@ impl App {
             KeyCode::Char('a') => {
                 self.model.mode = Mode::Prompt(Prompt {
                     question: "apply file".to_string(),
-                    answer: "samples/nginx.yaml".to_string(),
+                    answer: LineEdit::new("samples/nginx.yaml"),
                     purpose: PromptPurpose::ApplyFile,
                 })
             }
@@ -547,31 +555,42 @@ impl App {
         self.model.detail = None;
     }
 
-    fn command_key(&mut self, key: KeyEvent, mut line: String) {
+    fn command_key(&mut self, key: KeyEvent, mut line: LineEdit) {
         match key.code {
             KeyCode::Esc => self.model.mode = Mode::Normal,
             KeyCode::Enter => {
                 self.model.mode = Mode::Normal;
-                self.run_command(&line);
-            }
-            KeyCode::Tab => {
-                let completed = match commands::argument_of(&line) {
-                    Some(argument) => commands::complete_argument(&line, &self.names_for(argument)),
-                    None => commands::complete(&line).map(str::to_string),
-                };
-                if let Some(completed) = completed {
-                    self.model.mode = Mode::Command(completed);
+                self.model.typed.record(COMMAND_HISTORY, line.as_str());
+                if let Err(error) = self.run_command(line.as_str()) {
+                    // The line stays, to be corrected rather than retyped.
+                    self.model.flash_error(error.to_string());
+                    self.model.mode = Mode::Command(line);
                 }
             }
-            KeyCode::Backspace => {
-                line.pop();
+            KeyCode::Tab => {
+                let text = line.as_str();
+                let completed = match commands::argument_of(text) {
+                    Some(argument) => commands::complete_argument(text, &self.names_for(argument)),
+                    None => commands::complete(text).map(str::to_string),
+                };
+                if let Some(completed) = completed {
+                    line.set(completed);
+                    self.model.mode = Mode::Command(line);
+                }
+            }
+            KeyCode::Up => {
+                self.model.typed.older(COMMAND_HISTORY, &mut line);
                 self.model.mode = Mode::Command(line);
             }
-            KeyCode::Char(c) => {
-                line.push(c);
+            KeyCode::Down => {
+                self.model.typed.newer(COMMAND_HISTORY, &mut line);
                 self.model.mode = Mode::Command(line);
             }
-            _ => {}
+            _ => {
+                if line.edit(key, &mut self.model.typed.kill) != Edit::Ignored {
+                    self.model.mode = Mode::Command(line);
+                }
+            }
         }
     }
 
@@ -588,31 +607,33 @@ impl App {
         }
     }
 
-    fn run_command(&mut self, line: &str) {
-        match commands::parse(line) {
-            Ok(Command::Quit) => self.model.quit = true,
-            Ok(Command::Help) => self.model.detail = Some(views::help(&self.model.keymap)),
-            Ok(Command::PortForwards) => self.open_forwards(),
-            Ok(Command::New(kind)) => self.open_new(kind),
-            Ok(Command::Expose) => self.open_expose(),
-            Ok(Command::Resources) => self.model.detail = Some(views::resources()),
-            Ok(Command::Context(None)) => {
+    fn run_command(&mut self, line: &str) -> Result<(), commands::CommandError> {
+        match commands::parse(line)? {
+            Command::Quit => self.model.quit = true,
+            Command::Help => self.model.detail = Some(views::help(&self.model.keymap)),
+            Command::PortForwards => self.open_forwards(),
+            Command::New(kind) => self.open_new(kind),
+            Command::Expose => self.open_expose(),
+            Command::Suspend => self.toggle_suspend(),
+            Command::Resources => self.model.detail = Some(views::resources()),
+            Command::Context(None) => {
                 self.model.detail = Some(contexts_detail(&self.handle.contexts()))
             }
-            Ok(Command::Context(Some(name))) => self.switch_context(name),
-            Ok(Command::Namespace(namespace)) => {
+            Command::Context(Some(name)) => self.switch_context(name),
+            Command::Namespace(namespace) => {
                 self.model.namespace = namespace;
                 self.show(Kind::Pod, None);
             }
-            Ok(Command::View { kind, selector }) => {
+            Command::View { kind, selector } => {
                 let scope = (!selector.is_empty()).then(|| Scope {
                     label: selector.to_string(),
                     selector,
+                    owner: None,
                 });
                 self.show(kind, scope);
             }
-            Err(error) => self.model.flash_error(error.to_string()),
         }
+        Ok(())
     }
 
     /// Switches the table to `kind`, remembering where we were for esc.
@@ -643,7 +664,7 @@ impl App {
         }
     }
 
-    fn filter_key(&mut self, key: KeyEvent, mut line: String) {
+    fn filter_key(&mut self, key: KeyEvent, mut line: LineEdit) {
         match key.code {
             KeyCode::Esc => {
                 self.model.mode = Mode::Normal;
@@ -651,6 +672,7 @@ impl App {
             }
             KeyCode::Enter => {
                 self.model.mode = Mode::Normal;
+                self.model.typed.record(FILTER_HISTORY, line.as_str());
                 // A selector that does not parse shows no rows; say why.
                 if let Some(text) = self.model.filter.trim().strip_prefix("-l")
                     && let Err(error) = commands::label_selector(text.trim())
@@ -658,17 +680,20 @@ impl App {
                     self.model.flash_error(error.to_string());
                 }
             }
-            KeyCode::Backspace => {
-                line.pop();
-                self.model.mode = Mode::Filter(line.clone());
-                self.model.filter = line;
-            }
-            KeyCode::Char(c) => {
-                line.push(c);
-                self.model.mode = Mode::Filter(line.clone());
-                self.model.filter = line;
-            }
-            _ => return,
+            KeyCode::Up => self.model.typed.older(FILTER_HISTORY, &mut line),
+            KeyCode::Down => self.model.typed.newer(FILTER_HISTORY, &mut line),
+            _ => match line.edit(key, &mut self.model.typed.kill) {
+                Edit::Ignored => return,
+                Edit::Moved => {
+                    self.model.mode = Mode::Filter(line);
+                    return;
+                }
+                Edit::Changed => {}
+            },
+        }
+        if self.model.mode != Mode::Normal {
+            self.model.filter = line.as_str().to_string();
+            self.model.mode = Mode::Filter(line);
         }
         self.model.selected = 0;
         self.refresh();
@@ -729,6 +754,14 @@ impl App {
             {
                 self.show_selected(&object, &target, Kind::Pod)
             }
+            Object::Dynamic(_) if target.kind == Kind::CronJob => self.show(
+                Kind::Job,
+                Some(Scope {
+                    label: target.describe(),
+                    selector: LabelSelector::default(),
+                    owner: object.meta().uid.clone(),
+                }),
+            ),
             Object::Deployment(_) | Object::ReplicaSet(_) | Object::Service(_) => {
                 // A Deployment's revisions first, then a revision's pods.
                 let kind = match object.as_ref() {
@@ -758,6 +791,7 @@ impl App {
                 Some(Scope {
                     label: target.describe(),
                     selector: LabelSelector::from_map(&labels),
+                    owner: None,
                 }),
             ),
             None => self
@@ -781,6 +815,8 @@ fn changes_the_cluster(key: &KeyEvent, on_pod: bool) -> Option<&'static str> {
     match key.code {
         KeyCode::Char('d') if ctrl => Some("deleting"),
         KeyCode::Char('e') => Some("editing"),
+        KeyCode::Char('s') if ctrl => Some("suspending"),
+        KeyCode::Char('t') => Some("triggering a cronjob"),
         KeyCode::Char('s') if on_pod => Some("a shell"),
         KeyCode::Char('s') => Some("scaling"),
         KeyCode::Char('i') => Some("setting the image"),

@@ -288,7 +288,11 @@ async fn shift_f_asks_local_and_remote_ports_and_pf_lists_and_stops_forwards() {
         panic!("a port prompt, not {:?}", fx.app.model.mode);
     };
     assert_eq!(prompt.question, "port-forward pod/solo (local:remote)");
-    let (local, remote) = prompt.answer.split_once(':').expect("local:remote");
+    let (local, remote) = prompt
+        .answer
+        .as_str()
+        .split_once(':')
+        .expect("local:remote");
     assert_eq!(remote, "8080");
     assert!(local.parse::<u16>().is_ok_and(|p| p >= 1024), "{local}");
 
@@ -318,7 +322,11 @@ async fn shift_f_asks_local_and_remote_ports_and_pf_lists_and_stops_forwards() {
     let Mode::Prompt(prompt) = fx.app.model.mode.clone() else {
         panic!("a port prompt, not {:?}", fx.app.model.mode);
     };
-    assert!(prompt.answer.ends_with(":80"), "{}", prompt.answer);
+    assert!(
+        prompt.answer.as_str().ends_with(":80"),
+        "{:?}",
+        prompt.answer
+    );
     fx.answer(":81");
     assert_eq!(
         fx.flash(),

@@ -42,7 +42,7 @@ impl App {
                         target.name,
                         containers.join(", ")
                     ),
-                    answer: first.clone(),
+                    answer: LineEdit::new(first.clone()),
                     purpose: PromptPurpose::ShellContainer { target, containers },
                 });
             }
@@ -129,7 +129,7 @@ impl App {
         };
         self.model.mode = Mode::Prompt(Prompt {
             question: format!("port-forward {} (local:remote)", target.describe()),
-            answer,
+            answer: LineEdit::new(answer),
             purpose: PromptPurpose::PortForward(target),
         });
     }
@@ -191,7 +191,7 @@ impl App {
             KeyCode::Down | KeyCode::Char('j') => view.move_by(1, rows),
             KeyCode::Up | KeyCode::Char('k') => view.move_by(-1, rows),
             KeyCode::Esc => self.forwards_view = None,
-            KeyCode::Char(':') => self.model.mode = Mode::Command(String::new()),
+            KeyCode::Char(':') => self.model.mode = Mode::Command(LineEdit::default()),
             KeyCode::Char('?') => self.model.detail = Some(views::help(&self.model.keymap)),
             KeyCode::Char('q') => self.model.quit = true,
             _ => {}

@@ -3,23 +3,47 @@
 
 use super::*;
 
+/// What `s` scales: the kinds with a `scale` subresource.
+const SCALABLE: &[Kind] = &[
+    Kind::Deployment,
+    Kind::ReplicaSet,
+    Kind::StatefulSet,
+    Kind::ReplicationController,
+];
+/// What `i` sets the image of: the kinds with a pod template that rolls.
+const TEMPLATED: &[Kind] = &[
+    Kind::Deployment,
+    Kind::ReplicaSet,
+    Kind::StatefulSet,
+    Kind::DaemonSet,
+    Kind::ReplicationController,
+];
+/// What `r` restarts and `u` rolls back: `kubectl rollout`'s kinds.
+const ROLLED_OUT: &[Kind] = &[Kind::Deployment, Kind::StatefulSet, Kind::DaemonSet];
+
 impl App {
     pub(super) fn prompt_key(&mut self, key: KeyEvent, mut prompt: Prompt) {
+        let history = prompt.purpose.history();
         match key.code {
             KeyCode::Esc => self.model.mode = Mode::Normal,
             KeyCode::Enter => {
                 self.model.mode = Mode::Normal;
+                self.model.typed.record(history, prompt.answer.as_str());
                 self.answer(prompt);
             }
-            KeyCode::Backspace => {
-                prompt.answer.pop();
+            KeyCode::Up => {
+                self.model.typed.older(history, &mut prompt.answer);
                 self.model.mode = Mode::Prompt(prompt);
             }
-            KeyCode::Char(c) => {
-                prompt.answer.push(c);
+            KeyCode::Down => {
+                self.model.typed.newer(history, &mut prompt.answer);
                 self.model.mode = Mode::Prompt(prompt);
             }
-            _ => {}
+            _ => {
+                if prompt.answer.edit(key, &mut self.model.typed.kill) != Edit::Ignored {
+                    self.model.mode = Mode::Prompt(prompt);
+                }
+            }
         }
     }
 
@@ -58,20 +82,28 @@ impl App {
         self.model.mode = Mode::Confirm(Confirm { question, targets });
     }
 
-    pub(super) fn workload_target(&mut self, verb: &str) -> Option<Target> {
+    /// The selected object when `verb` applies to its kind; otherwise says
+    /// which kinds it works on.
+    pub(super) fn workload_target(&mut self, verb: &str, kinds: &[Kind]) -> Option<Target> {
         let target = self.selected_target()?;
-        if matches!(target.kind, Kind::Deployment | Kind::ReplicaSet) {
-            Some(target)
-        } else {
-            self.model.flash_error(format!(
-                "{verb} works on deployments and replicasets (:deploy)"
-            ));
-            None
+        if kinds.contains(&target.kind) {
+            return Some(target);
         }
+        let plurals: Vec<&str> = kinds.iter().map(|kind| kind.info().plural).collect();
+        let (last, others) = plurals.split_last()?;
+        let named = match others {
+            [] => last.to_string(),
+            others => format!("{} and {last}", others.join(", ")),
+        };
+        self.model.flash_error(format!(
+            "{verb} works on {named}, not {}",
+            target.kind.info().plural
+        ));
+        None
     }
 
     pub(super) fn ask_scale(&mut self) {
-        let Some(target) = self.workload_target("scale") else {
+        let Some(target) = self.workload_target("scale", SCALABLE) else {
             return;
         };
         let current = self
@@ -81,13 +113,13 @@ impl App {
             .unwrap_or(1);
         self.model.mode = Mode::Prompt(Prompt {
             question: format!("scale {} to replicas", target.describe()),
-            answer: current.to_string(),
+            answer: LineEdit::new(current.to_string()),
             purpose: PromptPurpose::Scale(target),
         });
     }
 
     pub(super) fn ask_image(&mut self) {
-        let Some(target) = self.workload_target("set image") else {
+        let Some(target) = self.workload_target("set image", TEMPLATED) else {
             return;
         };
         let containers = self
@@ -113,7 +145,7 @@ impl App {
         };
         self.model.mode = Mode::Prompt(Prompt {
             question,
-            answer: image,
+            answer: LineEdit::new(image),
             purpose: PromptPurpose::SetImage { target, container },
         });
     }
@@ -121,7 +153,7 @@ impl App {
     pub(super) fn answer(&mut self, prompt: Prompt) {
         let handle = self.handle.clone();
         match prompt.purpose {
-            PromptPurpose::Scale(target) => match prompt.answer.trim().parse::<i32>() {
+            PromptPurpose::Scale(target) => match prompt.answer.as_str().trim().parse::<i32>() {
                 Ok(replicas) if replicas >= 0 => {
                     self.spawn_write(workloads::scale(handle, target, replicas))
                 }
@@ -131,16 +163,19 @@ impl App {
                 )),
             },
             PromptPurpose::SetImage { target, container } => {
-                match workloads::image_changes(&prompt.answer, &container) {
+                match workloads::image_changes(prompt.answer.as_str(), &container) {
                     Ok(changes) => self.spawn_write(workloads::set_image(handle, target, changes)),
                     Err(why) => self.model.flash_error(why),
                 }
             }
             PromptPurpose::Undo { target, revisions } => {
-                let chosen =
-                    prompt.answer.trim().parse::<i64>().ok().and_then(|number| {
-                        revisions.iter().find(|revision| revision.number == number)
-                    });
+                let chosen = prompt
+                    .answer
+                    .as_str()
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|number| revisions.iter().find(|revision| revision.number == number));
                 match chosen {
                     Some(revision) => {
                         self.spawn_write(workloads::undo(handle, target, revision.clone()))
@@ -150,19 +185,22 @@ impl App {
                             revisions.iter().map(|r| r.number.to_string()).collect();
                         self.model.flash_error(format!(
                             "no revision {:?} of {}; its revisions are {}",
-                            prompt.answer.trim(),
+                            prompt.answer.as_str().trim(),
                             target.describe(),
                             numbers.join(", ")
                         ))
                     }
                 }
             }
-            PromptPurpose::ApplyFile => {
-                self.spawn_write(workloads::apply_file(handle, prompt.answer.trim().into()))
+            PromptPurpose::ApplyFile => self.spawn_write(workloads::apply_file(
+                handle,
+                prompt.answer.as_str().trim().into(),
+            )),
+            PromptPurpose::PortForward(target) => {
+                self.start_port_forward(target, prompt.answer.as_str())
             }
-            PromptPurpose::PortForward(target) => self.start_port_forward(target, &prompt.answer),
             PromptPurpose::ShellContainer { target, containers } => {
-                let chosen = prompt.answer.trim();
+                let chosen = prompt.answer.as_str().trim();
                 if containers.iter().any(|c| c == chosen) {
                     self.start_shell(&target, chosen.to_string());
                 } else {
@@ -177,7 +215,7 @@ impl App {
     }
 
     pub(super) fn restart(&mut self) {
-        if let Some(target) = self.workload_target("restart") {
+        if let Some(target) = self.workload_target("restart", ROLLED_OUT) {
             self.spawn_write(workloads::restart(self.handle.clone(), target));
         }
     }
@@ -185,20 +223,12 @@ impl App {
     /// Asks which revision to roll back to, offering the one before the
     /// current (what `kubectl rollout undo` picks) and listing the others.
     pub(super) fn undo(&mut self) {
-        let Some(target) = self.workload_target("undo") else {
+        let Some(target) = self.workload_target("undo", ROLLED_OUT) else {
             return;
         };
-        let Some(deployment) = self
-            .model
-            .selected_object()
-            .filter(|_| target.kind == Kind::Deployment)
-            .cloned()
-        else {
-            self.model
-                .flash_error("undo works on deployments (:deploy)");
-            return;
-        };
-        self.ask_rollback(target, &deployment, None);
+        if let Some(workload) = self.model.selected_object().cloned() {
+            self.ask_rollback(target, &workload, None);
+        }
     }
 
     /// `ctrl-l` on a ReplicaSet (k9s's rollback): its Deployment back to
@@ -235,15 +265,15 @@ impl App {
         self.ask_rollback(Target::of(&deployment), &deployment, revision);
     }
 
-    /// Asks which revision of `deployment` to roll back to, offering
+    /// Asks which revision of `workload` to roll back to, offering
     /// `offered` (else the one before the current, as `kubectl rollout
     /// undo` picks) and listing the others.
-    fn ask_rollback(&mut self, target: Target, deployment: &Object, offered: Option<i64>) {
-        if deployment.to_json()["spec"]["paused"] == serde_json::json!(true) {
+    fn ask_rollback(&mut self, target: Target, workload: &Object, offered: Option<i64>) {
+        if workload.to_json()["spec"]["paused"] == serde_json::json!(true) {
             self.model.flash_error(workloads::paused_refusal(&target));
             return;
         }
-        let (current, revisions) = workloads::history(self.handle.as_ref(), deployment);
+        let (current, revisions) = workloads::history(self.handle.as_ref(), workload);
         if offered == Some(current) {
             self.model.flash_error(format!(
                 "{} is already at revision {current}",
@@ -270,7 +300,7 @@ impl App {
                 target.describe(),
                 listed.join("; ")
             ),
-            answer: offered.to_string(),
+            answer: LineEdit::new(offered.to_string()),
             purpose: PromptPurpose::Undo { target, revisions },
         });
     }

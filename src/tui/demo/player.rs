@@ -392,7 +392,7 @@ fn answer_prompt(app: &mut App, key: char, answer: &str) -> Result<(), String> {
             .map(|flash| flash.text.clone())
             .unwrap_or_else(|| format!("`{key}` did not ask for an answer here")));
     };
-    for _ in prefilled.chars() {
+    for _ in prefilled.as_str().chars() {
         press(app, KeyCode::Backspace);
     }
     type_text(app, answer);

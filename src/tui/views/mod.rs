@@ -12,6 +12,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 pub use self::status::status_style;
+use super::line_edit::LineEdit;
 use super::model::{Detail, DetailKind, Mode, Model};
 use super::theme::Theme;
 
@@ -130,8 +131,20 @@ fn draw_rollouts(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 }
 
 fn draw_events(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let lines: Vec<Line> = model
-        .events
+    // The columns fit what is shown: a long reason (`NodeHasSufficientMemory`)
+    // widens its column rather than pushing the objects out of line.
+    let shown = &model.events[..model.events.len().min(usize::from(area.height))];
+    let widest = |field: fn(&super::model::EventLine) -> &str| {
+        shown
+            .iter()
+            .map(|event| field(event).chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let age = widest(|event| &event.age);
+    let reason = widest(|event| &event.reason);
+    let object = widest(|event| &event.object).min(usize::from(area.width) / 3);
+    let lines: Vec<Line> = shown
         .iter()
         .map(|event| {
             let style = if event.warning {
@@ -145,9 +158,9 @@ fn draw_events(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 String::new()
             };
             Line::from(vec![
-                Span::styled(format!("{:>8} ", event.age), theme.muted),
-                Span::styled(format!("{:<18} ", event.reason), style),
-                Span::styled(format!("{:<36} ", event.object), theme.body),
+                Span::styled(format!("{:>age$}  ", event.age), theme.muted),
+                Span::styled(format!("{:<reason$}  ", event.reason), style),
+                Span::styled(format!("{:<object$.object$}  ", event.object), theme.body),
                 Span::styled(format!("{}{count}", event.message), style),
             ])
         })
@@ -171,33 +184,55 @@ fn draw_flash(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 
 fn draw_footer(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let line = match &model.mode {
-        Mode::Command(text) => Line::from(vec![
-            Span::styled(":", theme.accent),
-            Span::styled(text.as_str(), theme.body),
-            Span::styled("█", theme.muted),
-            Span::styled(
-                super::commands::complete(text)
-                    .map(|alias| format!("  tab → {alias}"))
-                    .unwrap_or_default(),
-                theme.muted,
-            ),
-        ]),
-        Mode::Filter(text) => Line::from(vec![
-            Span::styled("/", theme.accent),
-            Span::styled(text.as_str(), theme.body),
-            Span::styled("█", theme.muted),
-            Span::styled("  regex, !inverse, -l app=x", theme.muted),
-        ]),
-        Mode::Prompt(prompt) => Line::from(vec![
-            Span::styled(format!("{}: ", prompt.question), theme.accent),
-            Span::styled(prompt.answer.as_str(), theme.body),
-            Span::styled("█", theme.muted),
-            Span::styled("  enter ok · esc cancel", theme.muted),
-        ]),
+        Mode::Command(line) => typed_line(":", line, theme).with_hint(
+            super::commands::complete(line.as_str())
+                .map(|alias| format!("  tab → {alias}"))
+                .unwrap_or_default(),
+            theme,
+        ),
+        Mode::Filter(line) => {
+            typed_line("/", line, theme).with_hint("  regex, !inverse, -l app=x".into(), theme)
+        }
+        Mode::Prompt(prompt) => {
+            typed_line(&format!("{}: ", prompt.question), &prompt.answer, theme)
+                .with_hint("  enter ok · esc cancel · ↑↓ history".into(), theme)
+        }
         Mode::Confirm(_) => Line::from(Span::styled("y delete · n keep", theme.key_hint)),
         Mode::Normal => hints(model, theme),
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A line being typed: its label, the text with the cursor drawn where it
+/// is (reversed over the character under it), then a muted hint.
+struct TypedLine(Vec<Span<'static>>);
+
+fn typed_line(label: &str, line: &LineEdit, theme: &Theme) -> TypedLine {
+    let (before, after) = line.split_at_cursor();
+    let mut under = after.chars();
+    let cursor = under.next();
+    let mut spans = vec![
+        Span::styled(label.to_string(), theme.accent),
+        Span::styled(before.to_string(), theme.body),
+    ];
+    match cursor {
+        Some(c) => {
+            spans.push(Span::styled(
+                c.to_string(),
+                theme.body.add_modifier(ratatui::style::Modifier::REVERSED),
+            ));
+            spans.push(Span::styled(under.as_str().to_string(), theme.body));
+        }
+        None => spans.push(Span::styled("█", theme.muted)),
+    }
+    TypedLine(spans)
+}
+
+impl TypedLine {
+    fn with_hint(mut self, hint: String, theme: &Theme) -> Line<'static> {
+        self.0.push(Span::styled(hint, theme.muted));
+        Line::from(self.0)
+    }
 }
 
 /// The keys that apply here.
@@ -227,6 +262,57 @@ fn hints(model: &Model, theme: &Theme) -> Line<'static> {
                     ("u", "undo"),
                     ("ctrl-d", "delete"),
                     ("a", "apply"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::StatefulSet => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "pods"),
+                    ("d", "describe"),
+                    ("l", "logs"),
+                    ("s", "scale"),
+                    ("i", "image"),
+                    ("r", "restart"),
+                    ("u", "undo"),
+                    ("ctrl-d", "delete"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::DaemonSet => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "pods"),
+                    ("d", "describe"),
+                    ("l", "logs"),
+                    ("i", "image"),
+                    ("r", "restart"),
+                    ("u", "undo"),
+                    ("ctrl-d", "delete"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::CronJob => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "jobs"),
+                    ("t", "trigger"),
+                    ("ctrl-s", "suspend/resume"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("ctrl-d", "delete"),
+                    ("?", "help"),
+                    ("q", "quit"),
+                ],
+                Kind::Job => &[
+                    (":", "view"),
+                    ("/", "filter"),
+                    ("enter", "pods"),
+                    ("l", "logs"),
+                    ("ctrl-s", "suspend/resume"),
+                    ("d", "describe"),
+                    ("y", "yaml"),
+                    ("ctrl-d", "delete"),
                     ("?", "help"),
                     ("q", "quit"),
                 ],
@@ -394,16 +480,21 @@ RESOURCES
   :pod app=x        pods matching a label selector (app=x,tier!=db, env in (a,b), !canary)
   :ns NAME / :ns all / 0    namespace NAME / all namespaces
   :ctx / :ctx NAME  the kubeconfig's contexts / switch to one (podium --context NAME)
-  enter             drill down (deployment → replicasets → pods; service → pods; namespace → its pods)
+  enter             drill down (deployment → replicasets → pods; statefulset, daemonset, job, service → pods;
+                    cronjob → its jobs; namespace → its pods; crd → its objects)
   esc               back (clears the filter first)
   /regex  /!regex  /-l app=x   filter rows (-l: a label selector)
   N A S             sort by name, age, status (again: reverse)
   space             mark a row (ctrl-d deletes the marked rows)
   j k ↑ ↓ pgup pgdn g G   move
+LINES (: / and prompts)
+  ctrl-a ctrl-e ← → alt-b alt-f move   ctrl-u ctrl-k ctrl-w alt-d cut   ctrl-y paste   ↑ ↓ history
 ACTIONS
   d describe   y yaml   e edit (ctrl-s applies)   l logs (all pods of a workload, interleaved)   p previous logs
   o rollout view of a deployment (s, i, u, r keep working in it)
   s scale      i set image   r restart rollout   u undo rollout (pick the revision)
+                (deployments, statefulsets, daemonsets; s also replicasets and replicationcontrollers)
+  t on a cronjob: run it now (a job, as kubectl create job --from)   ctrl-s or :suspend  suspend/resume a cronjob or job
   ctrl-l on a replicaset: roll its deployment back to that revision
   s shell (pods: /bin/sh, else /bin/busybox sh; exit returns)
   shift-f port-forward a pod or service (local:remote)   f or :pf forwards (ctrl-d stops one)

@@ -65,6 +65,39 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let mut state = TableState::default()
         .with_selected((!shown.is_empty()).then(|| model.selected.saturating_sub(model.offset)));
     frame.render_stateful_widget(table, area, &mut state);
+    if shown.is_empty() {
+        draw_empty(frame, area, model, theme);
+    }
+}
+
+/// What an empty table says: why it is empty and what to do next, for a
+/// newcomer and for the first seconds of a demo.
+fn draw_empty(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let kind = model.kind.info().plural;
+    let place = match model.namespace.as_deref() {
+        Some(namespace) if model.kind.namespaced() => format!("in {namespace}"),
+        _ if model.kind.namespaced() => "in any namespace".to_string(),
+        _ => "in the cluster".to_string(),
+    };
+    let text = if !model.filter.is_empty() {
+        format!("no {kind} {place} match /{} — esc clears the filter", model.filter)
+    } else if let Some(scope) = &model.scope {
+        format!("no {kind} of {} yet — esc goes back", scope.label)
+    } else {
+        format!(
+            "no {kind} {place} — a applies samples/nginx.yaml, :new deploy creates one, ? lists the keys"
+        )
+    };
+    // Below the border and the header row.
+    let line = Rect {
+        x: area.x + 2,
+        y: area.y + 2,
+        width: area.width.saturating_sub(4),
+        height: 1,
+    };
+    if area.height > 3 {
+        frame.render_widget(ratatui::widgets::Paragraph::new(Span::styled(text, theme.muted)), line);
+    }
 }
 
 /// Each column as wide as its widest cell on screen (capped at 60), the

@@ -1,6 +1,7 @@
 //! What a person does without kubectl: apply the nginx sample, watch the
 //! pods come up, scale, set image, undo, delete — from the keys.
 
+mod batch_and_stateful;
 mod logs;
 mod panes;
 mod resources;
@@ -8,6 +9,7 @@ mod workloads;
 
 use k8s_openapi::api::apps::v1::Deployment;
 
+use self::batch_and_stateful::*;
 use self::logs::*;
 use self::panes::*;
 use self::resources::*;
@@ -68,5 +70,6 @@ on_both_backends!(
     describe_shows_what_kubectl_describe_prints,
     a_secret_opens_with_its_values,
     the_rollout_view_follows_a_set_image_live,
-    every_served_resource_opens_from_the_command_line
+    every_served_resource_opens_from_the_command_line,
+    statefulsets_and_cronjobs_take_the_workload_keys
 );

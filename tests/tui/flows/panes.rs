@@ -111,6 +111,22 @@ pub(super) async fn views_filters_drill_down_and_errors(backend: Backend) {
             .screen()
             .contains("unknown command \"frobs\": try :po")
     );
+    console.key(KeyCode::Esc);
+    // A near miss names the resource meant, and the line stays to fix it.
+    console.command("stss");
+    let screen = console.screen();
+    assert!(
+        screen.contains("did you mean sts (statefulsets.apps)?"),
+        "{screen}"
+    );
+    assert!(screen.contains(":stss"), "{screen}");
+    console.key(KeyCode::Backspace);
+    console.key(KeyCode::Enter);
+    assert!(
+        console.screen().contains("statefulsets(default)"),
+        "{}",
+        console.screen()
+    );
 
     // YAML of a pod, with its keys.
     console.command("po");
@@ -125,7 +141,7 @@ pub(super) async fn views_filters_drill_down_and_errors(backend: Backend) {
     assert!(
         console
             .screen()
-            .contains("set image works on deployments and replicasets (:deploy)")
+            .contains("set image works on deployments, replicasets, statefulsets, daemonsets and replicationcontrollers, not pods")
     );
 }
 

@@ -278,7 +278,13 @@ pub(super) async fn new_and_expose_create_a_deployment_and_its_service_from_the_
 ) {
     let mut console = Console::start_with(backend).await;
     console.command("new frobs");
-    assert!(console.screen().contains("no template for \"frobs\""));
+    let screen = console.screen();
+    assert!(screen.contains("no template for \"frobs\""), "{screen}");
+    assert!(
+        screen.contains(":new frobs"),
+        "the line stays to be corrected: {screen}"
+    );
+    console.key(KeyCode::Esc);
     console.command("new deploy");
     let screen = console.screen();
     assert!(screen.contains("new deployment"), "{screen}");
