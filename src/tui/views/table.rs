@@ -80,7 +80,10 @@ fn draw_empty(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         _ => "in the cluster".to_string(),
     };
     let text = if !model.filter.is_empty() {
-        format!("no {kind} {place} match /{} — esc clears the filter", model.filter)
+        format!(
+            "no {kind} {place} match /{} — esc clears the filter",
+            model.filter
+        )
     } else if let Some(scope) = &model.scope {
         format!("no {kind} of {} yet — esc goes back", scope.label)
     } else {
@@ -96,7 +99,10 @@ fn draw_empty(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         height: 1,
     };
     if area.height > 3 {
-        frame.render_widget(ratatui::widgets::Paragraph::new(Span::styled(text, theme.muted)), line);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(Span::styled(text, theme.muted)),
+            line,
+        );
     }
 }
 

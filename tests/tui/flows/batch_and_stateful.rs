@@ -75,12 +75,20 @@ fn image(set: &StatefulSet) -> String {
 pub(super) async fn statefulsets_and_cronjobs_take_the_workload_keys(backend: Backend) {
     let mut console = Console::start_with(backend).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    apply(&mut console, dir.path(), "statefulset.apps/db", STATEFUL_SET).await;
+    apply(
+        &mut console,
+        dir.path(),
+        "statefulset.apps/db",
+        STATEFUL_SET,
+    )
+    .await;
     console.command_showing("sts", "db").await;
 
     console.key(KeyCode::Char('s'));
     assert!(
-        console.screen().contains("scale statefulset default/db to replicas: 1"),
+        console
+            .screen()
+            .contains("scale statefulset default/db to replicas: 1"),
         "{}",
         console.screen()
     );
@@ -177,7 +185,8 @@ pub(super) async fn statefulsets_and_cronjobs_take_the_workload_keys(backend: Ba
     assert_eq!(suspended(&console), Some(true));
     console
         .wait_until("the cache sees it suspended", |s| {
-            s.lines().any(|l| l.contains("backup") && l.contains("True"))
+            s.lines()
+                .any(|l| l.contains("backup") && l.contains("True"))
         })
         .await;
     console.command("suspend");
