@@ -203,6 +203,20 @@ fn an_object_over_etcds_limit_is_refused_naming_it_and_the_server_goes_on() {
     );
     let stderr = podium.fails(&["replace", "-f", &manifest]);
     assert!(stderr.contains("the limit is 1572864"), "{stderr}");
+    let patch = tmp.path().join("patch.json");
+    std::fs::write(
+        &patch,
+        format!(r#"{{"spec":{{"data":"{}"}}}}"#, "y".repeat(2 * 1024 * 1024)),
+    )
+    .expect("write");
+    let stderr = podium.fails(&[
+        "patch",
+        "blob",
+        "big",
+        "--type=merge",
+        &format!("--patch-file={}", patch.display()),
+    ]);
+    assert!(stderr.contains("the limit is 1572864"), "{stderr}");
 
     // The server still answers, and kept the small object.
     let kept = podium.ok(&["get", "blob", "big", "-o", "jsonpath={.spec.data}"]);

@@ -695,8 +695,7 @@ fn an_object_past_etcds_limit_is_refused_and_nothing_changes() {
     let rv = store.resource_version();
     let error = store
         .create(config_map_of("big", MAX_OBJECT_BYTES))
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     let StoreError::TooLarge { size, limit, .. } = &error else {
         panic!("too large expected: {error}");
     };
@@ -717,8 +716,7 @@ fn an_object_past_etcds_limit_is_refused_and_nothing_changes() {
         .expect("small is fine");
     let error = store
         .update(config_map_of("grows", 2 * 1024 * 1024), UpdateScope::Main)
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(matches!(error, StoreError::TooLarge { .. }), "{error}");
     let kept: k8s_openapi::api::core::v1::ConfigMap =
         store.get_as("default", "grows").expect("kept");
