@@ -112,6 +112,12 @@ pub struct ClusterArgs {
     /// Address of the Ingress router; 127.0.0.1:0 picks a free port (taken: a free one is used).
     #[arg(long, default_value_t = crate::net::DEFAULT_INGRESS_LISTEN)]
     pub ingress_listen: SocketAddr,
+
+    /// Encrypt Secrets in the store's files (XSalsa20-Poly1305, as the
+    /// `secretbox` provider) with the key in `<data dir>/encryption-key`,
+    /// made on first use; keep that file safe and backed up.
+    #[arg(long)]
+    pub encrypt_secrets: bool,
 }
 
 /// The console on another cluster, from a kubeconfig, instead of podium's own.
@@ -188,6 +194,18 @@ mod tests {
         assert_eq!(args.listen.port(), 0);
         assert_eq!(args.sim_latency, 0.0);
         assert_eq!(args.nodes, 3);
+        assert!(!args.encrypt_secrets);
+    }
+
+    #[test]
+    fn encrypt_secrets_is_taken_by_serve_and_the_console() {
+        let cli = Cli::try_parse_from(["podium", "serve", "--encrypt-secrets"]).expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert!(args.encrypt_secrets);
+        let cli = Cli::try_parse_from(["podium", "--encrypt-secrets"]).expect("parses");
+        assert!(cli.cluster.encrypt_secrets);
     }
 
     #[test]

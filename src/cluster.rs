@@ -13,7 +13,7 @@ use crate::api::Kind;
 use crate::config::{self, ConfigError, DataDirLock};
 use crate::handle::embedded::EmbeddedHandle;
 use crate::handle::{ClusterHandle, ClusterInfo};
-use crate::store::{Store, StoreError};
+use crate::store::{AtRest, SecretsKey, Store, StoreError};
 use crate::{apiserver, controllers, kubelet, net, scheduler};
 
 /// Which container runtime runs the pods.
@@ -56,6 +56,8 @@ pub struct ClusterConfig {
     pub max_pods: u32,
     /// Where Services' NodePorts and the Ingress router listen.
     pub net: net::NetConfig,
+    /// Seal Secrets in the store's files with the data directory's key.
+    pub encrypt_secrets: bool,
 }
 
 impl ClusterConfig {
@@ -78,6 +80,7 @@ impl ClusterConfig {
                 ingress_listen: free_loopback_port,
                 ..Default::default()
             },
+            encrypt_secrets: false,
         }
     }
 
@@ -97,6 +100,7 @@ impl ClusterConfig {
                 node_port_address: args.node_port_address,
                 ingress_listen: args.ingress_listen,
             },
+            encrypt_secrets: args.encrypt_secrets,
         })
     }
 }
@@ -140,6 +144,18 @@ pub struct Cluster {
     _lock: DataDirLock,
 }
 
+/// How the store keeps Secrets: sealed with the data directory's key
+/// (made on first use) under `--encrypt-secrets`, else in clear.
+fn secrets_at_rest(config: &ClusterConfig) -> Result<AtRest, StoreError> {
+    let key_file = config.data_dir.join(crate::store::KEY_FILE);
+    let key = if config.encrypt_secrets {
+        Some(SecretsKey::load_or_create(&key_file)?)
+    } else {
+        None
+    };
+    Ok(AtRest { key_file, key })
+}
+
 /// Namespaces every cluster has.
 const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
@@ -163,7 +179,10 @@ impl Cluster {
         let store = if config.in_memory {
             Store::in_memory()
         } else {
-            Store::open(&config.data_dir.join(config::STORE_DIR))?
+            Store::open_with(
+                &config.data_dir.join(config::STORE_DIR),
+                &secrets_at_rest(&config)?,
+            )?
         };
         bootstrap_namespaces(&store)?;
         let cluster_id = config::cluster_id(&config.data_dir)?;

@@ -140,9 +140,19 @@ impl ApiError {
                 ApiError::new(403, "Forbidden", error.to_string()).with_object(*kind, name)
             }
             StoreError::Gone { .. } => ApiError::new(410, "Expired", error.to_string()),
-            StoreError::Persist { .. } | StoreError::Damaged { .. } => {
-                ApiError::internal(error.to_string())
-            }
+            // Upstream passes etcd's refusal on as a 500 (kubernetes#112152);
+            // this is apimachinery's NewRequestEntityTooLargeError, which
+            // kubectl shows as a refusal of the request, not a server fault.
+            StoreError::TooLarge { .. } => ApiError::new(
+                413,
+                "RequestEntityTooLarge",
+                format!("Request entity too large: {error}"),
+            ),
+            StoreError::Persist { .. }
+            | StoreError::Damaged { .. }
+            | StoreError::EncryptedWithoutKey { .. }
+            | StoreError::Undecryptable { .. }
+            | StoreError::Key { .. } => ApiError::internal(error.to_string()),
         }
     }
 

@@ -59,4 +59,34 @@ pub enum StoreError {
         line: usize,
         reason: String,
     },
+
+    /// Bigger than etcd lets one request be (`--max-request-bytes`' default).
+    #[error(
+        "etcdserver: request is too large ({} \"{name}\" is {size} bytes serialized; the limit is {limit})",
+        kind.info().qualified_plural()
+    )]
+    TooLarge {
+        kind: Kind,
+        name: String,
+        size: usize,
+        limit: usize,
+    },
+
+    #[error("{}:{line}: this Secret is encrypted at rest, and podium was started without --encrypt-secrets; start it with --encrypt-secrets, which decrypts with the key in {}", path.display(), key_file.display())]
+    EncryptedWithoutKey {
+        path: PathBuf,
+        line: usize,
+        key_file: PathBuf,
+    },
+
+    #[error("{}:{line}: cannot decrypt this Secret with the key in {} ({reason}); it was written with another key: put back the key file it was written with (from your backup) and start again", path.display(), key_file.display())]
+    Undecryptable {
+        path: PathBuf,
+        line: usize,
+        key_file: PathBuf,
+        reason: String,
+    },
+
+    #[error("the encryption key {}: {reason}", path.display())]
+    Key { path: PathBuf, reason: String },
 }

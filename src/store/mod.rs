@@ -5,7 +5,9 @@
 //! One writer lock orders all changes; readers get `Arc`s and never block
 //! writers for long. Nothing here knows controllers, Docker or the UI.
 
+mod encryption;
 mod error;
+mod limit;
 mod objects;
 mod persist;
 mod watch;
@@ -17,7 +19,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use parking_lot::Mutex;
 
+pub use encryption::{AtRest, KEY_FILE, SecretsKey};
 pub use error::StoreError;
+pub use limit::MAX_OBJECT_BYTES;
 pub use watch::{EventType, Watch, WatchEvent, WatchItem};
 
 use objects::Objects;
@@ -158,6 +162,7 @@ struct State {
     objects: Objects,
     resource_version: u64,
     wal: Option<persist::Wal>,
+    encoder: limit::Encoder,
 }
 
 impl Store {
@@ -187,9 +192,18 @@ impl Store {
         store
     }
 
-    /// Opens (or creates) the store under `dir`, replaying its log.
+    /// Opens (or creates) the store under `dir`, replaying its log;
+    /// Secrets in clear (the key file would be beside `dir`).
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let (wal, loaded) = persist::Wal::open(dir)?;
+        let beside = dir.parent().unwrap_or(dir).join(KEY_FILE);
+        Store::open_with(dir, &AtRest::clear(beside))
+    }
+
+    /// Opens (or creates) the store under `dir`, keeping Secrets as
+    /// `at_rest` says. Under a key, Secrets found in clear are rewritten
+    /// sealed by a snapshot at once.
+    pub fn open_with(dir: &Path, at_rest: &AtRest) -> Result<Store, StoreError> {
+        let (wal, loaded) = persist::Wal::open(dir, at_rest)?;
         let mut state = State {
             resource_version: loaded.resource_version,
             wal: Some(wal),
@@ -197,6 +211,14 @@ impl Store {
         };
         for object in loaded.objects {
             state.objects.insert(Arc::new(object));
+        }
+        if loaded.clear_secrets {
+            tracing::info!("encrypting the Secrets stored in clear");
+            let rv = state.resource_version;
+            let objects = state.objects.all();
+            if let Some(wal) = state.wal.as_mut() {
+                wal.compact(rv, objects)?;
+            }
         }
         Ok(Store::from_state(state))
     }
@@ -567,10 +589,18 @@ impl State {
         let rv = self.resource_version + 1;
         object.meta_mut().resource_version = Some(rv.to_string());
         let key = ObjectKey::of(&object);
-        if let Some(wal) = self.wal.as_mut() {
-            match event_type {
-                EventType::Deleted => wal.append_delete(rv, &key)?,
-                _ => wal.append_put(rv, &object)?,
+        match event_type {
+            EventType::Deleted => {
+                if let Some(wal) = self.wal.as_mut() {
+                    wal.append_delete(rv, &key)?;
+                }
+            }
+            _ => {
+                // Measured (and refused when too large) with or without a log.
+                let json = self.encoder.encode(&object)?;
+                if let Some(wal) = self.wal.as_mut() {
+                    wal.append_put(rv, key.kind, json)?;
+                }
             }
         }
         self.resource_version = rv;

@@ -9,6 +9,10 @@
 //! files on disk describe one consistent state. A line that cannot be read
 //! anywhere but at the torn end of the newest segment is reported with its
 //! path and line, and nothing is overwritten.
+//!
+//! With a key ([`AtRest`]), every Secret written to the log or a snapshot
+//! is sealed whole: its record's object is the encrypted string instead of
+//! the object. Secrets written in clear before stay readable.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
@@ -19,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::encryption::{AtRest, SecretsKey, is_encrypted};
 use super::{ObjectKey, StoreError};
 use crate::api::{Kind, Object};
 
@@ -28,14 +33,6 @@ const SUFFIX: &str = ".jsonl";
 /// Compact once the current segment holds this many records beyond the
 /// number of live objects.
 pub(super) const MIN_RECORDS_BEFORE_COMPACTION: usize = 20_000;
-
-/// A change record, as `{"rv":N,"op":"put","object":{...}}`.
-#[derive(Serialize)]
-struct PutRecord<'a> {
-    rv: u64,
-    op: &'static str,
-    object: &'a Object,
-}
 
 /// A removal, as `{"rv":N,"op":"delete","kind":..,"group":..,"namespace":..,"name":..}`.
 #[derive(Serialize)]
@@ -59,15 +56,26 @@ pub(super) struct Wal {
     segment_path: PathBuf,
     records: usize,
     compacting: Arc<AtomicBool>,
+    /// Seals Secrets; `None` writes them in clear.
+    key: Option<SecretsKey>,
 }
 
 pub(super) struct Loaded {
     pub objects: Vec<Object>,
     pub resource_version: u64,
+    /// A Secret was read in clear while a key is set: a snapshot now
+    /// rewrites it sealed.
+    pub clear_secrets: bool,
+}
+
+/// Turns stored JSON back into objects, opening sealed Secrets.
+struct Reader<'a> {
+    at_rest: &'a AtRest,
+    clear_secrets: bool,
 }
 
 impl Wal {
-    pub fn open(dir: &Path) -> Result<(Wal, Loaded), StoreError> {
+    pub fn open(dir: &Path, at_rest: &AtRest) -> Result<(Wal, Loaded), StoreError> {
         let io = |path: &Path| {
             let path = path.to_path_buf();
             move |source| StoreError::Persist { path, source }
@@ -75,6 +83,10 @@ impl Wal {
         crate::config::create_private_dir(dir).map_err(io(dir))?;
         let (snapshots, segments) = list_files(dir)?;
 
+        let mut reader = Reader {
+            at_rest,
+            clear_secrets: false,
+        };
         let mut objects = std::collections::BTreeMap::<ObjectKey, Object>::new();
         let mut rv = 0;
         if let Some((snapshot_rv, path)) = snapshots.last() {
@@ -84,7 +96,7 @@ impl Wal {
                 if line_no == 1 {
                     continue; // header {"rv": N}
                 }
-                let object = object_from_json(path, line_no, record)?;
+                let object = reader.object(path, line_no, record)?;
                 objects.insert(ObjectKey::of(&object), object);
             }
         }
@@ -113,7 +125,7 @@ impl Wal {
                 rv = record_rv;
                 match record["op"].as_str() {
                     Some("put") => {
-                        let object = object_from_json(path, line_no, record["object"].clone())?;
+                        let object = reader.object(path, line_no, record["object"].clone())?;
                         objects.insert(ObjectKey::of(&object), object);
                     }
                     Some("delete") => {
@@ -141,22 +153,39 @@ impl Wal {
             segment_path,
             records,
             compacting: Arc::new(AtomicBool::new(false)),
+            key: at_rest.key.clone(),
         };
         Ok((
             wal,
             Loaded {
                 objects: objects.into_values().collect(),
                 resource_version: rv,
+                clear_secrets: reader.clear_secrets,
             },
         ))
     }
 
-    pub fn append_put(&mut self, rv: u64, object: &Object) -> Result<(), StoreError> {
-        self.append(&PutRecord {
-            rv,
-            op: "put",
-            object,
-        })
+    /// Logs `{"rv":N,"op":"put","object":...}` for an object of `kind`
+    /// whose JSON is `json`: the JSON itself, or for a Secret under a key
+    /// the string that seals it.
+    pub fn append_put(&mut self, rv: u64, kind: Kind, json: &[u8]) -> Result<(), StoreError> {
+        let failed = |path: &Path, source| StoreError::Persist {
+            path: path.to_path_buf(),
+            source,
+        };
+        self.line.clear();
+        write!(self.line, r#"{{"rv":{rv},"op":"put","object":"#)
+            .map_err(|e| failed(&self.segment_path, e))?;
+        match self.key.as_ref().filter(|_| kind == Kind::Secret) {
+            Some(key) => {
+                let sealed = key.seal(json).map_err(|e| failed(&self.segment_path, e))?;
+                serde_json::to_writer(&mut self.line, &sealed)
+                    .map_err(|e| failed(&self.segment_path, std::io::Error::other(e)))?;
+            }
+            None => self.line.extend_from_slice(json),
+        }
+        self.line.extend_from_slice(b"}");
+        self.write_line()
     }
 
     pub fn append_delete(&mut self, rv: u64, key: &ObjectKey) -> Result<(), StoreError> {
@@ -178,6 +207,11 @@ impl Wal {
             path: self.segment_path.clone(),
             source: std::io::Error::other(e),
         })?;
+        self.write_line()
+    }
+
+    /// Ends the record in `line` and writes it.
+    fn write_line(&mut self) -> Result<(), StoreError> {
         self.line.push(b'\n');
         // One write per record: after a kill the file ends at a record boundary.
         let written = self.file.write_all(&self.line);
@@ -216,8 +250,9 @@ impl Wal {
         self.compacting.store(true, Ordering::Release);
         let dir = self.dir.clone();
         let flag = self.compacting.clone();
+        let key = self.key.clone();
         std::thread::spawn(move || {
-            if let Err(error) = write_snapshot(&dir, rv, &objects, &next) {
+            if let Err(error) = write_snapshot(&dir, rv, &objects, &next, key.as_ref()) {
                 tracing::warn!(%error, "store snapshot failed; the log is kept whole");
             }
             flag.store(false, Ordering::Release);
@@ -231,6 +266,7 @@ fn write_snapshot(
     rv: u64,
     objects: &[Arc<Object>],
     current_segment: &Path,
+    key: Option<&SecretsKey>,
 ) -> std::io::Result<()> {
     let final_path = dir.join(format!("{SNAPSHOT_PREFIX}{rv:020}{SUFFIX}"));
     let tmp_path = dir.join(format!("{SNAPSHOT_PREFIX}{rv:020}{SUFFIX}.tmp"));
@@ -248,7 +284,13 @@ fn write_snapshot(
             .iter()
             .filter(|o| o.kind() != Kind::CustomResourceDefinition);
         for object in definitions.chain(rest) {
-            serde_json::to_writer(&mut out, object.as_ref())?;
+            match key.filter(|_| object.kind() == Kind::Secret) {
+                Some(key) => {
+                    let sealed = key.seal(&serde_json::to_vec(object.as_ref())?)?;
+                    serde_json::to_writer(&mut out, &sealed)?;
+                }
+                None => serde_json::to_writer(&mut out, object.as_ref())?,
+            }
             out.write_all(b"\n")?;
         }
         let file = out.into_inner().map_err(|e| e.into_error())?;
@@ -324,6 +366,43 @@ fn read_lines(path: &Path) -> Result<Vec<(usize, String)>, StoreError> {
 
 fn parse_line(path: &Path, line_no: usize, line: &str) -> Result<Value, StoreError> {
     serde_json::from_str(line).map_err(|e| damaged(path, line_no, e.to_string()))
+}
+
+impl Reader<'_> {
+    /// The object a record holds: its JSON, or a sealed Secret opened.
+    fn object(&mut self, path: &Path, line_no: usize, value: Value) -> Result<Object, StoreError> {
+        let value = match value {
+            Value::String(stored) if is_encrypted(&stored) => {
+                let Some(key) = &self.at_rest.key else {
+                    return Err(StoreError::EncryptedWithoutKey {
+                        path: path.to_path_buf(),
+                        line: line_no,
+                        key_file: self.at_rest.key_file.clone(),
+                    });
+                };
+                let plain = key
+                    .open(&stored)
+                    .map_err(|reason| StoreError::Undecryptable {
+                        path: path.to_path_buf(),
+                        line: line_no,
+                        key_file: self.at_rest.key_file.clone(),
+                        reason,
+                    })?;
+                serde_json::from_slice(&plain).map_err(|e| damaged(path, line_no, e.to_string()))?
+            }
+            value => {
+                if self.at_rest.key.is_some() && is_secret(&value) {
+                    self.clear_secrets = true;
+                }
+                value
+            }
+        };
+        object_from_json(path, line_no, value)
+    }
+}
+
+fn is_secret(value: &Value) -> bool {
+    value["kind"] == "Secret" && value["apiVersion"] == "v1"
 }
 
 fn object_from_json(path: &Path, line_no: usize, value: Value) -> Result<Object, StoreError> {

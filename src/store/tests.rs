@@ -523,3 +523,235 @@ fn snapshot_files(dir: &std::path::Path) -> usize {
         })
         .count()
 }
+
+fn secret(name: &str, password: &str) -> k8s_openapi::api::core::v1::Secret {
+    use k8s_openapi::ByteString;
+    let mut metadata = meta("default", name);
+    metadata.annotations = Some(BTreeMap::from([(
+        "kubectl.kubernetes.io/last-applied-configuration".to_string(),
+        format!(r#"{{"stringData":{{"password":"{password}"}}}}"#),
+    )]));
+    k8s_openapi::api::core::v1::Secret {
+        metadata,
+        data: Some(BTreeMap::from([(
+            "password".to_string(),
+            ByteString(password.as_bytes().to_vec()),
+        )])),
+        ..Default::default()
+    }
+}
+
+fn password_of(store: &Store, name: &str) -> Option<Vec<u8>> {
+    let secret: k8s_openapi::api::core::v1::Secret = store.get_as("default", name)?;
+    secret.data?.get("password").map(|b| b.0.clone())
+}
+
+/// Everything the store's files hold, as text.
+fn store_files_text(dir: &std::path::Path) -> String {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .map(|p| String::from_utf8_lossy(&std::fs::read(&p).expect("read")).into_owned())
+        .collect()
+}
+
+fn encrypted(dir: &std::path::Path) -> AtRest {
+    let key_file = dir.join(KEY_FILE);
+    AtRest {
+        key: Some(SecretsKey::load_or_create(&key_file).expect("key")),
+        key_file,
+    }
+}
+
+#[test]
+fn under_a_key_secrets_are_sealed_on_disk_and_read_back() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path().join("store");
+    let at_rest = encrypted(data.path());
+    {
+        let store = Store::open_with(&dir, &at_rest).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store.create(secret("s", "hunter2-unique")).expect("secret");
+        store.create(deployment("d", 1)).expect("not a secret");
+    }
+    let text = store_files_text(&dir);
+    assert!(!text.contains("hunter2-unique"), "{text}");
+    // Neither the data's base64 nor the last-applied annotation shows.
+    assert!(!text.contains("aHVudGVyMi11bmlxdWU"), "{text}");
+    assert!(!text.contains("last-applied"), "{text}");
+    assert!(
+        text.contains(r#""object":"k8s:enc:secretbox:v1:podium:"#),
+        "{text}"
+    );
+    // Other kinds stay readable JSON.
+    assert!(text.contains(r#""kind":"Deployment""#), "{text}");
+
+    let store = Store::open_with(&dir, &at_rest).expect("reopen");
+    assert_eq!(
+        password_of(&store, "s").as_deref(),
+        Some(&b"hunter2-unique"[..])
+    );
+    let secret = store.get(Kind::Secret, "default", "s").expect("secret");
+    assert!(
+        secret
+            .meta()
+            .annotations
+            .as_ref()
+            .is_some_and(|a| a.contains_key("kubectl.kubernetes.io/last-applied-configuration"))
+    );
+}
+
+#[test]
+fn sealed_secrets_without_the_key_stop_the_start_naming_the_key_file() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path().join("store");
+    {
+        let store = Store::open_with(&dir, &encrypted(data.path())).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store.create(secret("s", "hunter2-unique")).expect("secret");
+    }
+    let error = Store::open(&dir).err().expect("refused").to_string();
+    let key_file = data.path().join(KEY_FILE);
+    assert!(error.contains(&key_file.display().to_string()), "{error}");
+    assert!(error.contains("--encrypt-secrets"), "{error}");
+    assert!(error.contains("wal-"), "names the record: {error}");
+}
+
+#[test]
+fn sealed_secrets_under_another_key_stop_the_start_saying_what_to_do() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path().join("store");
+    {
+        let store = Store::open_with(&dir, &encrypted(data.path())).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store.create(secret("s", "hunter2-unique")).expect("secret");
+    }
+    std::fs::remove_file(data.path().join(KEY_FILE)).expect("lose the key");
+    let error = Store::open_with(&dir, &encrypted(data.path()))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(error.contains("cannot decrypt"), "{error}");
+    assert!(error.contains("from your backup"), "{error}");
+}
+
+#[test]
+fn a_clear_store_opened_under_a_key_reads_old_secrets_and_rewrites_them_sealed() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path().join("store");
+    {
+        let store = Store::open(&dir).expect("open");
+        store.create(namespace("default")).expect("ns");
+        store
+            .create(secret("old", "hunter2-unique"))
+            .expect("secret");
+    }
+    assert!(store_files_text(&dir).contains("aHVudGVyMi11bmlxdWU"));
+    let at_rest = encrypted(data.path());
+    {
+        let store = Store::open_with(&dir, &at_rest).expect("reopen under a key");
+        assert_eq!(
+            password_of(&store, "old").as_deref(),
+            Some(&b"hunter2-unique"[..])
+        );
+        store
+            .create(secret("new", "swordfish-unique"))
+            .expect("secret");
+        // The snapshot taken at open replaces the clear log.
+        for _ in 0..500 {
+            if !store_files_text(&dir).contains("aHVudGVyMi11bmlxdWU") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let text = store_files_text(&dir);
+        assert!(!text.contains("aHVudGVyMi11bmlxdWU"), "{text}");
+        assert!(!text.contains("c3dvcmRmaXNoLXVuaXF1ZQ"), "{text}");
+        assert_eq!(snapshot_files(&dir), 1);
+    }
+    let store = Store::open_with(&dir, &at_rest).expect("reopen");
+    assert_eq!(
+        password_of(&store, "old").as_deref(),
+        Some(&b"hunter2-unique"[..])
+    );
+    assert_eq!(
+        password_of(&store, "new").as_deref(),
+        Some(&b"swordfish-unique"[..])
+    );
+}
+
+fn config_map_of(name: &str, bytes: usize) -> k8s_openapi::api::core::v1::ConfigMap {
+    k8s_openapi::api::core::v1::ConfigMap {
+        metadata: meta("default", name),
+        data: Some(BTreeMap::from([("blob".to_string(), "x".repeat(bytes))])),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn an_object_past_etcds_limit_is_refused_and_nothing_changes() {
+    let store = store_with_default();
+    let rv = store.resource_version();
+    let error = store
+        .create(config_map_of("big", MAX_OBJECT_BYTES))
+        .expect_err("refused");
+    let StoreError::TooLarge { size, limit, .. } = &error else {
+        panic!("too large expected: {error}");
+    };
+    assert!(*size > MAX_OBJECT_BYTES);
+    assert_eq!(*limit, 1_572_864);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "etcdserver: request is too large (configmaps \"big\" is {size} bytes serialized; the limit is 1572864)"
+        )
+    );
+    assert_eq!(store.resource_version(), rv, "no resourceVersion spent");
+    assert!(store.get(Kind::ConfigMap, "default", "big").is_none());
+
+    // An update that grows an object past it is refused too; it stays as it was.
+    store
+        .create(config_map_of("grows", 10))
+        .expect("small is fine");
+    let error = store
+        .update(config_map_of("grows", 2 * 1024 * 1024), UpdateScope::Main)
+        .expect_err("refused");
+    assert!(matches!(error, StoreError::TooLarge { .. }), "{error}");
+    let kept: k8s_openapi::api::core::v1::ConfigMap =
+        store.get_as("default", "grows").expect("kept");
+    assert_eq!(
+        kept.data.and_then(|d| d.get("blob").map(String::len)),
+        Some(10)
+    );
+    // Deleting writes no object: always possible.
+    store
+        .delete(
+            Kind::ConfigMap,
+            "default",
+            "grows",
+            &DeleteOptions::default(),
+        )
+        .expect("deleted");
+}
+
+#[test]
+fn the_limit_holds_for_a_store_on_disk_and_nothing_is_logged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = Store::open(dir.path()).expect("open");
+        store.create(namespace("default")).expect("ns");
+        let just_under = MAX_OBJECT_BYTES - 1000;
+        store
+            .create(config_map_of("fits", just_under))
+            .expect("under the limit");
+        assert!(matches!(
+            store.create(config_map_of("big", MAX_OBJECT_BYTES)),
+            Err(StoreError::TooLarge { .. })
+        ));
+    }
+    let store = Store::open(dir.path()).expect("reopen");
+    assert!(store.get(Kind::ConfigMap, "default", "fits").is_some());
+    assert!(store.get(Kind::ConfigMap, "default", "big").is_none());
+    assert_eq!(store.resource_version(), 2);
+}
