@@ -150,14 +150,21 @@ fn pod_in_endpoints(pod: &Pod) -> bool {
     has_ip && !finished && pod.metadata.deletion_timestamp.is_none()
 }
 
-/// FindPort: a number, or a named container port on this pod.
-fn resolve_target_port(pod: &Pod, port: &ServicePort) -> Option<i32> {
+/// FindPort: a number, or a named port of a container or of a sidecar
+/// (an init container with restartPolicy Always) on this pod.
+pub(super) fn resolve_target_port(pod: &Pod, port: &ServicePort) -> Option<i32> {
     match &port.target_port {
         None => Some(port.port),
         Some(IntOrString::Int(n)) => Some(*n),
         Some(IntOrString::String(name)) => {
             let protocol = port.protocol.as_deref().unwrap_or("TCP");
-            pod.spec.as_ref()?.containers.iter().find_map(|c| {
+            let spec = pod.spec.as_ref()?;
+            let sidecars = spec
+                .init_containers
+                .iter()
+                .flatten()
+                .filter(|c| c.restart_policy.as_deref() == Some("Always"));
+            spec.containers.iter().chain(sidecars).find_map(|c| {
                 c.ports.iter().flatten().find_map(|p| {
                     (p.name.as_deref() == Some(name.as_str())
                         && p.protocol.as_deref().unwrap_or("TCP") == protocol)
@@ -170,7 +177,7 @@ fn resolve_target_port(pod: &Pod, port: &ServicePort) -> Option<i32> {
 
 /// The pod's hostname when it names itself under this Service (a
 /// StatefulSet's pods under its headless Service): ShouldSetHostname.
-fn hostname_for(service: &Service, pod: &Pod) -> Option<String> {
+pub(super) fn hostname_for(service: &Service, pod: &Pod) -> Option<String> {
     let spec = pod.spec.as_ref()?;
     let hostname = spec.hostname.clone().filter(|h| !h.is_empty())?;
     (spec.subdomain.as_deref() == service.metadata.name.as_deref()

@@ -203,6 +203,17 @@ impl GarbageCollector {
         self.remove_finalizer(key, ORPHAN_FINALIZER)
     }
 
+    /// An update the collector has nothing to do about: ownerReferences,
+    /// deletion and finalizers as they were (a Lease renewal, a status
+    /// write). Upstream's graph builder likewise acts only on changed
+    /// references and deletion transitions.
+    fn same_for_gc(previous: &Object, current: &Object) -> bool {
+        let (before, after) = (previous.meta(), current.meta());
+        before.owner_references == after.owner_references
+            && before.deletion_timestamp.is_some() == after.deletion_timestamp.is_some()
+            && before.finalizers == after.finalizers
+    }
+
     fn interesting(object: &Object) -> bool {
         let meta = object.meta();
         meta.owner_references
@@ -245,7 +256,12 @@ impl Reconciler for GarbageCollector {
                     .flatten()
                     .filter_map(|r| owner_key(object, r)),
             );
-        } else if Self::interesting(object) {
+        } else if Self::interesting(object)
+            && !event
+                .previous
+                .as_deref()
+                .is_some_and(|previous| Self::same_for_gc(previous, object))
+        {
             keys.push(ObjectKey::of(object));
         }
         keys

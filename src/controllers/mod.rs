@@ -1,5 +1,5 @@
 //! The controllers: ReplicaSet (and ReplicationController), Deployment, StatefulSet, DaemonSet, Job,
-//! CronJob, PodDisruptionBudgets, volumes, Endpoints, garbage collector, Namespace, and the
+//! CronJob, PodDisruptionBudgets, volumes, Endpoints, EndpointSlices, garbage collector, Namespace, and the
 //! expiry of old Events. Each is a [`runner::Reconciler`] driven by store
 //! watches; all of them read and write only through the [`Store`].
 
@@ -8,6 +8,7 @@ pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod endpoints;
+pub mod endpointslice;
 pub mod event_ttl;
 pub mod garbage_collector;
 pub mod history;
@@ -120,6 +121,11 @@ pub fn start_with(store: Store, settings: Settings, cancel: CancellationToken) -
         runner::spawn(
             store.clone(),
             endpoints::EndpointsController::new(store.clone()),
+            cancel.clone(),
+        ),
+        runner::spawn(
+            store.clone(),
+            endpointslice::EndpointSliceController::new(store.clone()),
             cancel.clone(),
         ),
         runner::spawn(

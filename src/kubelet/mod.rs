@@ -17,6 +17,7 @@ mod env;
 mod format;
 pub mod hosts;
 pub mod ipam;
+pub mod lease;
 mod logs;
 mod manager;
 mod node;

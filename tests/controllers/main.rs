@@ -8,6 +8,7 @@
 
 mod daemon_sets;
 mod disruption;
+mod endpoint_slices;
 mod endpoints_and_namespaces;
 mod garbage_collection;
 mod replica_sets;
