@@ -64,13 +64,21 @@ impl EndpointSliceController {
     }
 
     /// The slices this controller keeps for a Service, not being deleted.
-    fn managed_slices(&self, namespace: &str, service: &str) -> Result<Vec<EndpointSlice>, ControllerError> {
+    fn managed_slices(
+        &self,
+        namespace: &str,
+        service: &str,
+    ) -> Result<Vec<EndpointSlice>, ControllerError> {
         let selector = LabelSelector::from_map(&BTreeMap::from([
             (LABEL_SERVICE_NAME.to_string(), service.to_string()),
             (LABEL_MANAGED_BY.to_string(), CONTROLLER_NAME.to_string()),
         ]));
         self.store
-            .list(Kind::EndpointSlice, Some(namespace), &ListFilter::labels(selector))
+            .list(
+                Kind::EndpointSlice,
+                Some(namespace),
+                &ListFilter::labels(selector),
+            )
             .items
             .iter()
             .filter(|o| o.meta().deletion_timestamp.is_none())

@@ -52,33 +52,39 @@ pub fn renew(store: &Store, node: &str) -> Result<(), LeaseError> {
         return create(store, node);
     }
     let mut missing_owner = None;
-    store.mutate_json(Kind::Lease, LEASE_NAMESPACE, node, UpdateScope::Main, |lease| {
-        let Some(object) = lease.as_object_mut() else {
-            return false;
-        };
-        let meta = object
-            .entry("metadata")
-            .or_insert_with(|| Value::Object(Default::default()));
-        let owned = meta
-            .get("ownerReferences")
-            .and_then(Value::as_array)
-            .is_some_and(|refs| !refs.is_empty());
-        if !owned {
-            let owner = missing_owner.get_or_insert_with(|| node_owner(store, node));
-            if let (Some(owner), Some(meta)) = (owner.as_ref(), meta.as_object_mut())
-                && let Ok(owner) = serde_json::to_value(owner)
-            {
-                meta.insert("ownerReferences".into(), Value::Array(vec![owner]));
+    store.mutate_json(
+        Kind::Lease,
+        LEASE_NAMESPACE,
+        node,
+        UpdateScope::Main,
+        |lease| {
+            let Some(object) = lease.as_object_mut() else {
+                return false;
+            };
+            let meta = object
+                .entry("metadata")
+                .or_insert_with(|| Value::Object(Default::default()));
+            let owned = meta
+                .get("ownerReferences")
+                .and_then(Value::as_array)
+                .is_some_and(|refs| !refs.is_empty());
+            if !owned {
+                let owner = missing_owner.get_or_insert_with(|| node_owner(store, node));
+                if let (Some(owner), Some(meta)) = (owner.as_ref(), meta.as_object_mut())
+                    && let Ok(owner) = serde_json::to_value(owner)
+                {
+                    meta.insert("ownerReferences".into(), Value::Array(vec![owner]));
+                }
             }
-        }
-        let spec = object
-            .entry("spec")
-            .or_insert_with(|| Value::Object(Default::default()));
-        if let Some(spec) = spec.as_object_mut() {
-            spec.insert("renewTime".into(), now.clone());
-        }
-        true
-    })?;
+            let spec = object
+                .entry("spec")
+                .or_insert_with(|| Value::Object(Default::default()));
+            if let Some(spec) = spec.as_object_mut() {
+                spec.insert("renewTime".into(), now.clone());
+            }
+            true
+        },
+    )?;
     Ok(())
 }
 
@@ -144,7 +150,10 @@ mod tests {
         let second = lease(&store);
         assert!(second.spec.unwrap().renew_time.unwrap().0 > spec.renew_time.unwrap().0);
         let owner = &second.metadata.owner_references.unwrap()[0];
-        assert_eq!((owner.kind.as_str(), owner.name.as_str()), ("Node", "node-1"));
+        assert_eq!(
+            (owner.kind.as_str(), owner.name.as_str()),
+            ("Node", "node-1")
+        );
         assert_eq!(Some(&owner.uid), node.meta().uid.as_ref());
         assert_eq!(owner.controller, None);
     }

@@ -58,7 +58,10 @@ fn slices(store: &Store, service: &str) -> Vec<EndpointSlice> {
 }
 
 fn endpoint_count(store: &Store, service: &str) -> usize {
-    slices(store, service).iter().map(|s| s.endpoints.len()).sum()
+    slices(store, service)
+        .iter()
+        .map(|s| s.endpoints.len())
+        .sum()
 }
 
 fn versions(store: &Store, service: &str) -> Vec<(String, String)> {
@@ -98,7 +101,10 @@ async fn slices_list_the_pods_of_a_service_and_follow_readiness() {
     store.create(pod("good", "shop", "shop:v1")).unwrap();
     store.create(pod("bad", "shop", "shop:bad")).unwrap();
     store.create(pod("other", "cart", "cart:v1")).unwrap();
-    wait_for("both pods in the slice", || endpoint_count(&store, "shop") == 2).await;
+    wait_for("both pods in the slice", || {
+        endpoint_count(&store, "shop") == 2
+    })
+    .await;
     let all = slices(&store, "shop");
     assert_eq!(all.len(), 1, "the pods took over the empty slice");
     let slice = &all[0];
@@ -118,7 +124,11 @@ async fn slices_list_the_pods_of_a_service_and_follow_readiness() {
     assert_eq!(labels["tier"], "front", "the Service's labels are copied");
     let owner = &slice.metadata.owner_references.clone().unwrap()[0];
     assert_eq!(
-        (owner.api_version.as_str(), owner.kind.as_str(), owner.name.as_str()),
+        (
+            owner.api_version.as_str(),
+            owner.kind.as_str(),
+            owner.name.as_str()
+        ),
         ("v1", "Service", "shop")
     );
     assert_eq!(Some(&owner.uid), created.meta().uid.as_ref());
@@ -146,7 +156,12 @@ async fn slices_list_the_pods_of_a_service_and_follow_readiness() {
         (conditions.ready, conditions.serving, conditions.terminating),
         (Some(true), Some(true), Some(false))
     );
-    let pod_ip = store.get_as::<Pod>(NS, "good").unwrap().status.unwrap().pod_ip;
+    let pod_ip = store
+        .get_as::<Pod>(NS, "good")
+        .unwrap()
+        .status
+        .unwrap()
+        .pod_ip;
     assert_eq!(good.addresses, vec![pod_ip.unwrap()]);
     assert_eq!(good.node_name.as_deref(), Some("node-1"));
     assert_eq!(good.zone.as_deref(), Some("zone-a"));
@@ -227,9 +242,16 @@ async fn more_than_a_hundred_pods_take_two_slices() {
         .unwrap();
     wait_for("90 endpoints", || endpoint_count(&store, "big") == 90).await;
     sleep(Duration::from_secs(2)).await;
-    let total: usize = slices(&store, "big").iter().map(|s| s.endpoints.len()).sum();
+    let total: usize = slices(&store, "big")
+        .iter()
+        .map(|s| s.endpoints.len())
+        .sum();
     assert_eq!(total, 90);
-    assert!(slices(&store, "big").iter().all(|s| s.endpoints.len() <= 100));
+    assert!(
+        slices(&store, "big")
+            .iter()
+            .all(|s| s.endpoints.len() <= 100)
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -67,7 +67,11 @@ pub fn port_key(ports: &[EndpointPort]) -> String {
 pub fn address_types(service: &Service) -> Vec<&'static str> {
     let spec = service.spec.as_ref();
     let mut types = Vec::new();
-    for family in spec.and_then(|s| s.ip_families.as_ref()).into_iter().flatten() {
+    for family in spec
+        .and_then(|s| s.ip_families.as_ref())
+        .into_iter()
+        .flatten()
+    {
         match family.as_str() {
             "IPv4" if !types.contains(&"IPv4") => types.push("IPv4"),
             "IPv6" if !types.contains(&"IPv6") => types.push("IPv6"),
@@ -138,7 +142,12 @@ fn addresses(pod: &Pod, address_type: &str) -> Vec<String> {
 }
 
 /// podToEndpoint.
-fn pod_to_endpoint(pod: &Pod, node: Option<&Node>, service: &Service, address_type: &str) -> Endpoint {
+fn pod_to_endpoint(
+    pod: &Pod,
+    node: Option<&Node>,
+    service: &Service,
+    address_type: &str,
+) -> Endpoint {
     let publish_not_ready = service
         .spec
         .as_ref()
@@ -196,12 +205,10 @@ pub fn desired(
     let mut nodeless = Vec::new();
     for pod in pods.iter().filter(|p| pod_in_slices(p)) {
         let ports = endpoint_ports(service, pod);
-        let group = groups
-            .entry(port_key(&ports))
-            .or_insert_with(|| PortGroup {
-                ports,
-                endpoints: BTreeMap::new(),
-            });
+        let group = groups.entry(port_key(&ports)).or_insert_with(|| PortGroup {
+            ports,
+            endpoints: BTreeMap::new(),
+        });
         let node_name = pod
             .spec
             .as_ref()

@@ -103,7 +103,14 @@ fn a_service_without_endpoints_has_one_empty_slice_which_is_reused() {
 fn a_changed_condition_updates_only_its_slice() {
     let existing = stored(by_address_type(&service(), Vec::new(), group(150), "IPv4"));
     let mut wanted = group(150);
-    let last = wanted.values_mut().next().unwrap().endpoints.values_mut().last().unwrap();
+    let last = wanted
+        .values_mut()
+        .next()
+        .unwrap()
+        .endpoints
+        .values_mut()
+        .last()
+        .unwrap();
     last.conditions = Some(k8s_openapi::api::discovery::v1::EndpointConditions {
         ready: Some(false),
         ..Default::default()
