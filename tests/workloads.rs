@@ -412,3 +412,38 @@ fn a_replication_controller_keeps_its_replicas() {
     podium.ok(&["delete", "rc", "nginx"]);
     podium.wait_for(&pods_query("app=nginx", "name"), MINUTE, str::is_empty);
 }
+
+#[test]
+fn a_services_endpoint_slices_and_the_node_leases_show_in_kubectl() {
+    let podium = Podium::start();
+    podium.apply(WEB);
+    // One slice for the Service, labelled with it, listing the ready pods.
+    let slices = [
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=nginx",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.name} {.addressType} {.endpoints[*].conditions.ready}{\"\\n\"}{end}",
+    ];
+    let out = podium.wait_for(&slices, MINUTE, |out| out.matches("true").count() == 3);
+    let line = out.lines().next().unwrap_or_default();
+    assert!(
+        line.starts_with("nginx-") && line.contains(" IPv4 "),
+        "{out}"
+    );
+    let table = podium.ok(&["get", "endpointslices", "--no-headers"]);
+    assert!(table.contains("IPv4") && table.contains("80"), "{table}");
+    // Each node holds its Lease in kube-node-lease, owned by its Node.
+    let node = podium.ok(&["get", "nodes", "-o", "jsonpath={.items[0].metadata.name}"]);
+    let lease = podium.wait_for(
+        &["get", "lease", "-n", "kube-node-lease", node.trim(), "-o",
+          "jsonpath={.spec.holderIdentity} {.spec.leaseDurationSeconds} {.metadata.ownerReferences[0].kind}"],
+        MINUTE,
+        |out| !out.is_empty(),
+    );
+    assert_eq!(lease.trim(), format!("{} 40 Node", node.trim()));
+    // Scaling down empties the slice of the gone pods.
+    podium.ok(&["scale", "sts", "web", "--replicas=1"]);
+    podium.wait_for(&slices, MINUTE, |out| out.matches("true").count() == 1);
+}

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::engine::EngineWatch;
 use super::ipam::IpPool;
+use super::lease;
 use super::node::{self, NodeConfig};
 use super::runtime::{ContainerInfo, LABEL_NODE, LABEL_POD_UID, Runtime, RuntimeEvent};
 use super::worker::{self, NodeContext, SharedPod, WorkerMessage};
@@ -217,6 +218,9 @@ async fn run(
     let mut heartbeat =
         tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The Lease is the node's liveness signal upstream: renewed from the start.
+    let mut lease_renewal = tokio::time::interval(lease::RENEW_INTERVAL);
+    lease_renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     'watching: loop {
         let mut watch = match store.watch(Some(Kind::Pod), Some(since)) {
             Ok(watch) => watch,
@@ -261,6 +265,11 @@ async fn run(
                         node::heartbeat(&store, &config, &runtime_version, engine.down())
                     {
                         tracing::warn!(%error, "node heartbeat failed");
+                    }
+                }
+                _ = lease_renewal.tick() => {
+                    if let Err(error) = lease::renew(&store, &config.name) {
+                        tracing::warn!(%error, node = config.name, "node lease renewal failed");
                     }
                 }
             }
