@@ -117,6 +117,8 @@ pub enum ClusterError {
     Docker(#[from] kubelet::docker::DockerError),
     #[error(transparent)]
     Net(#[from] net::NetError),
+    #[error(transparent)]
+    KubernetesService(#[from] apiserver::kubernetes_service::KubernetesServiceError),
     #[error(
         "{nodes} nodes of {max_pods} pods do not fit in the pod network 10.244.0.0/16 (at most {fit} nodes of that size); use fewer --nodes or a smaller --max-pods"
     )]
@@ -195,8 +197,16 @@ impl Cluster {
         let cancel = CancellationToken::new();
         // The CA the API server's certificate chains to, for each
         // namespace's kube-root-ca.crt (the server loads the same files).
-        let credentials = apiserver::tls::load_or_create(&config.data_dir.join(config::PKI_DIR))
-            .map_err(apiserver::ApiServerError::from)?;
+        let pki = config.data_dir.join(config::PKI_DIR);
+        let credentials =
+            apiserver::tls::load_or_create(&pki).map_err(apiserver::ApiServerError::from)?;
+        // Pods reach the API server at its Service, which its certificate names.
+        let api_service_ip = apiserver::kubernetes_service::ensure_service(&store)?;
+        apiserver::tls::ensure_server_names(
+            &pki,
+            &apiserver::kubernetes_service::server_names(&api_service_ip),
+        )
+        .map_err(apiserver::ApiServerError::from)?;
         let settings = controllers::Settings {
             root_ca: Some(credentials.ca_pem),
             persistent_volumes_dir: Some(config.data_dir.join(config::VOLUMES_DIR)),
@@ -241,6 +251,7 @@ impl Cluster {
             cancel.child_token(),
         )
         .await?;
+        apiserver::kubernetes_service::publish(&store, api.addr)?;
         Ok(Cluster {
             store,
             api_addr: api.addr,

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod encode;
 pub mod eviction;
 pub mod http;
+pub mod kubernetes_service;
 pub mod openapi;
 pub mod openapi_v2;
 pub mod protobuf;

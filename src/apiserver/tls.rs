@@ -14,6 +14,8 @@ const CA_CERT: &str = "ca.crt";
 const CA_KEY: &str = "ca.key";
 const SERVER_CERT: &str = "apiserver.crt";
 const SERVER_KEY: &str = "apiserver.key";
+/// The names the serving certificate was issued for, one a line.
+const SERVER_NAMES: &str = "apiserver.names";
 const TOKEN: &str = "token";
 pub const KUBECONFIG: &str = "kubeconfig";
 
@@ -164,41 +166,62 @@ fn ca_params() -> Result<CertificateParams, TlsError> {
     Ok(params)
 }
 
+/// The names every serving certificate carries: where kubectl on the
+/// host reaches the server.
+const LOOPBACK_NAMES: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
+
 fn generate(dir: &Path) -> Result<(), TlsError> {
     let ca_key = KeyPair::generate()?;
-    let ca_params = ca_params()?;
-    let ca_cert = ca_params.self_signed(&ca_key)?;
+    let ca_cert = ca_params()?.self_signed(&ca_key)?;
+    write_private(&dir.join(CA_KEY), ca_key.serialize_pem().as_bytes())?;
+    write_private(&dir.join(CA_CERT), ca_cert.pem().as_bytes())?;
+    let names: Vec<String> = LOOPBACK_NAMES.iter().map(|n| n.to_string()).collect();
+    issue_server(dir, &ca_key, &names)
+}
 
+/// A serving certificate for `names`, signed by the CA; the certificate
+/// is written last, so its presence means the set is complete.
+fn issue_server(dir: &Path, ca_key: &KeyPair, names: &[String]) -> Result<(), TlsError> {
     let server_key = KeyPair::generate()?;
-    let mut server_params = CertificateParams::new(vec![
-        "127.0.0.1".to_string(),
-        "::1".to_string(),
-        "localhost".to_string(),
-    ])?;
+    let mut server_params = CertificateParams::new(names.to_vec())?;
     server_params
         .distinguished_name
         .push(DnType::CommonName, "podium-apiserver");
-    let issuer = Issuer::new(ca_params, &ca_key);
+    let issuer = Issuer::new(ca_params()?, ca_key);
     let server_cert = server_params.signed_by(&server_key, &issuer)?;
-
-    write_private(&dir.join(CA_KEY), ca_key.serialize_pem().as_bytes())?;
-    write_private(&dir.join(CA_CERT), ca_cert.pem().as_bytes())?;
     write_private(&dir.join(SERVER_KEY), server_key.serialize_pem().as_bytes())?;
-    // Written last: its presence means the set is complete.
     write_private(&dir.join(SERVER_CERT), server_cert.pem().as_bytes())?;
+    write_private(&dir.join(SERVER_NAMES), names.join("\n").as_bytes())?;
     Ok(())
+}
+
+/// Makes the serving certificate also name `extra` (the `kubernetes`
+/// Service's ClusterIP and DNS names, for clients inside pods), issuing a
+/// new one from the same CA when it does not yet: kubeconfigs stay valid.
+pub fn ensure_server_names(dir: &Path, extra: &[String]) -> Result<(), TlsError> {
+    let mut names: Vec<String> = LOOPBACK_NAMES.iter().map(|n| n.to_string()).collect();
+    names.extend(extra.iter().cloned());
+    let recorded = std::fs::read_to_string(dir.join(SERVER_NAMES)).unwrap_or_default();
+    if recorded == names.join("\n") {
+        return Ok(());
+    }
+    issue_server(dir, &load_ca_key(dir)?, &names)
+}
+
+fn load_ca_key(dir: &Path) -> Result<KeyPair, TlsError> {
+    let ca_key_path = dir.join(CA_KEY);
+    let ca_key_pem = std::fs::read_to_string(&ca_key_path).map_err(io_err(&ca_key_path))?;
+    KeyPair::from_pem(&ca_key_pem).map_err(|e| TlsError::Damaged {
+        path: ca_key_path,
+        reason: e.to_string(),
+    })
 }
 
 /// A client certificate and its key (PEM) for `user`, signed by the
 /// cluster's CA in `dir`: the API server takes it in place of the token,
 /// as a kubeconfig's `client-certificate-data` / `client-key-data`.
 pub fn client_certificate(dir: &Path, user: &str) -> Result<(String, String), TlsError> {
-    let ca_key_path = dir.join(CA_KEY);
-    let ca_key_pem = std::fs::read_to_string(&ca_key_path).map_err(io_err(&ca_key_path))?;
-    let ca_key = KeyPair::from_pem(&ca_key_pem).map_err(|e| TlsError::Damaged {
-        path: ca_key_path,
-        reason: e.to_string(),
-    })?;
+    let ca_key = load_ca_key(dir)?;
     // The CA's own parameters name it as the issuer, as when it was made.
     let issuer = Issuer::new(ca_params()?, &ca_key);
     let key = KeyPair::generate()?;

@@ -1,13 +1,15 @@
-//! A container's environment as upstream builds it: `envFrom` ConfigMaps
-//! and Secrets, then `env` with `valueFrom` (fieldRef, configMapKeyRef,
+//! A container's environment as upstream builds it: the Services' link
+//! variables (`KUBERNETES_SERVICE_HOST` …), `envFrom` ConfigMaps and
+//! Secrets, then `env` with `valueFrom` (fieldRef, configMapKeyRef,
 //! secretKeyRef) and `$(VAR)` references to variables defined before.
 //! Errors read like upstream's CreateContainerConfigError messages.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVarSource, Pod, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Container, EnvVarSource, Pod, Secret, Service};
 
-use crate::store::Store;
+use crate::apiserver::kubernetes_service;
+use crate::store::{ListFilter, Store};
 
 /// The environment of `container`, in order, or the reason it cannot be built.
 pub fn resolve(
@@ -17,7 +19,8 @@ pub fn resolve(
     pod_ip: &str,
 ) -> Result<Vec<(String, String)>, String> {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
-    let mut env: Vec<(String, String)> = Vec::new();
+    // First, so that what the pod sets wins and `$(VAR)` can name them.
+    let mut env: Vec<(String, String)> = service_links(store, pod);
     let set = |env: &mut Vec<(String, String)>, name: String, value: String| match env
         .iter_mut()
         .find(|(n, _)| *n == name)
@@ -63,6 +66,89 @@ pub fn resolve(
         }
     }
     Ok(env)
+}
+
+/// Upstream's getServiceEnvVarMap and envvars.FromServices: the
+/// `kubernetes` Service always, and with `enableServiceLinks` (the
+/// default) every Service of the pod's namespace that has a ClusterIP, as
+/// Docker link variables.
+fn service_links(store: &Store, pod: &Pod) -> Vec<(String, String)> {
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+    let links = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.enable_service_links)
+        .unwrap_or(true);
+    let mut services: BTreeMap<String, Service> = BTreeMap::new();
+    if let Some(master) =
+        store.get_as::<Service>(kubernetes_service::NAMESPACE, kubernetes_service::NAME)
+    {
+        services.insert(kubernetes_service::NAME.to_string(), master);
+    }
+    if links {
+        for service in store.list_as::<Service>(Some(namespace), &ListFilter::default()) {
+            if let Some(name) = service.metadata.name.clone() {
+                services.insert(name, service);
+            }
+        }
+    }
+    let mut env = Vec::new();
+    for (name, service) in &services {
+        link_variables(name, service, &mut env);
+    }
+    env
+}
+
+fn link_variables(name: &str, service: &Service, env: &mut Vec<(String, String)>) {
+    let Some(spec) = &service.spec else {
+        return;
+    };
+    let ip = match spec.cluster_ip.as_deref() {
+        None | Some("") | Some("None") => return,
+        Some(ip) => ip,
+    };
+    let ports = spec.ports.as_deref().unwrap_or_default();
+    let Some(first) = ports.first() else {
+        return;
+    };
+    let prefix = variable_name(name);
+    env.push((format!("{prefix}_SERVICE_HOST"), ip.to_string()));
+    env.push((format!("{prefix}_SERVICE_PORT"), first.port.to_string()));
+    for port in ports {
+        if let Some(port_name) = port.name.as_deref().filter(|n| !n.is_empty()) {
+            env.push((
+                format!("{prefix}_SERVICE_PORT_{}", variable_name(port_name)),
+                port.port.to_string(),
+            ));
+        }
+    }
+    for (index, port) in ports.iter().enumerate() {
+        let protocol = port.protocol.as_deref().unwrap_or("TCP");
+        let lower = protocol.to_ascii_lowercase();
+        let host_port = if ip.contains(':') {
+            format!("[{ip}]:{}", port.port)
+        } else {
+            format!("{ip}:{}", port.port)
+        };
+        let url = format!("{lower}://{host_port}");
+        if index == 0 {
+            env.push((format!("{prefix}_PORT"), url.clone()));
+        }
+        let port_prefix = format!(
+            "{prefix}_PORT_{}_{}",
+            port.port,
+            protocol.to_ascii_uppercase()
+        );
+        env.push((format!("{port_prefix}_PROTO"), lower));
+        env.push((format!("{port_prefix}_PORT"), port.port.to_string()));
+        env.push((format!("{port_prefix}_ADDR"), ip.to_string()));
+        env.push((port_prefix, url));
+    }
+}
+
+/// `my-svc` → `MY_SVC`, as upstream's makeEnvVariableName.
+fn variable_name(name: &str) -> String {
+    name.to_ascii_uppercase().replace('-', "_")
 }
 
 fn secret_values(secret: &Secret) -> BTreeMap<String, String> {
@@ -207,5 +293,61 @@ mod tests {
         assert_eq!(expand("$$(HOST)", &env), "$(HOST)");
         assert_eq!(expand("$(MISSING)", &env), "$(MISSING)");
         assert_eq!(expand("cost $5", &env), "cost $5");
+    }
+
+    fn service(namespace: &str, name: &str, ip: &str, ports: serde_json::Value) -> Service {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"clusterIP": ip, "ports": ports},
+        }))
+        .expect("service")
+    }
+
+    #[test]
+    fn services_become_docker_link_variables_as_upstream() {
+        let store = Store::in_memory();
+        for name in ["default", "shop"] {
+            let ns: k8s_openapi::api::core::v1::Namespace =
+                serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("ns");
+            store.create(ns).expect("namespace");
+        }
+        let https = serde_json::json!([{"name": "https", "port": 443}]);
+        store
+            .create(service("default", "kubernetes", "10.96.0.1", https))
+            .expect("stored");
+        let ports = serde_json::json!([{"port": 80}, {"name": "metrics", "port": 9090, "protocol": "TCP"}]);
+        store
+            .create(service("shop", "web-app", "10.99.0.2", ports))
+            .expect("stored");
+        let headless = serde_json::json!([{"port": 80}]);
+        store
+            .create(service("shop", "db", "None", headless))
+            .expect("stored");
+        let pod = |links: Option<bool>| -> Pod {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "p", "namespace": "shop"},
+                "spec": {"containers": [], "enableServiceLinks": links},
+            }))
+            .expect("pod")
+        };
+        let env: BTreeMap<String, String> = service_links(&store, &pod(None)).into_iter().collect();
+        let get = |k: &str| env.get(k).map(String::as_str);
+        assert_eq!(get("KUBERNETES_SERVICE_HOST"), Some("10.96.0.1"));
+        assert_eq!(get("KUBERNETES_SERVICE_PORT"), Some("443"));
+        assert_eq!(get("KUBERNETES_SERVICE_PORT_HTTPS"), Some("443"));
+        assert_eq!(get("KUBERNETES_PORT"), Some("tcp://10.96.0.1:443"));
+        assert_eq!(get("KUBERNETES_PORT_443_TCP_ADDR"), Some("10.96.0.1"));
+        assert_eq!(get("WEB_APP_SERVICE_HOST"), Some("10.99.0.2"));
+        assert_eq!(get("WEB_APP_SERVICE_PORT"), Some("80"));
+        assert_eq!(get("WEB_APP_SERVICE_PORT_METRICS"), Some("9090"));
+        assert_eq!(get("WEB_APP_PORT"), Some("tcp://10.99.0.2:80"));
+        assert_eq!(get("WEB_APP_PORT_9090_TCP"), Some("tcp://10.99.0.2:9090"));
+        assert_eq!(get("WEB_APP_PORT_9090_TCP_PROTO"), Some("tcp"));
+        assert_eq!(get("WEB_APP_PORT_9090_TCP_PORT"), Some("9090"));
+        assert!(!env.keys().any(|k| k.starts_with("DB_")), "headless: {env:?}");
+        // Without service links only the API server's Service is there.
+        let env = service_links(&store, &pod(Some(false)));
+        assert!(env.iter().all(|(k, _)| k.starts_with("KUBERNETES_")), "{env:?}");
+        assert!(!env.is_empty());
     }
 }

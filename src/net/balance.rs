@@ -2,7 +2,9 @@
 //! a Service's Endpoints (re-checked against the pod, so a pod that just
 //! started terminating gets no new connections even before the Endpoints
 //! controller has caught up), round-robin, or sticky per client IP when
-//! `sessionAffinity: ClientIP`.
+//! `sessionAffinity: ClientIP`. An address no pod stands behind (the
+//! hand-written Endpoints of a Service without a selector, such as the
+//! API server's own `kubernetes`) is connected to as it is.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -18,13 +20,32 @@ use crate::store::Store;
 /// Upstream's default `sessionAffinityConfig.clientIP.timeoutSeconds`.
 const DEFAULT_AFFINITY: Duration = Duration::from_secs(10_800);
 
-/// One ready pod behind a Service port.
+/// One ready endpoint behind a Service port.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Backend {
     pub namespace: String,
-    pub pod: String,
+    pub target: Target,
     /// The container port the Service port's targetPort resolved to.
     pub port: u16,
+}
+
+/// What stands behind an endpoint address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A pod, reached where its runtime publishes it.
+    Pod(String),
+    /// An address without a pod (its Endpoints were written by hand).
+    Address(IpAddr),
+}
+
+impl Backend {
+    /// The pod behind it, if a pod is.
+    pub fn pod(&self) -> Option<&str> {
+        match &self.target {
+            Target::Pod(name) => Some(name),
+            Target::Address(_) => None,
+        }
+    }
 }
 
 /// The ready, not terminating pods behind `port` of `service`, as the
@@ -40,7 +61,10 @@ pub fn ready_backends(store: &Store, service: &Service, port: &ServicePort) -> V
     };
     backends_of(endpoints, port)
         .into_iter()
-        .filter(|backend| pod_takes_traffic(store, &backend.namespace, &backend.pod))
+        .filter(|backend| match &backend.target {
+            Target::Pod(pod) => pod_takes_traffic(store, &backend.namespace, pod),
+            Target::Address(_) => true,
+        })
         .collect()
 }
 
@@ -65,17 +89,19 @@ pub fn backends_of(endpoints: &Endpoints, port: &ServicePort) -> Vec<Backend> {
             continue;
         };
         for address in subset.addresses.iter().flatten() {
-            let Some(pod) = address
-                .target_ref
-                .as_ref()
-                .filter(|r| r.kind.as_deref().unwrap_or("Pod") == "Pod")
-                .and_then(|r| r.name.clone())
-            else {
-                continue;
+            let target = match &address.target_ref {
+                None => match address.ip.parse() {
+                    Ok(ip) => Target::Address(ip),
+                    Err(_) => continue,
+                },
+                Some(reference) => match (reference.kind.as_deref(), &reference.name) {
+                    (None | Some("Pod"), Some(pod)) => Target::Pod(pod.clone()),
+                    _ => continue,
+                },
             };
             backends.push(Backend {
                 namespace: namespace.clone(),
-                pod,
+                target,
                 port: number,
             });
         }
@@ -181,7 +207,7 @@ mod tests {
     fn backend(pod: &str) -> Backend {
         Backend {
             namespace: "default".into(),
-            pod: pod.into(),
+            target: Target::Pod(pod.into()),
             port: 8080,
         }
     }
@@ -207,10 +233,11 @@ mod tests {
         let backends = [backend("a"), backend("b"), backend("c")];
         let client: IpAddr = [127, 0, 0, 1].into();
         let now = Instant::now();
-        let firsts: Vec<String> = (0..6)
-            .map(|_| balancer.order(&backends, client, now)[0].pod.clone())
+        let firsts: Vec<Option<String>> = (0..6)
+            .map(|_| balancer.order(&backends, client, now)[0].pod().map(str::to_string))
             .collect();
-        assert_eq!(firsts, ["a", "b", "c", "a", "b", "c"]);
+        let expected = ["a", "b", "c", "a", "b", "c"].map(|p| Some(p.to_string()));
+        assert_eq!(firsts, expected);
         assert_eq!(balancer.order(&backends, client, now).len(), 3);
     }
 
@@ -227,8 +254,8 @@ mod tests {
             assert_eq!(balancer.order(&backends, client, now)[0], first);
         }
         // Another client still rotates.
-        let seen: std::collections::HashSet<String> = (0..3)
-            .map(|_| balancer.order(&backends, other, now)[0].pod.clone())
+        let seen: std::collections::HashSet<Option<String>> = (0..3)
+            .map(|_| balancer.order(&backends, other, now)[0].pod().map(str::to_string))
             .collect();
         assert_eq!(seen.len(), 3);
         // The sticky backend left: the client moves on.
@@ -236,8 +263,8 @@ mod tests {
         assert_ne!(balancer.order(&without, client, now)[0], first);
         // Past the timeout the stickiness is forgotten.
         let later = now + Duration::from_secs(61);
-        let firsts: std::collections::HashSet<String> = (0..3)
-            .map(|_| balancer.order(&backends, client, later)[0].pod.clone())
+        let firsts: std::collections::HashSet<Option<String>> = (0..3)
+            .map(|_| balancer.order(&backends, client, later)[0].pod().map(str::to_string))
             .collect();
         assert_eq!(firsts.len(), 3);
     }

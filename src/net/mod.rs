@@ -93,9 +93,13 @@ impl Context {
         if let Some(address) = self.addresses.lock().get(backend) {
             return Some(*address);
         }
+        let pod = match &backend.target {
+            balance::Target::Pod(pod) => pod,
+            balance::Target::Address(ip) => return Some(SocketAddr::new(*ip, backend.port)),
+        };
         let address = self
             .logs
-            .pod_traffic_address(&backend.namespace, &backend.pod, backend.port)
+            .pod_traffic_address(&backend.namespace, pod, backend.port)
             .await?;
         let mut addresses = self.addresses.lock();
         // Pods come and go; forget them all now and then rather than track each.

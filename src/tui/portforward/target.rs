@@ -184,9 +184,13 @@ pub fn resolve(
             Object::Endpoints(endpoints) => Some(backends_of(endpoints, &port)),
             _ => None,
         })
-        .and_then(|backends| backends.into_iter().next())
+        .and_then(|backends| {
+            backends
+                .into_iter()
+                .find_map(|b| Some((b.pod()?.to_string(), b.port)))
+        })
         .ok_or(ForwardError::NoReadyEndpoint(service_name))?;
-    Ok((backend.pod, backend.port))
+    Ok(backend)
 }
 
 #[cfg(test)]
