@@ -30,12 +30,19 @@ pub fn admin() -> UserInfo {
     }
 }
 
+/// The token of `Authorization: Bearer <token>`. The scheme is read
+/// without regard to case, as upstream's bearertoken authenticator does
+/// (the Python client's in-cluster configuration sends `bearer`).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+    let value = headers
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
 }
 
 /// The user a request authenticates as; `None` means 401.
@@ -326,4 +333,29 @@ pub fn forbidden(user: &UserInfo, attributes: &Attributes) -> ApiError {
         )));
     }
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_str(value).expect("header"),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_as_upstream_reads_it() {
+        assert_eq!(bearer(&with("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(&with("bearer abc")), Some("abc"));
+        assert_eq!(bearer(&with("BEARER  abc ")), Some("abc"));
+        assert_eq!(bearer(&with("Basic abc")), None);
+        assert_eq!(bearer(&with("Bearer")), None);
+        assert_eq!(bearer(&with("Bearer a b")), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
 }

@@ -165,8 +165,8 @@ fn put(store: &Store, kind: Kind, value: Value) -> Result<(), KubernetesServiceE
     if wanted == existing.to_json() {
         return Ok(());
     }
-    let wanted =
-        Object::from_json(kind, wanted).map_err(|e| KubernetesServiceError::Parse(e.to_string()))?;
+    let wanted = Object::from_json(kind, wanted)
+        .map_err(|e| KubernetesServiceError::Parse(e.to_string()))?;
     store.update(wanted, UpdateScope::Main)?;
     Ok(())
 }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod admission;
 pub mod auth;
+pub mod binding;
 pub mod bootstrap;
 pub mod catalog;
 pub mod crud;
@@ -279,8 +280,34 @@ async fn dispatch(
     match route {
         Route::Health => read_only(text_response(200, "ok")),
         Route::Version => read_only(json_response(200, &discovery::version())),
-        Route::CoreVersions => read_only(json_response(200, &discovery::core_versions(state.addr))),
-        Route::Groups => read_only(json_response(200, &discovery::groups(catalog))),
+        Route::CoreVersions | Route::Groups => {
+            let core = matches!(route, Route::CoreVersions);
+            let accept = request
+                .headers()
+                .get(::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            let mut response = match discovery::aggregated_version(accept) {
+                Some(version) => {
+                    let doc = discovery::aggregated(catalog, core, version);
+                    let mut response = json_response(200, &doc);
+                    response.headers_mut().insert(
+                        ::http::header::CONTENT_TYPE,
+                        ::http::HeaderValue::from_static(discovery::aggregated_content_type(
+                            version,
+                        )),
+                    );
+                    response
+                }
+                None if core => json_response(200, &discovery::core_versions(state.addr)),
+                None => json_response(200, &discovery::groups(catalog)),
+            };
+            // One URL, two documents: caches must key on Accept.
+            response.headers_mut().insert(
+                ::http::header::VARY,
+                ::http::HeaderValue::from_static("Accept"),
+            );
+            read_only(response)
+        }
         Route::Group(name) => match discovery::group(catalog, &name) {
             Some(doc) => read_only(json_response(200, &doc)),
             None => Err(ApiError::not_found_path()),

@@ -1,5 +1,6 @@
-//! Service cluster IPs (10.96.0.0/12, 10.96.0.1 reserved for the API
-//! server's own Service) and node ports (30000–32767): allocated on
+//! Service cluster IPs (10.96.0.0/12; 10.96.0.1, upstream's address of
+//! the `kubernetes` Service, is kept out: see `kubernetes_service` for why
+//! podium's gets an allocated one) and node ports (30000–32767): allocated on
 //! create, honoured when requested and free, kept across updates.
 //! Picked IPs are the third address of a /30 of their own, which the host
 //! can own for pods to reach (see `net::cluster_ips`).
@@ -179,7 +180,7 @@ fn check_ip(ip: &str, used: &HashSet<u32>) -> Result<(), String> {
             "the provided IP ({ip}) is not in the valid range. The range of valid IPs is 10.96.0.0/12"
         ));
     }
-    // 10.96.0.1 belongs to the `kubernetes` Service.
+    // 10.96.0.1 is upstream's `kubernetes` Service address: kept out.
     if used.contains(&n) || n == NET_BASE + 1 {
         return Err("provided IP is already allocated".into());
     }
@@ -193,7 +194,7 @@ fn free_ip(used: &HashSet<u32>) -> Option<String> {
     let slot_free = |slot: u32| (0..4).all(|i| !used.contains(&(NET_BASE + slot * 4 + i)));
     let slots = NET_SIZE / 4;
     // Random like upstream, so IPs are not reused in order; slot 0 holds
-    // 10.96.0.1 (the kubernetes Service) and the network address.
+    // 10.96.0.1 (kept out) and the network address.
     for _ in 0..64 {
         let slot = rand::random_range(1..slots);
         if slot_free(slot) {

@@ -1,6 +1,7 @@
 //! Subresources: `/status`, `/scale` (autoscaling/v1 Scale for the
 //! workloads that have one and custom resources that define one),
-//! `pods/log` and `pods/eviction` (`eviction.rs`). The streaming ones (exec, attach, portforward) switch
+//! `pods/log`, `pods/eviction` (`eviction.rs`) and `pods/binding`
+//! (`binding.rs`). The streaming ones (exec, attach, portforward) switch
 //! protocols and are served by `stream`.
 
 use futures::StreamExt;
@@ -41,6 +42,7 @@ pub async fn serve(
         ("log", "GET") => logs(call).await,
         ("token", "POST") => super::token_request::create(call),
         ("eviction", "POST") => super::eviction::create(call),
+        ("binding", "POST") => super::binding::create(call),
         // Reached only without a pod name: `stream` serves named pods.
         ("exec" | "attach" | "portforward", _) => Err(ApiError::not_found_path()),
         (_, other) => Err(ApiError::method_not_allowed(other)),

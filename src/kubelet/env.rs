@@ -308,14 +308,16 @@ mod tests {
         let store = Store::in_memory();
         for name in ["default", "shop"] {
             let ns: k8s_openapi::api::core::v1::Namespace =
-                serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("ns");
+                serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))
+                    .expect("ns");
             store.create(ns).expect("namespace");
         }
         let https = serde_json::json!([{"name": "https", "port": 443}]);
         store
             .create(service("default", "kubernetes", "10.96.0.1", https))
             .expect("stored");
-        let ports = serde_json::json!([{"port": 80}, {"name": "metrics", "port": 9090, "protocol": "TCP"}]);
+        let ports =
+            serde_json::json!([{"port": 80}, {"name": "metrics", "port": 9090, "protocol": "TCP"}]);
         store
             .create(service("shop", "web-app", "10.99.0.2", ports))
             .expect("stored");
@@ -344,10 +346,16 @@ mod tests {
         assert_eq!(get("WEB_APP_PORT_9090_TCP"), Some("tcp://10.99.0.2:9090"));
         assert_eq!(get("WEB_APP_PORT_9090_TCP_PROTO"), Some("tcp"));
         assert_eq!(get("WEB_APP_PORT_9090_TCP_PORT"), Some("9090"));
-        assert!(!env.keys().any(|k| k.starts_with("DB_")), "headless: {env:?}");
+        assert!(
+            !env.keys().any(|k| k.starts_with("DB_")),
+            "headless: {env:?}"
+        );
         // Without service links only the API server's Service is there.
         let env = service_links(&store, &pod(Some(false)));
-        assert!(env.iter().all(|(k, _)| k.starts_with("KUBERNETES_")), "{env:?}");
+        assert!(
+            env.iter().all(|(k, _)| k.starts_with("KUBERNETES_")),
+            "{env:?}"
+        );
         assert!(!env.is_empty());
     }
 }

@@ -234,7 +234,11 @@ mod tests {
         let client: IpAddr = [127, 0, 0, 1].into();
         let now = Instant::now();
         let firsts: Vec<Option<String>> = (0..6)
-            .map(|_| balancer.order(&backends, client, now)[0].pod().map(str::to_string))
+            .map(|_| {
+                balancer.order(&backends, client, now)[0]
+                    .pod()
+                    .map(str::to_string)
+            })
             .collect();
         let expected = ["a", "b", "c", "a", "b", "c"].map(|p| Some(p.to_string()));
         assert_eq!(firsts, expected);
@@ -255,7 +259,11 @@ mod tests {
         }
         // Another client still rotates.
         let seen: std::collections::HashSet<Option<String>> = (0..3)
-            .map(|_| balancer.order(&backends, other, now)[0].pod().map(str::to_string))
+            .map(|_| {
+                balancer.order(&backends, other, now)[0]
+                    .pod()
+                    .map(str::to_string)
+            })
             .collect();
         assert_eq!(seen.len(), 3);
         // The sticky backend left: the client moves on.
@@ -264,7 +272,11 @@ mod tests {
         // Past the timeout the stickiness is forgotten.
         let later = now + Duration::from_secs(61);
         let firsts: std::collections::HashSet<Option<String>> = (0..3)
-            .map(|_| balancer.order(&backends, client, later)[0].pod().map(str::to_string))
+            .map(|_| {
+                balancer.order(&backends, client, later)[0]
+                    .pod()
+                    .map(str::to_string)
+            })
             .collect();
         assert_eq!(firsts.len(), 3);
     }

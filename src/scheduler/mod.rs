@@ -260,7 +260,7 @@ fn unschedulable(
 }
 
 /// Sets the PodScheduled condition; false when it was already so.
-fn set_scheduled_condition(
+pub(crate) fn set_scheduled_condition(
     pod: &mut Pod,
     status: &str,
     reason: Option<&str>,

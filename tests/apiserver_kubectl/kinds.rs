@@ -987,3 +987,89 @@ spec:
         "{err}"
     );
 }
+
+/// kubectl asks /api and /apis for aggregated discovery first: answered,
+/// one request each replaces one per group version, and what kubectl
+/// resolves from it is what the legacy documents say.
+#[test]
+fn kubectl_discovers_every_group_in_two_aggregated_requests() {
+    let server = TestServer::start();
+    let out = server.kubectl(&["get", "deployments", "-v=6"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    let requests: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split("url=\"").nth(1))
+        .filter_map(|l| l.split('"').next())
+        .collect();
+    assert_eq!(requests.len(), 3, "{requests:#?}");
+    assert!(
+        requests[0].contains("/api?") && requests[1].contains("/apis?"),
+        "{requests:#?}"
+    );
+    assert!(requests[2].contains("/apis/apps/v1/namespaces/default/deployments"));
+    // The same resources as the per-group-version documents list.
+    let legacy = server.ok(&["get", "--raw", "/apis/batch/v1"]);
+    let legacy: serde_json::Value = serde_json::from_str(&legacy).expect("json");
+    let table = server.ok(&["api-resources", "--api-group=batch", "-o", "name"]);
+    let mut from_kubectl: Vec<&str> = table.lines().collect();
+    from_kubectl.sort();
+    let mut listed: Vec<String> = legacy["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["name"].as_str())
+        .filter(|name| !name.contains('/'))
+        .map(|name| format!("{name}.batch"))
+        .collect();
+    listed.sort();
+    assert_eq!(from_kubectl, listed);
+}
+
+/// A second scheduler places its pods through `pods/binding`, as upstream's
+/// schedulers do: once, onto a Node, with PodScheduled set.
+#[test]
+fn a_custom_scheduler_binds_its_pod_through_the_binding_subresource() {
+    let server = TestServer::start();
+    server.apply_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: placed}\nspec:\n  schedulerName: my-scheduler\n  containers: [{name: c, image: nginx}]\n",
+    );
+    let binding = |node: &str| {
+        format!(
+            r#"{{"apiVersion":"v1","kind":"Binding","metadata":{{"name":"placed","annotations":{{"placed-by":"my-scheduler"}}}},"target":{{"apiVersion":"v1","kind":"Node","name":"{node}"}}}}"#
+        )
+    };
+    let path = "/api/v1/namespaces/default/pods/placed/binding";
+    server.apply_stdin(&["create", "--raw", path, "-f", "-"], &binding("node-a"));
+    let placed = server.ok(&[
+        "get",
+        "pod",
+        "placed",
+        "-o",
+        "jsonpath={.spec.nodeName} {.metadata.annotations.placed-by} {.status.conditions[?(@.type==\"PodScheduled\")].status}",
+    ]);
+    assert_eq!(placed, "node-a my-scheduler True");
+    // Once bound, a pod stays where it is.
+    let again = server.fails(
+        &["create", "--raw", path, "-f", "-"],
+        Some(&binding("node-b")),
+    );
+    assert!(
+        again.contains(r#"pod placed is already assigned to node "node-a""#),
+        "{again}"
+    );
+    let no_node = server.fails(
+        &["create", "--raw", path, "-f", "-"],
+        Some(r#"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"placed"},"target":{}}"#),
+    );
+    assert!(no_node.contains("target.name: Required value"), "{no_node}");
+    let wrong_name = server.fails(
+        &["create", "--raw", path, "-f", "-"],
+        Some(r#"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"other"},"target":{"name":"n"}}"#),
+    );
+    assert!(
+        wrong_name.contains("name in URL does not match name in Binding object"),
+        "{wrong_name}"
+    );
+}

@@ -151,7 +151,11 @@ fn a_client_inside_a_pod_reaches_the_api_server_as_its_service_account() {
         "-o",
         "jsonpath={.spec.clusterIP} {.spec.ports[0].port} {.metadata.labels.component}",
     ]);
-    let cluster_ip = service.split_whitespace().next().unwrap_or_default().to_string();
+    let cluster_ip = service
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
     assert!(service.ends_with(" 443 apiserver"), "{service}");
     let env = podium.ok(&["exec", "in-cluster", "--", "env"]);
     assert!(
@@ -168,16 +172,48 @@ fn a_client_inside_a_pod_reaches_the_api_server_as_its_service_account() {
     };
     // Allowed by its Role: the pods, as any in-cluster client lists them.
     let pods = podium.wait_for(
-        &["exec", "in-cluster", "--", "/opt/kubectl", "get", "pods", "-o", "name"],
+        &[
+            "exec",
+            "in-cluster",
+            "--",
+            "/opt/kubectl",
+            "get",
+            "pods",
+            "-o",
+            "name",
+        ],
         Duration::from_secs(30),
         |out| out.contains("pod/in-cluster"),
     );
     assert!(pods.contains("pod/in-cluster"), "{pods}");
-    let whoami = inside(&["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"]);
+    let whoami = inside(&[
+        "auth",
+        "whoami",
+        "-o",
+        "jsonpath={.status.userInfo.username}",
+    ]);
     assert_eq!(
         String::from_utf8_lossy(&whoami.stdout),
         "system:serviceaccount:default:reader"
     );
+    // The official Python client's in-cluster configuration, with what
+    // the pod holds, answers alike.
+    let copy = tempfile::tempdir().expect("tempdir");
+    for file in ["token", "ca.crt"] {
+        let content = podium.ok(&["exec", "in-cluster", "--", "cat", &format!("{DIR}/{file}")]);
+        std::fs::write(copy.path().join(file), content).expect("copied");
+    }
+    let said = podium.python(
+        "python_incluster.py",
+        &[
+            &cluster_ip,
+            "443",
+            &copy.path().join("token").to_string_lossy(),
+            &copy.path().join("ca.crt").to_string_lossy(),
+        ],
+    );
+    assert!(said.contains(&"pod in-cluster".to_string()), "{said:?}");
+    assert!(said.contains(&"secrets 403".to_string()), "{said:?}");
     // Not granted: refused with upstream's words.
     let secrets = inside(&["get", "secrets"]);
     let said = String::from_utf8_lossy(&secrets.stderr);

@@ -262,8 +262,9 @@ fn a_restart_adopts_service_addresses_and_removes_those_left_over() {
         Duration::from_secs(30),
     );
     let cluster_id = podium.podium.cluster_id.clone();
+    // web's and the API server's own (the `kubernetes` Service).
     let before = service_networks(&cluster_id);
-    assert_eq!(before.lines().count(), 1, "{before}");
+    assert_eq!(before.lines().count(), 2, "{before}");
 
     podium.podium.kill_9();
     // A Service address of this cluster that no Service wants any more
@@ -311,6 +312,6 @@ fn a_restart_adopts_service_addresses_and_removes_those_left_over() {
     assert_eq!(
         service_networks(&cluster_id),
         before,
-        "web's network is reused"
+        "web's and kubernetes' networks are reused"
     );
 }

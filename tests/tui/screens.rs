@@ -116,7 +116,11 @@ async fn status_cells_take_the_theme_colours() {
 /// redaction changes).
 fn table_text(screen: &str, lines: usize) -> String {
     let rules = [
+        // With the padding after it, which follows the address's length.
+        (r"\b10\.\d+\.\d+\.\d+ +", "10.X.X.X  "),
         (r"\b10\.\d+\.\d+\.\d+\b", "10.X.X.X"),
+        // The API server's port, behind the `kubernetes` Service.
+        (r"\b127\.0\.0\.1:\d+ *", "127.0.0.1:PORT  "),
         (r":3\d{4}/", ":NODEPORT/"),
         (r"events\((\w+)\)\[\d+\]", "events($1)[N]"),
     ];
