@@ -118,6 +118,13 @@ pub struct ClusterArgs {
     /// made on first use; keep that file safe and backed up.
     #[arg(long)]
     pub encrypt_secrets: bool,
+
+    /// Never pull (no registry needed): pods use the images on the machine
+    /// whatever their imagePullPolicy, and a missing one fails with
+    /// ErrImagePull (`docker load` or `podium images demo` puts it there);
+    /// also `offline: true` in the settings file.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// The console on another cluster, from a kubeconfig, instead of podium's own.
@@ -206,6 +213,28 @@ mod tests {
         assert!(args.encrypt_secrets);
         let cli = Cli::try_parse_from(["podium", "--encrypt-secrets"]).expect("parses");
         assert!(cli.cluster.encrypt_secrets);
+    }
+
+    #[test]
+    fn offline_is_taken_by_serve_the_console_and_demo() {
+        let cli = Cli::try_parse_from(["podium", "serve"]).expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert!(!args.offline, "pulls are on by default");
+        let cli = Cli::try_parse_from(["podium", "serve", "--offline"]).expect("parses");
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve expected");
+        };
+        assert!(args.offline);
+        let cli = Cli::try_parse_from(["podium", "--offline"]).expect("parses");
+        assert!(cli.cluster.offline);
+        let cli = Cli::try_parse_from(["podium", "demo", "--runtime", "docker", "--offline"])
+            .expect("parses");
+        let Some(Command::Demo(args)) = cli.command else {
+            panic!("demo expected");
+        };
+        assert!(args.cluster.offline);
     }
 
     #[test]

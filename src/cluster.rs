@@ -58,6 +58,9 @@ pub struct ClusterConfig {
     pub net: net::NetConfig,
     /// Seal Secrets in the store's files with the data directory's key.
     pub encrypt_secrets: bool,
+    /// Never pull images (`--offline`, or `offline: true` in the settings
+    /// file): the kubelets use what the Docker engine has.
+    pub offline: bool,
 }
 
 impl ClusterConfig {
@@ -81,6 +84,7 @@ impl ClusterConfig {
                 ..Default::default()
             },
             encrypt_secrets: false,
+            offline: false,
         }
     }
 
@@ -101,6 +105,7 @@ impl ClusterConfig {
                 ingress_listen: args.ingress_listen,
             },
             encrypt_secrets: args.encrypt_secrets,
+            offline: args.offline,
         })
     }
 }
@@ -141,6 +146,8 @@ pub struct Cluster {
     /// Said once at start: e.g. that Docker was not there and the
     /// simulated runtime runs the pods instead.
     pub warnings: Vec<String>,
+    /// Nothing is pulled (`--offline`); the console's header says so.
+    pub offline: bool,
     api_state: Arc<apiserver::ServerState>,
     cancel: CancellationToken,
     _lock: DataDirLock,
@@ -225,6 +232,9 @@ impl Cluster {
             node.pods = config.max_pods;
             node.volumes_dir = volumes_dir.clone();
             node.tokens = Some(tokens.clone());
+            // The simulated runtime's pulls leave nothing: offline changes
+            // only what a real engine would fetch.
+            node.offline = config.offline && runtime.name() == "docker";
             logs.add_node(&node.name, runtime.clone());
             kubelet::Kubelet::start(store.clone(), runtime.clone(), node, cancel.child_token());
         }
@@ -259,6 +269,7 @@ impl Cluster {
             ingress_addr: traffic.ingress_addr,
             runtime: runtime_version,
             warnings,
+            offline: config.offline,
             api_state: api.state,
             cancel,
             _lock: lock,
@@ -284,6 +295,7 @@ impl Cluster {
                 warnings: self.warnings.clone(),
                 namespace: "default".to_string(),
                 read_only: false,
+                offline: self.offline,
             },
         ))
     }
@@ -369,7 +381,16 @@ fn bootstrap_namespaces(store: &Store) -> Result<(), StoreError> {
 
 /// `podium serve`: runs the control plane headless until Ctrl-C or SIGTERM.
 pub async fn serve(args: crate::cli::ClusterArgs) -> anyhow::Result<()> {
-    let cluster = Cluster::start(ClusterConfig::from_args(&args)?).await?;
+    let mut config = ClusterConfig::from_args(&args)?;
+    // The settings file's `offline: true` counts here too; its other
+    // settings are the console's.
+    let (settings, settings_warnings) =
+        config::settings::load_settings(config::settings::config_dir().as_deref());
+    config.offline |= settings.offline;
+    for warning in &settings_warnings {
+        eprintln!("podium: {warning}");
+    }
+    let cluster = Cluster::start(config).await?;
     for warning in &cluster.warnings {
         eprintln!("podium: {warning}");
     }

@@ -22,6 +22,8 @@ pub struct Settings {
     pub log_buffer_lines: usize,
     /// Key overrides: action name → key, e.g. `delete: ctrl-k`.
     pub keys: BTreeMap<String, String>,
+    /// Never pull images (as `--offline`; either turns it on).
+    pub offline: bool,
 }
 
 impl Default for Settings {
@@ -30,6 +32,7 @@ impl Default for Settings {
             theme: None,
             log_buffer_lines: 10_000,
             keys: BTreeMap::new(),
+            offline: false,
         }
     }
 }
@@ -83,7 +86,7 @@ pub fn parse_settings(file: &str, text: &str) -> (Settings, Vec<String>) {
         Value::Null => return (settings, warnings),
         _ => {
             warnings.push(format!(
-                "{file}:1: expected a mapping of settings (theme, logBufferLines, keys); using the defaults"
+                "{file}:1: expected a mapping of settings (theme, logBufferLines, keys, offline); using the defaults"
             ));
             return (settings, warnings);
         }
@@ -126,8 +129,15 @@ pub fn parse_settings(file: &str, text: &str) -> (Settings, Vec<String>) {
                     "{file}:{line}: keys: expected a mapping of action → key (e.g. `delete: ctrl-k`); ignored"
                 )),
             },
+            "offline" => match value.as_bool() {
+                Some(offline) => settings.offline = offline,
+                None => warnings.push(format!(
+                    "{file}:{line}: offline: expected true or false, got {}; using false (pulls on)",
+                    show(value)
+                )),
+            },
             other => warnings.push(format!(
-                "{file}:{line}: unknown setting `{other}`; expected theme, logBufferLines or keys; ignored"
+                "{file}:{line}: unknown setting `{other}`; expected theme, logBufferLines, keys or offline; ignored"
             )),
         }
     }
@@ -203,6 +213,23 @@ mod tests {
         assert_eq!(
             settings.keys.get("delete").map(String::as_str),
             Some("ctrl-d")
+        );
+        assert!(!settings.offline, "the sample keeps pulls on");
+    }
+
+    #[test]
+    fn offline_is_a_boolean_setting() {
+        let (settings, warnings) = parse_settings("podium.yaml", "offline: true\n");
+        assert_eq!(warnings, Vec::<String>::new());
+        assert!(settings.offline);
+        let (settings, warnings) = parse_settings("podium.yaml", "theme: dark\noffline: false\n");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(!settings.offline);
+        let (settings, warnings) = parse_settings("podium.yaml", "theme: dark\noffline: maybe\n");
+        assert!(!settings.offline);
+        assert_eq!(
+            warnings,
+            ["podium.yaml:2: offline: expected true or false, got maybe; using false (pulls on)"]
         );
     }
 

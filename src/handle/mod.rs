@@ -37,6 +37,8 @@ pub struct ClusterInfo {
     pub namespace: String,
     /// Every change is refused (`--readonly`).
     pub read_only: bool,
+    /// podium's own cluster pulls no image (`--offline`).
+    pub offline: bool,
 }
 
 /// Whether the cluster answers. The embedded one always does; a remote

@@ -176,6 +176,7 @@ async fn run(
         ips: IpPool::new(config.index, config.pods),
         volumes_dir: config.volumes_dir.clone(),
         tokens: config.tokens.clone(),
+        offline: config.offline,
         cancel: cancel.clone(),
         image_pulls: tokio::sync::Mutex::new(()),
     });

@@ -34,6 +34,10 @@ pub struct NodeConfig {
     /// Signs the ServiceAccount tokens pods' projected volumes hold (the
     /// API server's key); `None` leaves those volumes without a token.
     pub tokens: Option<crate::tokens::Tokens>,
+    /// Never pull (`--offline`): images on the machine are used whatever
+    /// the pull policy, a missing one fails as a pull would. Off with the
+    /// simulated runtime, whose pulls leave nothing.
+    pub offline: bool,
 }
 
 impl NodeConfig {
@@ -49,6 +53,7 @@ impl NodeConfig {
             index,
             volumes_dir: None,
             tokens: None,
+            offline: false,
         }
     }
 

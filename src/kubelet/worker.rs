@@ -45,6 +45,8 @@ pub struct NodeContext {
     pub volumes_dir: Option<std::path::PathBuf>,
     /// Signs the ServiceAccount tokens of projected volumes.
     pub tokens: Option<crate::tokens::Tokens>,
+    /// No pulls: the images on the machine or a failed pull (`--offline`).
+    pub offline: bool,
     pub cancel: CancellationToken,
     /// One image pull at a time on this node.
     pub image_pulls: tokio::sync::Mutex<()>,

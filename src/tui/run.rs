@@ -132,7 +132,9 @@ async fn console(
     let mut console = terminal::enter()?;
     let result = async {
         let (cluster, handle) = match backend {
-            Backend::Embedded(config) => {
+            Backend::Embedded(mut config) => {
+                // `offline: true` in the settings file, as `--offline`.
+                config.offline |= settings.offline;
                 draw_starting(&mut console, &theme)?;
                 let cluster = Cluster::start(config).await?;
                 let handle = cluster.handle();

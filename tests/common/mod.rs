@@ -44,7 +44,19 @@ impl Podium {
         podium
     }
 
-    /// Starts podium with `runtime` and extra environment (DOCKER_HOST …).
+    /// Starts `podium serve --runtime docker` with extra flags and
+    /// environment (e.g. `--offline`, PODIUM_CONFIG_DIR).
+    pub fn start_docker_with(extra: &[&str], env: &[(&str, &str)]) -> Podium {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().to_path_buf();
+        let mut podium = Podium::launch(&dir, "docker", extra, env);
+        podium._tmp = Some(tmp);
+        podium
+    }
+
+    /// Starts podium with `runtime` and extra environment (DOCKER_HOST …);
+    /// the settings file is read from the data directory (none there)
+    /// unless `env` names a PODIUM_CONFIG_DIR.
     pub fn launch(data_dir: &Path, runtime: &str, extra: &[&str], env: &[(&str, &str)]) -> Podium {
         let mut child = Command::new(env!("CARGO_BIN_EXE_podium"))
             .args(["serve", "--runtime", runtime, "--listen", "127.0.0.1:0"])
@@ -52,6 +64,7 @@ impl Podium {
             .arg(data_dir)
             .args(extra)
             .env("PODIUM_LOG", "warn")
+            .env("PODIUM_CONFIG_DIR", data_dir)
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

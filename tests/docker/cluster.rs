@@ -33,6 +33,12 @@ impl DockerPodium {
         DockerPodium::adopt(Podium::start_docker())
     }
 
+    /// `podium serve --runtime docker` with extra flags and environment.
+    pub fn start_with(extra: &[&str], env: &[(&str, &str)]) -> DockerPodium {
+        require_images();
+        DockerPodium::adopt(Podium::start_docker_with(extra, env))
+    }
+
     /// Wraps a podium started some other way (a restart, a DOCKER_HOST).
     pub fn adopt(podium: Podium) -> DockerPodium {
         let cluster_id = std::fs::read_to_string(podium.data_dir.join("cluster-id"))

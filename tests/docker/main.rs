@@ -11,6 +11,7 @@ mod cluster;
 mod engine;
 mod lifecycle;
 mod network;
+mod offline;
 mod restart;
 mod service_account;
 mod walkthrough;

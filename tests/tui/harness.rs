@@ -59,11 +59,22 @@ impl Console {
         Console::start_on(RuntimeChoice::Docker).await
     }
 
+    /// A console over a cluster started `--offline` (on the simulated
+    /// runtime, where only the header shows it).
+    pub async fn start_offline() -> Console {
+        Console::start_configured(RuntimeChoice::Sim, true).await
+    }
+
     async fn start_on(runtime: RuntimeChoice) -> Console {
+        Console::start_configured(runtime, false).await
+    }
+
+    async fn start_configured(runtime: RuntimeChoice, offline: bool) -> Console {
         let docker = matches!(runtime, RuntimeChoice::Docker);
         let dir = tempfile::tempdir().expect("temp dir");
         let cluster = Cluster::start(ClusterConfig {
             runtime: Some(runtime),
+            offline,
             ..ClusterConfig::sim_in_memory(dir.path())
         })
         .await

@@ -66,6 +66,22 @@ async fn the_help_screen() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_header_says_when_nothing_is_pulled() {
+    let mut console = Console::start_offline().await;
+    let screen = console
+        .wait_until("the node registered", |s| s.contains("nodes 1/1"))
+        .await;
+    let header: String = screen.lines().take(2).collect::<Vec<_>>().join("\n");
+    insta::assert_snapshot!("offline_header", redact(&header));
+    // Without --offline the header has no such marker.
+    let mut console = Console::start().await;
+    let screen = console
+        .wait_until("the node registered", |s| s.contains("nodes 1/1"))
+        .await;
+    assert!(!screen.contains("offline"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_cells_take_the_theme_colours() {
     let mut console = Console::start().await;
     console.key(KeyCode::Char('a'));

@@ -183,6 +183,7 @@ impl KubeHandle {
                 warnings: Vec::new(),
                 namespace,
                 read_only: false,
+                offline: false,
             },
             contexts: Contexts {
                 current: context,

@@ -31,6 +31,43 @@ fn pull_policy(image: &str, policy: Option<&str>) -> String {
     }
 }
 
+/// What the kubelet does about a container's image before creating it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImageStep {
+    /// Pull it (Always, or IfNotPresent with the image absent).
+    Pull,
+    /// Use the image on the machine: upstream's "already present".
+    Present,
+    /// Never, and the image is absent: ErrImageNeverPull.
+    NeverPullAbsent,
+    /// Offline: the image on the machine, whatever the policy.
+    OfflinePresent,
+    /// Offline and absent: fails as a pull would (ErrImagePull, back-off).
+    OfflineAbsent,
+}
+
+/// The step for `policy` (already defaulted), whether the image is on the
+/// machine, and whether pulls are off (`--offline`). Never keeps
+/// upstream's ErrImageNeverPull offline too: it would not pull either way.
+fn image_step(policy: &str, present: bool, offline: bool) -> ImageStep {
+    match (policy, present, offline) {
+        ("Never", false, _) => ImageStep::NeverPullAbsent,
+        (_, true, true) => ImageStep::OfflinePresent,
+        (_, false, true) => ImageStep::OfflineAbsent,
+        ("Always", _, false) => ImageStep::Pull,
+        (_, true, false) => ImageStep::Present,
+        (_, false, false) => ImageStep::Pull,
+    }
+}
+
+/// The waiting message of an image missing offline: where it comes from
+/// without a registry.
+fn offline_absent_message(image: &str) -> String {
+    format!(
+        "offline: image \"{image}\" is not present on the machine and podium pulls nothing (--offline); put it there with `docker load -i <image>.tar` (podium's demo images: `podium images demo`)"
+    )
+}
+
 /// Upstream prints pull times truncated to milliseconds.
 fn to_millis(duration: Duration) -> Duration {
     Duration::from_millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX))
@@ -50,6 +87,29 @@ impl PodWorker {
         self.slots[index].shown = Shown::waiting(reason, Some(message));
         self.slots[index].retry_at = Some(Instant::now() + CREATE_RETRY);
         self.event(Some(index), EventType::Warning, event_reason, event_message);
+    }
+
+    /// A pull that failed (or could not be tried offline): ErrImagePull
+    /// with `message` for a moment, the Failed events upstream records, then
+    /// the pull back-off.
+    fn pull_failed(&mut self, index: usize, image: &str, message: String) {
+        self.event(
+            Some(index),
+            EventType::Warning,
+            "Failed",
+            &format!("Failed to pull image \"{image}\": {message}"),
+        );
+        self.event(
+            Some(index),
+            EventType::Warning,
+            "Failed",
+            "Error: ErrImagePull",
+        );
+        let slot = &mut self.slots[index];
+        slot.shown = Shown::waiting("ErrImagePull", Some(message));
+        slot.pull_backoff.next(Instant::now());
+        slot.pull_failed = true;
+        slot.retry_at = Some(Instant::now() + ERR_IMAGE_PULL_SHOWN);
     }
 
     /// Awaits `work`, writing the status first if it takes a while, so a
@@ -72,24 +132,27 @@ impl PodWorker {
             self.slots[index].spec().image_pull_policy.as_deref(),
         );
         let present = self.ctx.runtime.image_present(&image).await.ok().flatten();
-        let must_pull = match policy.as_str() {
-            "Always" => true,
-            "Never" => false,
-            _ => present.is_none(),
-        };
-        if policy == "Never" && present.is_none() {
-            let message =
-                format!("Container image \"{image}\" is not present with pull policy of Never");
-            self.wait_to_retry(
-                index,
-                "ErrImageNeverPull",
-                message.clone(),
-                "ErrImageNeverPull",
-                &message,
-            );
-            return;
+        let step = image_step(&policy, present.is_some(), self.ctx.offline);
+        match step {
+            ImageStep::NeverPullAbsent => {
+                let message =
+                    format!("Container image \"{image}\" is not present with pull policy of Never");
+                self.wait_to_retry(
+                    index,
+                    "ErrImageNeverPull",
+                    message.clone(),
+                    "ErrImageNeverPull",
+                    &message,
+                );
+                return;
+            }
+            ImageStep::OfflineAbsent => {
+                self.pull_failed(index, &image, offline_absent_message(&image));
+                return;
+            }
+            ImageStep::Pull | ImageStep::Present | ImageStep::OfflinePresent => {}
         }
-        let image_info = if must_pull {
+        let image_info = if step == ImageStep::Pull {
             if !matches!(&self.slots[index].shown, Shown::Waiting { .. }) {
                 self.slots[index].shown = Shown::waiting("ContainerCreating", None);
             }
@@ -130,34 +193,17 @@ impl PodWorker {
                     info
                 }
                 Err(error) => {
-                    let message = error.to_string();
-                    self.event(
-                        Some(index),
-                        EventType::Warning,
-                        "Failed",
-                        &format!("Failed to pull image \"{image}\": {message}"),
-                    );
-                    self.event(
-                        Some(index),
-                        EventType::Warning,
-                        "Failed",
-                        "Error: ErrImagePull",
-                    );
-                    let slot = &mut self.slots[index];
-                    slot.shown = Shown::waiting("ErrImagePull", Some(message));
-                    slot.pull_backoff.next(Instant::now());
-                    slot.pull_failed = true;
-                    slot.retry_at = Some(Instant::now() + ERR_IMAGE_PULL_SHOWN);
+                    self.pull_failed(index, &image, error.to_string());
                     return;
                 }
             }
         } else {
-            self.event(
-                Some(index),
-                EventType::Normal,
-                "Pulled",
-                &format!("Container image \"{image}\" already present on machine"),
-            );
+            let message = if step == ImageStep::OfflinePresent {
+                format!("offline: using the image \"{image}\" present on the machine")
+            } else {
+                format!("Container image \"{image}\" already present on machine")
+            };
+            self.event(Some(index), EventType::Normal, "Pulled", &message);
             match present {
                 Some(info) => info,
                 None => return,
@@ -313,7 +359,7 @@ impl PodWorker {
 
 #[cfg(test)]
 mod tests {
-    use super::pull_policy;
+    use super::{ImageStep, image_step, offline_absent_message, pull_policy};
 
     #[test]
     fn pull_policy_defaults_like_upstream() {
@@ -322,5 +368,44 @@ mod tests {
         assert_eq!(pull_policy("nginx:1.27", None), "IfNotPresent");
         assert_eq!(pull_policy("localhost:5000/app", None), "Always");
         assert_eq!(pull_policy("nginx:1.27", Some("Always")), "Always");
+    }
+
+    #[test]
+    fn online_the_policy_decides_as_upstream() {
+        assert_eq!(image_step("Always", true, false), ImageStep::Pull);
+        assert_eq!(image_step("Always", false, false), ImageStep::Pull);
+        assert_eq!(image_step("IfNotPresent", true, false), ImageStep::Present);
+        assert_eq!(image_step("IfNotPresent", false, false), ImageStep::Pull);
+        assert_eq!(image_step("Never", true, false), ImageStep::Present);
+        assert_eq!(
+            image_step("Never", false, false),
+            ImageStep::NeverPullAbsent
+        );
+    }
+
+    #[test]
+    fn offline_nothing_is_pulled_whatever_the_policy() {
+        for policy in ["Always", "IfNotPresent", "Never"] {
+            assert_eq!(
+                image_step(policy, true, true),
+                ImageStep::OfflinePresent,
+                "{policy}"
+            );
+        }
+        assert_eq!(image_step("Always", false, true), ImageStep::OfflineAbsent);
+        assert_eq!(
+            image_step("IfNotPresent", false, true),
+            ImageStep::OfflineAbsent
+        );
+        // Never would not pull online either: upstream's reason stays.
+        assert_eq!(image_step("Never", false, true), ImageStep::NeverPullAbsent);
+    }
+
+    #[test]
+    fn the_offline_message_names_the_image_and_the_way_out() {
+        let message = offline_absent_message("podium-absent-image:1");
+        assert!(message.contains("\"podium-absent-image:1\""), "{message}");
+        assert!(message.contains("docker load"), "{message}");
+        assert!(message.contains("podium images demo"), "{message}");
     }
 }

@@ -33,6 +33,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if model.info.read_only {
         first.push(Span::styled("· read-only ", theme.status_pending));
     }
+    if model.info.offline {
+        first.push(Span::styled("· offline: no pulls ", theme.status_pending));
+    }
     if let Connection::Connecting { attempt, error } = &model.connection {
         first.push(Span::styled(
             connecting(*attempt, error.as_deref()),
