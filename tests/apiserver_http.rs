@@ -346,3 +346,111 @@ fn restart_reuses_credentials_and_cancel_stops_serving() {
     assert_eq!(ca_and_token(&first_config), ca_and_token(&second_config));
     assert_eq!(ca_and_token(&first_config).len(), 2);
 }
+
+/// Request heads as large as upstream's (Go's 1 MiB) pass; larger ones and
+/// too many fields get 431, on HTTP/1.1 and HTTP/2 alike, and the server
+/// goes on answering.
+#[test]
+fn oversized_request_heads_get_431_and_the_server_keeps_serving() {
+    let server = TestServer::start();
+    let get = |headers: Vec<(String, String)>, http2: bool| {
+        server.runtime.block_on(client::get_with_headers(
+            &server,
+            "/api/v1/namespaces",
+            &headers,
+            http2,
+        ))
+    };
+    let big = |bytes: usize| vec![("x-big".to_string(), "x".repeat(bytes))];
+    for http2 in [false, true] {
+        assert_eq!(get(big(600 * 1024), http2), Ok(200), "http2: {http2}");
+        // The server answers 431, or closes before an HTTP/1.1 client has
+        // sent it all; an HTTP/2 client knows the limit from the server's
+        // SETTINGS_MAX_HEADER_LIST_SIZE and does not send it.
+        if let Ok(code) = get(big(2 << 20), http2) {
+            assert_eq!(code, 431, "http2: {http2}");
+        }
+        assert_eq!(get(Vec::new(), http2), Ok(200));
+    }
+    let many: Vec<(String, String)> = (0..250).map(|i| (format!("x-h{i}"), "v".into())).collect();
+    assert_eq!(get(many, false), Ok(431));
+    let some: Vec<(String, String)> = (0..50).map(|i| (format!("x-h{i}"), "v".into())).collect();
+    assert_eq!(get(some, false), Ok(200));
+    server.ok(&["get", "namespaces"]);
+}
+
+/// A body nested deeper than the decoders go is refused with the limit
+/// named, in JSON and in YAML.
+#[test]
+fn bodies_nested_too_deep_are_refused_with_the_limit() {
+    let server = TestServer::start();
+    let deep = format!(
+        "{{\"metadata\":{{\"name\":\"deep\"}},\"data\":{{}},\"x\":{}{}}}",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let path = "/api/v1/namespaces/default/configmaps";
+    let (code, body) = server.raw("POST", path, "application/json", deep.into_bytes());
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("nests deeper than 128 levels"), "{body}");
+    let deep = format!(
+        "metadata: {{name: deep}}\nx: {}{}\n",
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let (code, body) = server.raw("POST", path, "application/yaml", deep.into_bytes());
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("nests deeper than 128 levels"), "{body}");
+    // Nested as deep as real objects go, it is taken.
+    let fine = format!(
+        "{{\"metadata\":{{\"name\":\"fine\"}},\"data\":{{\"a\":\"{}\"}}}}",
+        "[".repeat(200)
+    );
+    let (code, body) = server.raw("POST", path, "application/json", fine.into_bytes());
+    assert_eq!(code, 201, "{body}");
+    server.ok(&["get", "configmap", "fine"]);
+}
+
+/// Slow clients (slowloris: a TLS session, then a request head that never
+/// ends; or a TCP connection that never starts TLS) do not keep kubectl
+/// waiting, and the server closes them at its deadlines.
+#[test]
+fn slow_clients_hold_nothing_others_need() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start();
+    let mut slow = Vec::new();
+    server.runtime.block_on(async {
+        for i in 0..200 {
+            let mut stream = client::tls(&server, &[]).await;
+            stream
+                .write_all(
+                    format!("GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-{i}: ").as_bytes(),
+                )
+                .await
+                .expect("a partial head");
+            slow.push(stream);
+        }
+    });
+    let silent: Vec<std::net::TcpStream> = (0..200)
+        .map(|_| std::net::TcpStream::connect(server.addr).expect("tcp"))
+        .collect();
+    let start = std::time::Instant::now();
+    server.ok(&["get", "namespaces"]);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(15),
+        "kubectl waited {:?}",
+        start.elapsed()
+    );
+    // A connection that never sends a complete head is closed (30 s).
+    let closed = server.runtime.block_on(async {
+        let mut first = slow.swap_remove(0);
+        let mut buffer = [0u8; 512];
+        tokio::time::timeout(std::time::Duration::from_secs(40), first.read(&mut buffer)).await
+    });
+    assert!(
+        matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
+        "still open after 40 s"
+    );
+    drop(silent);
+    server.ok(&["get", "namespaces"]);
+}

@@ -30,6 +30,25 @@ impl FieldValidation {
     }
 }
 
+/// How deep the JSON and YAML decoders nest before they stop (serde's
+/// recursion limit; upstream's decoders stop deeper, at 10000).
+pub const MAX_NESTING: usize = 128;
+
+/// A body that does not parse: where, and for a body nested too deep, the limit.
+fn parse_error(format: &str, error: &dyn std::fmt::Display) -> ApiError {
+    let error = error.to_string();
+    let limit = if error.contains("recursion limit exceeded") {
+        format!(
+            "; the body nests deeper than {MAX_NESTING} levels, the limit of objects and lists inside each other"
+        )
+    } else {
+        String::new()
+    };
+    ApiError::bad_request(format!(
+        "couldn't get version/kind; {format} parse error: {error}{limit}"
+    ))
+}
+
 /// A request body decoded by its Content-Type.
 pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
     let media = content_type
@@ -37,13 +56,11 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, Api
         .map(str::trim)
         .unwrap_or("application/json");
     let value = match media {
-        "application/json" | "" => serde_json::from_slice::<Value>(body).map_err(|e| {
-            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
-        })?,
+        "application/json" | "" => {
+            serde_json::from_slice::<Value>(body).map_err(|e| parse_error("json", &e))?
+        }
         "application/yaml" | "application/x-yaml" | "text/yaml" => {
-            serde_yaml::from_slice::<Value>(body).map_err(|e| {
-                ApiError::bad_request(format!("couldn't get version/kind; yaml parse error: {e}"))
-            })?
+            serde_yaml::from_slice::<Value>(body).map_err(|e| parse_error("yaml", &e))?
         }
         "application/vnd.kubernetes.protobuf" => super::protobuf::decode(body)
             .map_err(|e| ApiError::new(415, "UnsupportedMediaType", e.to_string()))?,

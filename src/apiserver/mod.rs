@@ -206,7 +206,12 @@ async fn accept_loop(
             builder
                 .http1()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(30));
+                .header_read_timeout(Duration::from_secs(30))
+                .max_buf_size(MAX_HEADER_BYTES)
+                .max_headers(MAX_HEADERS);
+            builder
+                .http2()
+                .max_header_list_size(MAX_HEADER_BYTES as u32);
             // With upgrades: exec and port-forward switch protocols.
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
             tokio::select! {
@@ -220,6 +225,14 @@ async fn accept_loop(
         });
     }
 }
+
+/// Request heads as large as Go's http.Server takes by default
+/// (DefaultMaxHeaderBytes, 1 MiB, plus its 4 KiB of slack); larger ones
+/// get 431 Request Header Fields Too Large.
+const MAX_HEADER_BYTES: usize = (1 << 20) + 4096;
+/// Header fields in one HTTP/1.1 request (Go counts only bytes; hyper
+/// needs a number): more gets 431.
+const MAX_HEADERS: usize = 200;
 
 /// Marks a request that came over a connection whose client certificate
 /// the cluster's CA signed.

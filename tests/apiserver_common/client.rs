@@ -11,30 +11,72 @@ use rustls::pki_types::pem::PemObject;
 
 use super::TestServer;
 
-pub async fn connect(server: &TestServer) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+/// A TLS connection to the server trusting its CA, offering `alpn`.
+pub async fn tls(
+    server: &TestServer,
+    alpn: &[&[u8]],
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     let ca = std::fs::read(server.dir.path().join("pki").join("ca.crt")).expect("ca");
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(CertificateDer::from_pem_slice(&ca).expect("ca pem"))
         .expect("root");
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .expect("versions")
     .with_root_certificates(roots)
     .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(server.addr)
         .await
         .expect("tcp");
     let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
-    let tls = connector.connect(name, tcp).await.expect("tls");
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-        .await
-        .expect("handshake");
+    connector.connect(name, tcp).await.expect("tls")
+}
+
+pub async fn connect(server: &TestServer) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(tls(server, &[]).await))
+            .await
+            .expect("handshake");
     tokio::spawn(connection);
     sender
+}
+
+/// A GET of `path` with the token and `headers`, over HTTP/2 or HTTP/1.1;
+/// the status, or the client's error when the server closed instead.
+pub async fn get_with_headers(
+    server: &TestServer,
+    path: &str,
+    headers: &[(String, String)],
+    http2: bool,
+) -> Result<u16, String> {
+    let mut builder = hyper::Request::builder()
+        .method("GET")
+        .uri(format!("https://127.0.0.1:{}{path}", server.addr.port()))
+        .header("authorization", format!("Bearer {}", server.token()));
+    for (name, value) in headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let request = builder.body(Full::new(Bytes::new())).expect("request");
+    let response = if http2 {
+        let (mut sender, connection) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            TokioIo::new(tls(server, &[b"h2"]).await),
+        )
+        .await
+        .expect("h2 handshake");
+        tokio::spawn(connection);
+        sender.send_request(request).await
+    } else {
+        connect(server).await.send_request(request).await
+    };
+    response
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
 }
 
 pub fn build(
@@ -84,25 +126,7 @@ pub async fn request(
 
 /// A GET over HTTP/2; returns the negotiated ALPN protocol and the status.
 pub async fn http2_get(server: &TestServer, path: &str) -> (Option<Vec<u8>>, u16) {
-    let ca = std::fs::read(server.dir.path().join("pki").join("ca.crt")).expect("ca");
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_slice(&ca).expect("ca pem"))
-        .expect("root");
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(server.addr)
-        .await
-        .expect("tcp");
-    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
-    let tls = connector.connect(name, tcp).await.expect("tls");
+    let tls = tls(server, &[b"h2"]).await;
     let alpn = tls.get_ref().1.alpn_protocol().map(<[u8]>::to_vec);
     let (mut sender, connection) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
