@@ -2,7 +2,8 @@
 //! kubectl over the simulated runtime with kubernetes.io's manifests:
 //! ordinal pods, a Bound claim per pod from the default class, one daemon
 //! pod per node, `rollout status|history|undo`, scale, and the claims kept
-//! after the set goes.
+//! after the set goes; and `kubectl top` over the simulated runtime's load
+//! model.
 
 mod common;
 
@@ -446,4 +447,50 @@ fn a_services_endpoint_slices_and_the_node_leases_show_in_kubectl() {
     // Scaling down empties the slice of the gone pods.
     podium.ok(&["scale", "sts", "web", "--replicas=1"]);
     podium.wait_for(&slices, MINUTE, |out| out.matches("true").count() == 1);
+}
+
+#[test]
+fn kubectl_top_reads_the_simulated_load_that_annotations_set() {
+    let podium = Podium::start();
+    podium.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx",
+        "--replicas=2",
+    ]);
+    podium.ok(&["rollout", "status", "deployment/web", "--timeout=60s"]);
+    // Idle until told otherwise.
+    let idle = podium.wait_for(&["top", "pods", "--no-headers"], MINUTE, |out| {
+        out.lines().count() == 2
+    });
+    assert!(
+        idle.lines()
+            .all(|l| l.contains(" 1m ") && l.trim_end().ends_with("4Mi")),
+        "{idle}"
+    );
+    podium.ok(&[
+        "annotate",
+        "pods",
+        "-l",
+        "app=web",
+        "sim.podium.dev/cpu=300m",
+        "sim.podium.dev/memory=100Mi",
+    ]);
+    let busy = podium.ok(&["top", "pods", "--no-headers", "--containers"]);
+    for line in busy.lines() {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(&cells[1..], ["nginx", "300m", "100Mi"], "{busy}");
+    }
+    let node = podium.ok(&["top", "nodes", "--no-headers"]);
+    let cells: Vec<&str> = node.split_whitespace().collect();
+    assert_eq!((cells[1], cells[3]), ("600m", "200Mi"), "{node}");
+    // A pod that is not running has no metrics yet, as metrics-server says.
+    podium.apply("apiVersion: v1\nkind: Pod\nmetadata: {name: waiting}\nspec:\n  nodeSelector: {nowhere: \"true\"}\n  containers: [{name: c, image: nginx}]\n");
+    let out = podium.kubectl(&["top", "pod", "waiting"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("not found"),
+        "{said}"
+    );
 }

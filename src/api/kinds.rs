@@ -55,6 +55,8 @@ pub const ALL_VERBS: &[&str] = &[
 ];
 /// Reviews and requests that are answered, never stored.
 pub const CREATE_ONLY: &[&str] = &["create"];
+/// Resource metrics: read from the runtime on each request, never stored.
+pub const READ_ONLY: &[&str] = &["get", "list"];
 
 /// Static facts about one kind, as discovery presents them.
 pub struct KindInfo {
@@ -110,9 +112,10 @@ impl KindInfo {
         self.version == version || self.extra_versions.contains(&version)
     }
 
-    /// Whether objects of this kind are stored at all (reviews are not).
+    /// Whether objects of this kind are stored at all (reviews and
+    /// resource metrics are not).
     pub fn stored(&self) -> bool {
-        self.verbs.contains(&"get")
+        self.verbs.contains(&"get") && self.verbs.contains(&"create")
     }
 
     pub fn has_subresource(&self, name: &str) -> bool {

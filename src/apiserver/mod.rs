@@ -14,6 +14,7 @@ pub mod encode;
 pub mod eviction;
 pub mod http;
 pub mod kubernetes_service;
+pub mod metrics;
 pub mod openapi;
 pub mod openapi_v2;
 pub mod protobuf;
@@ -451,6 +452,12 @@ async fn resource_call(
         table,
         body,
     };
+    if matches!(
+        path.kind,
+        crate::api::Kind::PodMetrics | crate::api::Kind::NodeMetrics
+    ) {
+        return metrics::serve(&call, method.as_str()).await;
+    }
     if !path.kind.info().stored() {
         // Reviews: a create is answered, nothing else is served.
         return match (method.as_str(), &path.name, &path.subresource) {

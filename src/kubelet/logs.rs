@@ -114,6 +114,36 @@ pub(super) fn raw_id(container_id: &str) -> &str {
 
 #[async_trait::async_trait]
 impl PodLogs for NodeLogs {
+    async fn pod_usage(&self, pod: &Pod) -> Option<Vec<(String, super::usage::Usage)>> {
+        let status = pod.status.as_ref()?;
+        if status.phase.as_deref() != Some("Running") {
+            return None;
+        }
+        let runtime = self.runtime_of(pod)?;
+        if runtime.simulates_usage() {
+            return Some(super::usage::simulated(pod));
+        }
+        let mut usage = Vec::new();
+        for container in status.container_statuses.iter().flatten() {
+            if container
+                .state
+                .as_ref()
+                .and_then(|s| s.running.as_ref())
+                .is_none()
+            {
+                continue;
+            }
+            let Some(id) = container.container_id.as_deref() else {
+                continue;
+            };
+            let id = id.split_once("://").map_or(id, |(_, id)| id);
+            // Asked of every container, so each one's stream starts now.
+            usage.push((container.name.clone(), runtime.container_usage(id).await));
+        }
+        let all: Option<Vec<_>> = usage.into_iter().map(|(n, u)| Some((n, u?))).collect();
+        all.filter(|usage| !usage.is_empty())
+    }
+
     async fn exec(
         &self,
         namespace: &str,

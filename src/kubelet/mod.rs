@@ -26,6 +26,7 @@ pub mod runtime;
 pub mod sim;
 mod slot;
 mod status;
+pub mod usage;
 mod volumes;
 mod worker;
 
@@ -101,6 +102,15 @@ pub trait PodLogs: Send + Sync {
         Err(LogError::Runtime(format!(
             "exec into pod {pod} is not available here"
         )))
+    }
+
+    /// What each container of a running pod uses now (metrics.k8s.io);
+    /// `None` when the pod is not running or has no figures yet.
+    async fn pod_usage(
+        &self,
+        _pod: &k8s_openapi::api::core::v1::Pod,
+    ) -> Option<Vec<(String, usage::Usage)>> {
+        None
     }
 
     /// Where `port` of a running pod is reachable on loopback (port-forward).

@@ -374,6 +374,18 @@ pub trait Runtime: Send + Sync {
         Ok(Vec::new())
     }
 
+    /// What a running container uses now, for metrics.k8s.io; `None`
+    /// while the runtime has no figure for it yet.
+    async fn container_usage(&self, _id: &str) -> Option<super::usage::Usage> {
+        None
+    }
+
+    /// Whether containers' use is the simulated load model of their pods'
+    /// annotations ([`super::usage::simulated`]) rather than measured.
+    fn simulates_usage(&self) -> bool {
+        false
+    }
+
     async fn create_container(&self, spec: &ContainerSpec) -> Result<ContainerId, RuntimeError>;
     async fn start_container(&self, id: &str) -> Result<(), RuntimeError>;
     /// SIGTERM, then SIGKILL after `grace`. Returns once the process ended.

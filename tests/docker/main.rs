@@ -10,6 +10,7 @@ mod clients;
 mod cluster;
 mod engine;
 mod lifecycle;
+mod metrics;
 mod network;
 mod offline;
 mod restart;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{ALL_VERBS, CREATE_ONLY, Kind, KindInfo, SchemaFn, Storage};
+use super::{ALL_VERBS, CREATE_ONLY, Kind, KindInfo, READ_ONLY, SchemaFn, Storage};
 use crate::api::object::ParseError;
 
 /// Reads `value` as `T` and writes it back (see [`super::RoundTrip`]).
@@ -156,6 +156,10 @@ builtin_kinds! {
     FlowSchema: generic!(k8s::flowcontrol::v1::FlowSchema), "flowcontrol.apiserver.k8s.io" / "v1" NONE, "flowschemas" "flowschema" NONE, false, NONE, &["status"], ALL_VERBS;
     PriorityLevelConfiguration: generic!(k8s::flowcontrol::v1::PriorityLevelConfiguration), "flowcontrol.apiserver.k8s.io" / "v1" NONE, "prioritylevelconfigurations" "prioritylevelconfiguration" NONE, false, NONE, &["status"], ALL_VERBS;
     CertificateSigningRequest: generic!(k8s::certificates::v1::CertificateSigningRequest), "certificates.k8s.io" / "v1" NONE, "certificatesigningrequests" "certificatesigningrequest" &["csr"], false, NONE, &["status", "approval"], ALL_VERBS;
+
+    // Resource metrics: podium is its own metrics-server (`apiserver::metrics`).
+    PodMetrics: Entry { storage: Storage::Generic(None), schema: None }, "metrics.k8s.io" / "v1beta1" NONE, "pods" "podmetrics" NONE, true, NONE, NONE, READ_ONLY;
+    NodeMetrics: Entry { storage: Storage::Generic(None), schema: None }, "metrics.k8s.io" / "v1beta1" NONE, "nodes" "nodemetrics" NONE, false, NONE, NONE, READ_ONLY;
 
     // Reviews: answered on create, never stored.
     SelfSubjectAccessReview: generic!(k8s::authorization::v1::SelfSubjectAccessReview), "authorization.k8s.io" / "v1" NONE, "selfsubjectaccessreviews" "selfsubjectaccessreview" NONE, false, NONE, NONE, CREATE_ONLY;

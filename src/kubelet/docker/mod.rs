@@ -34,6 +34,7 @@ mod ports;
 mod sandbox;
 mod service_network;
 mod spec;
+mod stats;
 mod tcp_probe;
 
 use std::collections::{HashMap, HashSet};
@@ -92,6 +93,8 @@ struct Inner {
     /// Whether the host routes to pod addresses (podium's network's
     /// gateway is a local address: Linux; not Docker Desktop's VM).
     pod_ips_routed: bool,
+    /// Each running container's latest use, from its stats stream.
+    stats: stats::StatsCache,
 }
 
 impl DockerRuntime {
@@ -112,6 +115,7 @@ impl DockerRuntime {
                 image_ids: Mutex::new(HashMap::new()),
                 oom_killed: Mutex::new(HashSet::new()),
                 pod_ips_routed: network::gateway_is_local(),
+                stats: stats::StatsCache::default(),
             }),
         })
     }
@@ -152,6 +156,10 @@ impl DockerRuntime {
 
 #[async_trait::async_trait]
 impl Runtime for DockerRuntime {
+    async fn container_usage(&self, id: &str) -> Option<crate::kubelet::usage::Usage> {
+        self.inner.stats.usage(&self.inner.docker, id)
+    }
+
     fn name(&self) -> &str {
         "docker"
     }

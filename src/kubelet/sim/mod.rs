@@ -251,6 +251,10 @@ fn startup_lines(spec: &ContainerSpec) -> Vec<String> {
 
 #[async_trait::async_trait]
 impl Runtime for SimRuntime {
+    fn simulates_usage(&self) -> bool {
+        true
+    }
+
     fn name(&self) -> &str {
         "sim"
     }
