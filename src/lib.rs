@@ -12,6 +12,8 @@ pub mod cluster;
 pub mod config;
 pub mod controllers;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod handle;
 pub mod images;
 pub mod kubelet;

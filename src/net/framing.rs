@@ -4,7 +4,7 @@
 
 /// How a response's body ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Framing {
+pub(crate) enum Framing {
     Empty,
     Length(u64),
     Chunked,
@@ -13,7 +13,7 @@ pub(super) enum Framing {
 
 /// How the body of `response` ends, and whether the pod closes the
 /// connection after it.
-pub(super) fn framing_of(response: &httparse::Response<'_, '_>) -> (Framing, bool) {
+pub(crate) fn framing_of(response: &httparse::Response<'_, '_>) -> (Framing, bool) {
     let mut framing = Framing::UntilClose;
     let mut closes = response.version == Some(0);
     for header in response.headers.iter() {
@@ -50,7 +50,7 @@ pub(super) fn framing_of(response: &httparse::Response<'_, '_>) -> (Framing, boo
 /// The response head for the client: as the pod sent it, without the
 /// headers of the pod's connection; `connection: close` when the body
 /// ends only with the connection.
-pub(super) fn response_head(head: &[u8], until_close: bool) -> Vec<u8> {
+pub(crate) fn response_head(head: &[u8], until_close: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(head.len() + 20);
     let mut lines = head.split(|&b| b == b'\n');
     if let Some(status) = lines.next() {
@@ -77,14 +77,14 @@ pub(super) fn response_head(head: &[u8], until_close: bool) -> Vec<u8> {
 }
 
 /// Where a response body ends, fed the bytes as they come.
-pub(super) struct Body {
+pub(crate) struct Body {
     pub(super) framing: Framing,
     left: u64,
     chunk: Chunk,
 }
 
 impl Body {
-    pub(super) fn new(framing: Framing) -> Body {
+    pub(crate) fn new(framing: Framing) -> Body {
         let left = match framing {
             Framing::Length(length) => length,
             _ => 0,
@@ -97,7 +97,7 @@ impl Body {
     }
 
     /// How many of `bytes` belong to the body, and whether it is complete.
-    pub(super) fn take(&mut self, bytes: &[u8]) -> (usize, bool) {
+    pub(crate) fn take(&mut self, bytes: &[u8]) -> (usize, bool) {
         match self.framing {
             Framing::Empty => (0, true),
             Framing::UntilClose => (bytes.len(), false),

@@ -12,12 +12,12 @@
 pub mod balance;
 mod cluster_ips;
 mod forward;
-mod framing;
+pub(crate) mod framing;
 mod ingress;
 mod prefixed;
 mod proxy;
 pub mod report;
-mod request_head;
+pub(crate) mod request_head;
 pub mod routes;
 mod services;
 

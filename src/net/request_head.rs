@@ -14,7 +14,7 @@ use super::ingress::HOP_BY_HOP;
 
 /// The largest request or response head read.
 pub(super) const MAX_HEAD: usize = 64 << 10;
-pub(super) const MAX_HEADERS: usize = 100;
+pub(crate) const MAX_HEADERS: usize = 100;
 pub(super) const READ_CHUNK: usize = 16 << 10;
 /// How long a client may take to send a whole request head once it began
 /// (nginx's `client_header_timeout`).
@@ -24,7 +24,7 @@ pub(super) const HEAD_TIMEOUT: Duration = Duration::from_secs(60);
 pub(super) const IDLE_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// A request head, as much as forwarding needs.
-pub(super) struct Head {
+pub(crate) struct Head {
     pub(super) length: usize,
     pub(super) method: String,
     /// The request target as sent (path and query).
@@ -40,7 +40,7 @@ pub(super) struct Head {
     connection_named: Vec<String>,
 }
 
-pub(super) enum HeadError {
+pub(crate) enum HeadError {
     /// For hyper.
     NotSimple,
     Malformed,
@@ -103,7 +103,7 @@ pub(super) async fn read_more<S: AsyncRead + Unpin>(
 }
 
 impl Head {
-    pub(super) fn of(
+    pub(crate) fn of(
         request: &httparse::Request<'_, '_>,
         length: usize,
     ) -> Result<Head, HeadError> {
@@ -157,7 +157,7 @@ impl Head {
     /// The request as the pod gets it: same method, target, headers and
     /// Host, hop-by-hop headers dropped, plus the X-Forwarded-* headers
     /// ingress-nginx adds.
-    pub(super) fn upstream(&self, client: IpAddr) -> Vec<u8> {
+    pub(crate) fn upstream(&self, client: IpAddr) -> Vec<u8> {
         let mut out = Vec::with_capacity(512);
         out.extend_from_slice(self.method.as_bytes());
         out.push(b' ');

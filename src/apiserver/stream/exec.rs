@@ -66,7 +66,7 @@ fn on_channel(channel: u8, data: &[u8]) -> Message {
 }
 
 /// `{"Width":80,"Height":24}` as kubectl's TerminalSize.
-fn terminal_size(data: &[u8]) -> Option<(u16, u16)> {
+pub(crate) fn terminal_size(data: &[u8]) -> Option<(u16, u16)> {
     let size: Value = serde_json::from_slice(data).ok()?;
     let dimension = |key: &str| size[key].as_u64().and_then(|v| u16::try_from(v).ok());
     Some((dimension("Width")?, dimension("Height")?))

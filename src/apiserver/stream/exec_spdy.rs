@@ -160,7 +160,7 @@ async fn finish(stream: &Option<StreamWriter>) {
 }
 
 /// The complete `{"Width":…,"Height":…}` values at the front of `pending`.
-fn take_sizes(pending: &mut Vec<u8>) -> Vec<(u16, u16)> {
+pub(crate) fn take_sizes(pending: &mut Vec<u8>) -> Vec<(u16, u16)> {
     let mut sizes = Vec::new();
     let mut values = serde_json::Deserializer::from_slice(pending).into_iter::<Value>();
     let mut used = 0;

@@ -122,7 +122,7 @@ impl Condition {
 
 /// Where a story came from: paths in it are relative to it.
 #[derive(Debug, Clone)]
-enum Origin {
+pub(crate) enum Origin {
     BuiltIn(&'static str),
     File(PathBuf),
 }
@@ -232,7 +232,7 @@ struct RawUntil {
     selector: Option<String>,
 }
 
-fn parse_text(text: &str, origin: &Origin) -> Result<Story, StoryError> {
+pub(crate) fn parse_text(text: &str, origin: &Origin) -> Result<Story, StoryError> {
     let raw: RawStory = serde_yaml::from_str(text).map_err(|error| syntax_error(&error, origin))?;
     let invalid = |field: String, message: String| StoryError::Invalid {
         origin: origin.label(),
