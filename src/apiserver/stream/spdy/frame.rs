@@ -9,6 +9,10 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress};
 use super::SpdyError;
 use super::dictionary::HEADER_DICTIONARY;
 
+/// The most a header block may decompress to: as much as a request head
+/// may hold over HTTP (Go's 1 MiB default).
+const MAX_HEADER_BLOCK: usize = 1 << 20;
+
 pub const VERSION: u16 = 3;
 const FRAME_HEADER_LEN: usize = 8;
 /// The largest frame length a 24-bit field can carry.
@@ -258,6 +262,12 @@ impl Codec {
         let mut consumed = 0usize;
         loop {
             if plain.len() == plain.capacity() {
+                // A few bytes can inflate to gigabytes: stop at the limit.
+                if plain.len() >= MAX_HEADER_BLOCK {
+                    return Err(SpdyError::Protocol(format!(
+                        "a header block decompresses to more than {MAX_HEADER_BLOCK} bytes, the limit"
+                    )));
+                }
                 plain.reserve(1024);
             }
             let (in_before, out_before) = (self.inflate.total_in(), plain.len());
@@ -379,6 +389,31 @@ mod tests {
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
         )
+    }
+
+    /// A header block that inflates past the limit (a "zlib bomb": 2 MiB
+    /// of one letter compress to a few kilobytes) is refused, not inflated.
+    #[test]
+    fn a_header_block_that_inflates_past_the_limit_is_refused() {
+        let mut writer = Codec::default();
+        let mut reader = Codec::default();
+        let bomb = Frame::SynStream {
+            stream_id: 1,
+            fin: false,
+            headers: headers(&[("streamtype", &"a".repeat(2 << 20))]),
+        };
+        let mut wire = BytesMut::new();
+        writer.encode(&bomb, &mut wire).expect("encodes");
+        assert!(wire.len() < 64 * 1024, "compressed to {} bytes", wire.len());
+        let error = match reader.decode(&mut wire) {
+            Ok(Some(_)) => panic!("a 2 MiB header block was taken"),
+            Ok(None) => panic!("the whole frame is there"),
+            Err(error) => error,
+        };
+        assert!(
+            error.to_string().contains("more than 1048576 bytes"),
+            "{error}"
+        );
     }
 
     /// Frames written by one end decode on the other, header blocks
