@@ -183,7 +183,8 @@ impl Cluster {
             // Before the console takes the screen, so it stays readable
             // after; the log keeps it too.
             eprintln!("podium: {line}");
-            tracing::warn!("{line}");
+            // At info: the log file keeps it, stderr (warn) does not say it twice.
+            tracing::info!("{line}");
         }
         let store = if config.in_memory {
             Store::in_memory()
