@@ -206,22 +206,34 @@ impl Drop for Console {
     }
 }
 
-/// Removes every container (and sandbox) a cluster left on Docker.
+/// Removes every container (and sandbox) a cluster left on Docker, and
+/// its Service address networks (they hold ClusterIPs on the host).
 pub fn remove_docker_cluster(cluster_id: &str) {
-    let listed = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter"])
-        .arg(format!("label=podium.dev/cluster={cluster_id}"))
-        .output();
-    let Ok(listed) = listed else { return };
-    let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    if !ids.is_empty() {
-        let _ = std::process::Command::new("docker")
-            .args(["rm", "-f"])
-            .args(&ids)
-            .output();
+    let label = format!("label=podium.dev/cluster={cluster_id}");
+    for (list, remove) in [
+        (&["ps", "-aq", "--filter"][..], &["rm", "-f"][..]),
+        (
+            &["network", "ls", "-q", "--filter"][..],
+            &["network", "rm"][..],
+        ),
+    ] {
+        let Ok(listed) = std::process::Command::new("docker")
+            .args(list)
+            .arg(&label)
+            .output()
+        else {
+            return;
+        };
+        let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if !ids.is_empty() {
+            let _ = std::process::Command::new("docker")
+                .args(remove)
+                .args(&ids)
+                .output();
+        }
     }
 }
 
