@@ -177,6 +177,17 @@ pub(super) fn resolve_target_port(pod: &Pod, port: &ServicePort) -> Option<i32> 
 
 /// The pod's hostname when it names itself under this Service (a
 /// StatefulSet's pods under its headless Service): ShouldSetHostname.
+/// The `targetRef` an endpoint of `pod` carries (Endpoints and EndpointSlices alike).
+pub(super) fn pod_reference(pod: &Pod) -> ObjectReference {
+    ObjectReference {
+        kind: Some("Pod".into()),
+        namespace: pod.metadata.namespace.clone(),
+        name: pod.metadata.name.clone(),
+        uid: pod.metadata.uid.clone(),
+        ..ObjectReference::default()
+    }
+}
+
 pub(super) fn hostname_for(service: &Service, pod: &Pod) -> Option<String> {
     let spec = pod.spec.as_ref()?;
     let hostname = spec.hostname.clone().filter(|h| !h.is_empty())?;
@@ -224,13 +235,7 @@ fn subsets_for(service: &Service, pods: &[Pod]) -> Option<Vec<EndpointSubset>> {
                 .unwrap_or_default(),
             node_name: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
             hostname: hostname_for(service, pod),
-            target_ref: Some(ObjectReference {
-                kind: Some("Pod".into()),
-                namespace: pod.metadata.namespace.clone(),
-                name: pod.metadata.name.clone(),
-                uid: pod.metadata.uid.clone(),
-                ..ObjectReference::default()
-            }),
+            target_ref: Some(pod_reference(pod)),
         };
         let key = serde_json::to_string(&ports).unwrap_or_default();
         let group = groups

@@ -88,16 +88,7 @@ pub async fn toggle_suspend(
     target: Target,
     suspend: bool,
 ) -> Result<String, String> {
-    handle
-        .patch(
-            target.kind,
-            &target.namespace,
-            &target.name,
-            json!({"spec": {"suspend": suspend}}),
-            false,
-        )
-        .await
-        .map_err(super::workloads::explain)?;
+    super::workloads::patch_spec(&handle, &target, json!({"spec": {"suspend": suspend}})).await?;
     let name = target.kind.resource_name(&target.name);
     Ok(match (target.kind, suspend) {
         (_, true) => format!("{name} suspended"),

@@ -138,21 +138,26 @@ pub fn selector_labels(object: &Object) -> Option<BTreeMap<String, String>> {
     (!labels.is_empty()).then_some(labels)
 }
 
+/// A merge patch of the workload `target`, as the console's keys send it;
+/// the error in words a user can act on.
+pub async fn patch_spec(
+    handle: &Arc<dyn ClusterHandle>,
+    target: &Target,
+    patch: Value,
+) -> Result<(), String> {
+    handle
+        .patch(target.kind, &target.namespace, &target.name, patch, false)
+        .await
+        .map(|_| ())
+        .map_err(explain)
+}
+
 pub async fn scale(
     handle: Arc<dyn ClusterHandle>,
     target: Target,
     replicas: i32,
 ) -> Result<String, String> {
-    handle
-        .patch(
-            target.kind,
-            &target.namespace,
-            &target.name,
-            json!({"spec": {"replicas": replicas}}),
-            false,
-        )
-        .await
-        .map_err(explain)?;
+    patch_spec(&handle, &target, json!({"spec": {"replicas": replicas}})).await?;
     Ok(format!(
         "{} scaled to {replicas}",
         target.kind.resource_name(&target.name)
@@ -187,16 +192,12 @@ pub async fn set_image(
         };
         entry["image"] = Value::String(image);
     }
-    handle
-        .patch(
-            target.kind,
-            &target.namespace,
-            &target.name,
-            json!({"spec": {"template": {"spec": {"containers": containers}}}}),
-            false,
-        )
-        .await
-        .map_err(explain)?;
+    patch_spec(
+        &handle,
+        &target,
+        json!({"spec": {"template": {"spec": {"containers": containers}}}}),
+    )
+    .await?;
     Ok(format!(
         "{} image updated",
         target.kind.resource_name(&target.name)
@@ -205,16 +206,12 @@ pub async fn set_image(
 
 pub async fn restart(handle: Arc<dyn ClusterHandle>, target: Target) -> Result<String, String> {
     let now = crate::clock::now().to_string();
-    handle
-        .patch(
-            target.kind,
-            &target.namespace,
-            &target.name,
-            json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}),
-            false,
-        )
-        .await
-        .map_err(explain)?;
+    patch_spec(
+        &handle,
+        &target,
+        json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}}),
+    )
+    .await?;
     Ok(format!(
         "{} restarted",
         target.kind.resource_name(&target.name)
@@ -339,16 +336,7 @@ pub async fn undo(
             revision.number
         ));
     }
-    handle
-        .patch(
-            target.kind,
-            &target.namespace,
-            &target.name,
-            json!({"spec": {"template": changes}}),
-            false,
-        )
-        .await
-        .map_err(explain)?;
+    patch_spec(&handle, &target, json!({"spec": {"template": changes}})).await?;
     Ok(format!(
         "{name} rolled back (to revision {})",
         revision.number

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, ObjectReference, Pod, Service};
+use k8s_openapi::api::core::v1::{Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort};
 
-use super::super::endpoints::{hostname_for, resolve_target_port};
+use super::super::endpoints::{hostname_for, pod_reference, resolve_target_port};
 use super::super::util::is_pod_ready;
 
 /// The node label that names a zone.
@@ -176,13 +176,7 @@ fn pod_to_endpoint(
         }),
         hostname: hostname_for(service, pod),
         node_name,
-        target_ref: Some(ObjectReference {
-            kind: Some("Pod".into()),
-            namespace: pod.metadata.namespace.clone(),
-            name: pod.metadata.name.clone(),
-            uid: pod.metadata.uid.clone(),
-            ..ObjectReference::default()
-        }),
+        target_ref: Some(pod_reference(pod)),
         zone,
         ..Endpoint::default()
     }

@@ -9,6 +9,7 @@ use k8s_openapi::api::batch::v1::CronJob;
 
 use podium::api::Kind;
 
+use super::resources::apply;
 use crate::harness::{Backend, Console, rows_starting};
 
 const STATEFUL_SET: &str = r#"
@@ -39,15 +40,6 @@ spec:
           restartPolicy: Never
           containers: [{name: run, image: podium/echo:1.0}]
 "#;
-
-async fn apply(console: &mut Console, dir: &std::path::Path, object: &str, yaml: &str) {
-    let path = dir.join(format!("{}.yaml", object.replace(['/', '.'], "-")));
-    std::fs::write(&path, yaml).expect("manifest written");
-    console.key(KeyCode::Char('a'));
-    console.answer(&path.display().to_string());
-    let line = format!("{object} created");
-    console.wait_until(&line, |s| s.contains(&line)).await;
-}
 
 /// An object from the cluster's store, typed.
 fn stored<T: serde::de::DeserializeOwned>(console: &Console, kind: Kind, name: &str) -> T {

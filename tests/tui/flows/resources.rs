@@ -55,7 +55,7 @@ spec: {cronSpec: "* * * * */5", image: my-awesome-cron-image}
 
 /// Applies `yaml` from a file with the console's `a`, as a user would,
 /// and waits for kubectl's line about `object`.
-async fn apply(console: &mut Console, dir: &std::path::Path, object: &str, yaml: &str) {
+pub(super) async fn apply(console: &mut Console, dir: &std::path::Path, object: &str, yaml: &str) {
     let path = dir.join(format!("{}.yaml", console_safe(object)));
     std::fs::write(&path, yaml).expect("manifest written");
     console.key(KeyCode::Char('a'));
